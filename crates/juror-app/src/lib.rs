@@ -1,1 +1,54 @@
-//! placeholder
+//! Juror's use cases: every action a client can take, with who may take it.
+//!
+//! Each public method of [`App`] is one use case: it authorizes the caller, loads what it needs,
+//! validates with `juror-core`, and makes one change through the `Store`. Nothing here knows HTTP:
+//! the Argilla API, the web UI and the CLI all call these same methods.
+
+mod auth;
+mod datasets;
+mod error;
+mod policy;
+mod progress;
+mod records;
+mod responses;
+mod search;
+mod settings;
+mod setup;
+mod users;
+mod workspaces;
+
+use std::sync::Arc;
+
+use juror_store::Store;
+
+pub use auth::{generate_api_key, Caller};
+pub use datasets::{DatasetPatch, NewDataset};
+pub use error::{AppError, AppResult};
+pub use progress::{DatasetMetrics, UserProgress};
+pub use records::{RecordView, RecordsQuery};
+pub use responses::{BulkResponseItem, ResponseWrite};
+pub use search::{ScopeRequest, SearchHit, SearchRequest, SearchResult, VectorQuery};
+pub use settings::{NewField, NewMetadataProperty, NewQuestion, NewVectorSettings, SettingPatch};
+pub use setup::DefaultOwner;
+pub use users::{NewUser, UserPatch};
+
+/// The application: use cases over a store.
+#[derive(Clone)]
+pub struct App {
+    store: Arc<dyn Store>,
+    auth_cache: Arc<auth::AuthCache>,
+}
+
+impl App {
+    /// An application over `store`.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self { store, auth_cache: Arc::default() }
+    }
+
+    /// The underlying store, for start-up checks and tools.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+}
+
+pub use juror_store::{DatasetProgress, RecordInclude, ResponseCounts};

@@ -1,0 +1,174 @@
+//! Users: create, read, update and delete accounts (owners only, except for oneself).
+
+use juror_core::ids::{UserId, WorkspaceId};
+use juror_core::time::Timestamp;
+use juror_core::user::{validate_name, validate_password, validate_username, Role, User, Workspace};
+
+use crate::auth::{api_key_digest, generate_api_key, hash_password, Caller};
+use crate::error::{not_found, on_unique, AppError, AppResult};
+use crate::App;
+
+/// A user to create.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// A client-chosen id, honoured when given.
+    pub id: Option<UserId>,
+    pub username: String,
+    pub first_name: String,
+    pub last_name: Option<String>,
+    pub role: Role,
+    pub password: String,
+    /// A fixed API key (for the default owner); random when `None`.
+    pub api_key: Option<String>,
+    /// Workspaces to join, by id.
+    pub workspaces: Vec<WorkspaceId>,
+}
+
+/// Changes to a user; `None` leaves a value as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserPatch {
+    pub username: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<Option<String>>,
+    pub role: Option<Role>,
+    pub password: Option<String>,
+}
+
+impl App {
+    /// Creates a user (owners only).
+    pub async fn create_user(&self, caller: &Caller, new_user: NewUser) -> AppResult<User> {
+        Self::require_owner(caller)?;
+        self.insert_user(new_user).await
+    }
+
+    /// Creates a user without a caller: for start-up and the CLI.
+    pub async fn insert_user(&self, new_user: NewUser) -> AppResult<User> {
+        validate_username(&new_user.username)?;
+        validate_name("first_name", &new_user.first_name)?;
+        if let Some(last_name) = &new_user.last_name {
+            validate_name("last_name", last_name)?;
+        }
+        validate_password(&new_user.password)?;
+        for workspace in &new_user.workspaces {
+            self.store.get_workspace(*workspace).await?.ok_or_else(|| AppError::Invalid(format!("Workspace with id `{workspace}` not found")))?;
+        }
+        let now = Timestamp::now();
+        let api_key = new_user.api_key.unwrap_or_else(generate_api_key);
+        let user = User {
+            id: new_user.id.unwrap_or_default(),
+            username: new_user.username,
+            first_name: new_user.first_name,
+            last_name: new_user.last_name,
+            role: new_user.role,
+            password_hash: hash_password(&new_user.password)?,
+            api_key,
+            inserted_at: now,
+            updated_at: now,
+        };
+        if self.store.get_user(user.id).await?.is_some() {
+            return Err(AppError::Conflict(format!("User with id `{}` already exists", user.id)));
+        }
+        self.store
+            .create_user(&user, &api_key_digest(&user.api_key))
+            .await
+            .map_err(|error| on_unique(error, || format!("User username `{}` is not unique", user.username)))?;
+        for workspace in &new_user.workspaces {
+            self.store.add_workspace_member(*workspace, user.id).await?;
+        }
+        Ok(user)
+    }
+
+    /// Every user (owners only).
+    pub async fn list_users(&self, caller: &Caller) -> AppResult<Vec<User>> {
+        Self::require_owner(caller)?;
+        Ok(self.store.list_users().await?)
+    }
+
+    /// One user (owners only).
+    pub async fn get_user(&self, caller: &Caller, id: UserId) -> AppResult<User> {
+        Self::require_owner(caller)?;
+        self.store.get_user(id).await?.ok_or_else(|| not_found("User", id))
+    }
+
+    /// One user by username (owners, or the user themself).
+    pub async fn find_user_by_username(&self, caller: &Caller, username: &str) -> AppResult<Option<User>> {
+        if caller.user.username != username {
+            Self::require_owner(caller)?;
+        }
+        Ok(self.store.find_user_by_username(username).await?)
+    }
+
+    /// Updates a user (owners only).
+    pub async fn update_user(&self, caller: &Caller, id: UserId, patch: UserPatch) -> AppResult<User> {
+        Self::require_owner(caller)?;
+        let mut user = self.store.get_user(id).await?.ok_or_else(|| not_found("User", id))?;
+        if let Some(username) = patch.username {
+            validate_username(&username)?;
+            user.username = username;
+        }
+        if let Some(first_name) = patch.first_name {
+            validate_name("first_name", &first_name)?;
+            user.first_name = first_name;
+        }
+        if let Some(last_name) = patch.last_name {
+            if let Some(last_name) = &last_name {
+                validate_name("last_name", last_name)?;
+            }
+            user.last_name = last_name;
+        }
+        if let Some(role) = patch.role {
+            user.role = role;
+        }
+        if let Some(password) = patch.password {
+            validate_password(&password)?;
+            user.password_hash = hash_password(&password)?;
+        }
+        user.updated_at = Timestamp::now();
+        let username = user.username.clone();
+        self.store
+            .update_user(&user)
+            .await
+            .map_err(|error| match on_unique(error, String::new) {
+                AppError::Conflict(_) => AppError::Invalid(format!("User username `{username}` is not unique")),
+                other => other,
+            })?;
+        self.auth_cache.clear();
+        Ok(user)
+    }
+
+    /// Changes the caller's own password after checking the current one.
+    pub async fn change_own_password(&self, caller: &Caller, current: &str, new_password: &str) -> AppResult<()> {
+        self.login(&caller.user.username, current).await.map_err(|_| AppError::Invalid("the current password is wrong".into()))?;
+        validate_password(new_password)?;
+        let mut user = caller.user.clone();
+        user.password_hash = hash_password(new_password)?;
+        user.updated_at = Timestamp::now();
+        self.store.update_user(&user).await?;
+        self.auth_cache.clear();
+        Ok(())
+    }
+
+    /// Deletes a user and their responses and memberships (owners only).
+    pub async fn delete_user(&self, caller: &Caller, id: UserId) -> AppResult<User> {
+        Self::require_owner(caller)?;
+        let user = self.store.get_user(id).await?.ok_or_else(|| not_found("User", id))?;
+        self.store.delete_user(id).await?;
+        self.auth_cache.clear();
+        Ok(user)
+    }
+
+    /// The workspaces a user belongs to; every workspace for an owner (owners only).
+    pub async fn user_workspaces(&self, caller: &Caller, id: UserId) -> AppResult<Vec<Workspace>> {
+        Self::require_owner(caller)?;
+        let user = self.store.get_user(id).await?.ok_or_else(|| not_found("User", id))?;
+        self.workspaces_of(&user).await
+    }
+
+    /// The workspaces a user sees: all for owners, their memberships for others.
+    pub async fn workspaces_of(&self, user: &User) -> AppResult<Vec<Workspace>> {
+        Ok(match user.role {
+            Role::Owner => self.store.list_workspaces().await?,
+            _ => self.store.list_user_workspaces(user.id).await?,
+        })
+    }
+}

@@ -1,0 +1,162 @@
+//! The command line: every command and flag, with its environment variable where it has one.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Juror collects human preference data (rankings of model responses) for reward models and DPO.
+///
+/// It serves Argilla's API, so the Argilla Python SDKs work against it unchanged, from one binary
+/// and one SQLite file.
+#[derive(Debug, Parser)]
+#[command(name = "juror", version, about, long_about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the server (API and labeling UI).
+    Serve(ServeArgs),
+    /// Import records into a published dataset from a JSONL or CSV file.
+    Import(ImportArgs),
+    /// Manage datasets.
+    #[command(subcommand)]
+    Dataset(DatasetCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage workspaces.
+    #[command(subcommand)]
+    Workspace(WorkspaceCommand),
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone, Args)]
+pub struct DataArgs {
+    /// Directory holding the database (created if missing).
+    #[arg(long, env = "JUROR_DATA_DIR", default_value = "./juror-data")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Address to listen on.
+    #[arg(long, env = "JUROR_HOST", default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to listen on.
+    #[arg(long, env = "JUROR_PORT", default_value_t = 6900)]
+    pub port: u16,
+    /// Also load a small example comparison dataset, if it is not there yet.
+    #[arg(long)]
+    pub demo: bool,
+    /// Largest request body accepted, in MiB.
+    #[arg(long, env = "JUROR_MAX_BODY_MIB", default_value_t = 64)]
+    pub max_body_mib: usize,
+    #[command(flatten)]
+    pub owner: OwnerArgs,
+}
+
+/// The owner created on first start, when there are no users.
+#[derive(Debug, Args)]
+pub struct OwnerArgs {
+    /// Username of the default owner.
+    #[arg(long, env = "JUROR_OWNER_USERNAME", default_value = "argilla")]
+    pub owner_username: String,
+    /// Password of the default owner.
+    #[arg(long, env = "JUROR_OWNER_PASSWORD", default_value = "12345678", hide_env_values = true)]
+    pub owner_password: String,
+    /// API key of the default owner.
+    #[arg(long, env = "JUROR_OWNER_API_KEY", default_value = "argilla.apikey", hide_env_values = true)]
+    pub owner_api_key: String,
+    /// Workspace created with the default owner.
+    #[arg(long, env = "JUROR_WORKSPACE", default_value = "argilla")]
+    pub workspace: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Name of the dataset to import into.
+    #[arg(long)]
+    pub dataset: String,
+    /// Workspace of the dataset, when the name is not unique.
+    #[arg(long)]
+    pub workspace: Option<String>,
+    /// Records per transaction.
+    #[arg(long, default_value_t = 1000)]
+    pub batch_size: usize,
+    /// The file: `.jsonl`/`.ndjson` (one object per line) or `.csv` (a header row). Columns are
+    /// matched to fields and metadata properties by name; `external_id` (or `id`) is kept.
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DatasetCommand {
+    /// Create and publish a dataset from a settings file (JSON).
+    ///
+    /// The file holds `fields`, `questions` and optionally `guidelines`, `metadata_properties`,
+    /// `vectors_settings` and `distribution`, in the shapes of the API.
+    Create {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Name of the new dataset.
+        #[arg(long)]
+        name: String,
+        /// Workspace to create it in.
+        #[arg(long, default_value = "argilla")]
+        workspace: String,
+        /// The settings file.
+        #[arg(long)]
+        settings: PathBuf,
+    },
+    /// List datasets with their record counts.
+    List {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user and print their API key.
+    Add {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        username: String,
+        /// Password (8 to 100 characters).
+        #[arg(long, env = "JUROR_NEW_USER_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// owner, admin or annotator.
+        #[arg(long, default_value = "annotator")]
+        role: String,
+        /// Workspaces to join (repeatable).
+        #[arg(long = "workspace")]
+        workspaces: Vec<String>,
+    },
+    /// List users.
+    List {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkspaceCommand {
+    /// Add a workspace.
+    Add {
+        #[command(flatten)]
+        data: DataArgs,
+        name: String,
+    },
+    /// List workspaces.
+    List {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}

@@ -1,0 +1,71 @@
+//! `juror serve`: open the data, make sure there is an owner, and serve until a signal.
+
+use std::time::Instant;
+
+use anyhow::Context;
+use juror_app::DefaultOwner;
+use juror_server::ServerConfig;
+use tokio::net::TcpListener;
+
+use super::open_app;
+use crate::cli::ServeArgs;
+use crate::demo;
+
+pub(super) async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    init_logging();
+    let started = Instant::now();
+    let (app, store) = open_app(&args.data.data_dir).await?;
+    let owner = DefaultOwner {
+        username: args.owner.owner_username,
+        password: args.owner.owner_password,
+        api_key: args.owner.owner_api_key,
+        workspace: args.owner.workspace,
+    };
+    let created_owner = app.ensure_default_owner(&owner).await.context("failed to create the default owner")?;
+    if args.demo {
+        demo::load(&app, &owner.workspace).await.context("failed to load the demo dataset")?;
+    }
+    let address = format!("{}:{}", args.host, args.port);
+    let listener = TcpListener::bind(&address).await.with_context(|| format!("failed to listen on {address}"))?;
+    let url = format!("http://{}", listener.local_addr().context("failed to read the bound address")?);
+    tracing::info!(url = %url, elapsed_ms = started.elapsed().as_millis() as u64, "juror is ready at {url}");
+    if created_owner {
+        println!("Juror is ready at {url}");
+        println!("Created the owner `{}` in workspace `{}`; API key: {}", owner.username, owner.workspace, owner.api_key);
+    } else {
+        println!("Juror is ready at {url}");
+    }
+    let config = ServerConfig { max_body_bytes: args.max_body_mib.saturating_mul(1024 * 1024) };
+    juror_server::serve(listener, app, &config, shutdown_signal()).await.context("server failed")?;
+    store.close().await;
+    tracing::info!("juror stopped");
+    Ok(())
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("JUROR_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

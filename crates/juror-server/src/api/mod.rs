@@ -1,0 +1,48 @@
+//! The route table: one module per resource, merged here, grouped by the clients that call them.
+
+mod body;
+mod datasets;
+mod legacy;
+mod progress;
+mod records;
+mod responses;
+mod search;
+mod settings;
+mod status;
+mod users;
+mod workspaces;
+
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::AppState;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        // Health and version: no authentication; probes, both SDKs' handshakes.
+        .merge(status::router())
+        // The legacy `/api/*` calls the argilla-v1 SDK still makes.
+        .merge(legacy::router())
+        // `/api/v1`: users, workspaces and datasets with their settings.
+        .merge(users::router())
+        .merge(workspaces::router())
+        .merge(datasets::router())
+        .merge(settings::router())
+        // `/api/v1`: records, search, answers and progress.
+        .merge(records::router())
+        .merge(search::router())
+        .merge(responses::router())
+        .merge(progress::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+async fn not_found() -> impl IntoResponse {
+    (StatusCode::NOT_FOUND, Json(json!({"detail": "Not Found"})))
+}
+
+async fn method_not_allowed() -> impl IntoResponse {
+    (StatusCode::METHOD_NOT_ALLOWED, Json(json!({"detail": "Method Not Allowed"})))
+}

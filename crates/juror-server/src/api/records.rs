@@ -1,0 +1,165 @@
+//! Records: `/api/v1/datasets/{id}/records` (list, bulk create/upsert, delete) and
+//! `/api/v1/records/{id}` (read, update, delete).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use juror_app::{App, Caller, RecordInclude, RecordsQuery};
+use juror_core::ids::{DatasetId, QuestionId, RecordId};
+use juror_core::record::RecordWrite;
+use serde_json::{json, Value};
+
+use super::body::{Items, RecordBody};
+use super::search::legacy_filters;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{parse_id, ApiJson, Auth, PathId, QueryParams};
+use crate::{wire, AppState};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/datasets/{dataset_id}/records",
+            get(list_records).post(create_records_deprecated).patch(update_records_deprecated).delete(delete_records),
+        )
+        .route("/api/v1/datasets/{dataset_id}/records/bulk", post(create_records).put(upsert_records))
+        .route("/api/v1/records/{record_id}", get(get_record).patch(update_record).delete(delete_record))
+}
+
+/// Most records per `/records/bulk` request.
+const MAX_BULK_ITEMS: usize = 500;
+
+/// Reads `include=responses&include=suggestions,vectors:a,b` into what to load.
+pub(super) fn parse_include(query: &QueryParams) -> ApiResult<RecordInclude> {
+    let mut include = RecordInclude::default();
+    let mut all_vectors = false;
+    let mut named_vectors: Vec<String> = Vec::new();
+    let mut in_vector_names = false;
+    for token in query.all("include").flat_map(|value| value.split(',')).map(str::trim).filter(|token| !token.is_empty()) {
+        match token {
+            "responses" => include.responses = true,
+            "suggestions" => include.suggestions = true,
+            "vectors" => all_vectors = true,
+            _ => {
+                if let Some(name) = token.strip_prefix("vectors:") {
+                    named_vectors.push(name.to_owned());
+                    in_vector_names = true;
+                    continue;
+                }
+                if in_vector_names {
+                    named_vectors.push(token.to_owned());
+                    continue;
+                }
+                return Err(ApiError::request(vec!["query".into(), "include".into()], "enum", format!("`{token}` cannot be included")));
+            }
+        }
+        in_vector_names = false;
+    }
+    if all_vectors && !named_vectors.is_empty() {
+        return Err(ApiError::request(vec!["query".into(), "include".into()], "value_error", "cannot include `vectors` and `vectors:<names>` together"));
+    }
+    if all_vectors || !named_vectors.is_empty() {
+        include.vectors = Some(named_vectors);
+    }
+    Ok(include)
+}
+
+async fn question_lookup(app: &App, caller: &Caller, dataset: DatasetId) -> ApiResult<Vec<(String, QuestionId)>> {
+    Ok(app.list_questions(caller, dataset).await?.into_iter().map(|question| (question.name, question.id)).collect())
+}
+
+async fn record_writes(app: &App, caller: &Caller, dataset: DatasetId, items: Vec<RecordBody>) -> ApiResult<Vec<RecordWrite>> {
+    let questions = question_lookup(app, caller, dataset).await?;
+    let by_name = |name: &str| questions.iter().find(|(candidate, _)| candidate == name).map(|(_, id)| *id);
+    items.into_iter().map(|item| item.into_write(caller.user.id, &by_name)).collect()
+}
+
+fn check_count(count: usize, max: usize) -> ApiResult<()> {
+    if count == 0 || count > max {
+        return Err(ApiError::request(vec!["body".into(), "items".into()], "too_long", format!("items must have between 1 and {max} records, got {count}")));
+    }
+    Ok(())
+}
+
+async fn list_records(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, query: QueryParams) -> ApiResult<Json<Value>> {
+    let records_query = RecordsQuery {
+        offset: query.integer("offset", 0, 0, u64::MAX >> 1)?,
+        limit: query.integer("limit", 50, 1, 1000)?,
+        include: parse_include(&query)?,
+        search: legacy_filters(&query)?,
+    };
+    let result = state.app.list_records(&caller, id, records_query).await?;
+    let items: Vec<Value> = result.hits.iter().map(|hit| wire::record(&hit.view)).collect();
+    Ok(Json(json!({"items": items, "total": result.total})))
+}
+
+async fn create_records_deprecated(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, ApiJson(body): ApiJson<Items<RecordBody>>) -> ApiResult<StatusCode> {
+    check_count(body.items.len(), 1000)?;
+    let writes = record_writes(&state.app, &caller, id, body.items).await?;
+    state.app.create_records(&caller, id, writes).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn update_records_deprecated(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, ApiJson(body): ApiJson<Items<RecordBody>>) -> ApiResult<StatusCode> {
+    check_count(body.items.len(), 1000)?;
+    let mut writes = record_writes(&state.app, &caller, id, body.items).await?;
+    for write in &mut writes {
+        write.fields = None;
+        write.responses = None;
+        write.external_id = None;
+    }
+    state.app.update_records(&caller, id, writes).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn create_records(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, ApiJson(body): ApiJson<Items<RecordBody>>) -> ApiResult<(StatusCode, Json<Value>)> {
+    check_count(body.items.len(), MAX_BULK_ITEMS)?;
+    let mut writes = record_writes(&state.app, &caller, id, body.items).await?;
+    writes.iter_mut().for_each(|write| write.id = None);
+    let ids = state.app.create_records(&caller, id, writes).await?;
+    Ok((StatusCode::CREATED, Json(records_json(&state.app, &ids).await?)))
+}
+
+async fn upsert_records(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, ApiJson(body): ApiJson<Items<RecordBody>>) -> ApiResult<Json<Value>> {
+    check_count(body.items.len(), MAX_BULK_ITEMS)?;
+    let writes = record_writes(&state.app, &caller, id, body.items).await?;
+    let ids = state.app.upsert_records(&caller, id, writes).await?;
+    Ok(Json(records_json(&state.app, &ids).await?))
+}
+
+async fn records_json(app: &App, ids: &[RecordId]) -> ApiResult<Value> {
+    let views = app.records_by_id(ids).await?;
+    Ok(json!({"items": views.iter().map(wire::record).collect::<Vec<_>>()}))
+}
+
+async fn delete_records(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, query: QueryParams) -> ApiResult<StatusCode> {
+    let ids = query
+        .all("ids")
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .filter(|text| !text.is_empty())
+        .map(|text| parse_id::<RecordId>("ids", text))
+        .collect::<ApiResult<Vec<_>>>()?;
+    state.app.delete_records(&caller, id, &ids).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn get_record(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<RecordId>) -> ApiResult<Json<Value>> {
+    Ok(Json(wire::record(&state.app.get_record(&caller, id).await?)))
+}
+
+async fn update_record(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<RecordId>, ApiJson(body): ApiJson<RecordBody>) -> ApiResult<Json<Value>> {
+    let record = state.app.get_record(&caller, id).await?;
+    let questions = question_lookup(&state.app, &caller, record.record.dataset_id).await?;
+    let by_name = |name: &str| questions.iter().find(|(candidate, _)| candidate == name).map(|(_, id)| *id);
+    let write = body.into_write(caller.user.id, &by_name)?;
+    Ok(Json(wire::record(&state.app.update_record(&caller, id, write).await?)))
+}
+
+async fn delete_record(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<RecordId>) -> ApiResult<Response> {
+    let record = state.app.delete_record(&caller, id).await?;
+    let view = juror_app::RecordView { record, relations: Default::default() };
+    Ok(Json(wire::record(&view)).into_response())
+}
+

@@ -1,0 +1,47 @@
+//! Storage errors: what went wrong, in terms the use cases can act on.
+
+/// A failed storage operation.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The row to change does not exist.
+    #[error("row not found")]
+    NotFound,
+    /// A uniqueness constraint was violated; `constraint` names it (table and columns).
+    #[error("unique constraint violated: {constraint}")]
+    UniqueViolation { constraint: String },
+    /// A row is still referenced by others (e.g. a workspace that has datasets).
+    #[error("row is still referenced")]
+    ForeignKeyViolation,
+    /// Anything else: I/O, corruption, a bug.
+    #[error("storage failure: {0}")]
+    Other(String),
+}
+
+/// The result of a storage operation.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            sqlx::Error::RowNotFound => Self::NotFound,
+            sqlx::Error::Database(database_error) => {
+                let message = database_error.message();
+                if database_error.is_unique_violation() || message.starts_with("UNIQUE constraint failed") {
+                    let constraint = message.trim_start_matches("UNIQUE constraint failed: ").to_owned();
+                    Self::UniqueViolation { constraint }
+                } else if database_error.is_foreign_key_violation() {
+                    Self::ForeignKeyViolation
+                } else {
+                    Self::Other(error.to_string())
+                }
+            }
+            _ => Self::Other(error.to_string()),
+        }
+    }
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(error: serde_json::Error) -> Self {
+        Self::Other(format!("stored JSON is unreadable: {error}"))
+    }
+}

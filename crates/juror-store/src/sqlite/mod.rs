@@ -1,0 +1,96 @@
+//! The SQLite backend: one database file in WAL mode, one writer connection and a pool of readers.
+//!
+//! All writes go through a single connection, so they queue in process instead of fighting over
+//! SQLite's lock; readers never wait for the writer in WAL mode. `synchronous=FULL` makes every
+//! commit durable before it is acknowledged.
+
+mod datasets;
+mod records;
+mod responses;
+mod rows;
+mod users;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+use crate::error::{StoreError, StoreResult};
+
+/// How to open a SQLite store.
+#[derive(Debug, Clone)]
+pub struct SqliteStoreOptions {
+    /// The database file; created when missing.
+    pub path: PathBuf,
+    /// Reader connections (the writer is one more).
+    pub readers: u32,
+}
+
+impl SqliteStoreOptions {
+    /// Options for the database file at `path`, with a reader per core (at least two).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |cores| cores.get() as u32);
+        Self { path: path.into(), readers: cores.max(2) }
+    }
+}
+
+/// A `Store` on one SQLite file.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database and applies pending migrations.
+    pub async fn open(options: &SqliteStoreOptions) -> StoreResult<Self> {
+        let connect = connect_options(&options.path)?;
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .connect_with(connect.clone().create_if_missing(true))
+            .await?;
+        MIGRATOR.run(&writer).await.map_err(|error| StoreError::Other(format!("failed to migrate: {error}")))?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(options.readers)
+            .connect_with(connect.read_only(true))
+            .await?;
+        Ok(Self { writer, reader })
+    }
+
+    /// Closes every connection, checkpointing the write-ahead log.
+    pub async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+}
+
+fn connect_options(path: &Path) -> StoreResult<SqliteConnectOptions> {
+    let url = format!("sqlite://{}", path.display());
+    let options = SqliteConnectOptions::from_str(&url)
+        .map_err(|error| StoreError::Other(format!("invalid database path {}: {error}", path.display())))?;
+    Ok(options
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10))
+        .pragma("cache_size", "-65536")
+        .pragma("temp_store", "memory")
+        .statement_cache_capacity(256))
+}
+
+/// Question marks for an `IN (...)` list of `count` parameters.
+pub(crate) fn placeholders(count: usize) -> String {
+    let mut text = String::with_capacity(count * 2);
+    for index in 0..count {
+        if index > 0 {
+            text.push(',');
+        }
+        text.push('?');
+    }
+    text
+}

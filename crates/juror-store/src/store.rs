@@ -1,0 +1,206 @@
+//! The `Store` trait: every read and write Juror makes, in domain types.
+
+use async_trait::async_trait;
+use juror_core::dataset::Dataset;
+use juror_core::field::Field;
+use juror_core::ids::{
+    DatasetId, FieldId, MetadataPropertyId, QuestionId, RecordId, ResponseId, SuggestionId, UserId, VectorSettingsId,
+    WorkspaceId,
+};
+use juror_core::metadata::MetadataProperty;
+use juror_core::question::Question;
+use juror_core::record::{DatasetSchema, Record, RecordRelations, RecordStatus, ValidRecordWrite};
+use juror_core::response::{NewSuggestion, Response, ResponseStatus, Suggestion};
+use juror_core::user::{User, Workspace};
+use juror_core::vector::VectorSettings;
+use serde_json::Value;
+
+use crate::error::StoreResult;
+
+/// Which relationships to load with records.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordInclude {
+    pub responses: bool,
+    pub suggestions: bool,
+    /// `None`: no vectors; `Some(empty)`: all; `Some(names)`: those named.
+    pub vectors: Option<Vec<String>>,
+    /// Only this user's responses, for per-labeler views.
+    pub responses_of: Option<UserId>,
+}
+
+/// A page of records in insertion order, with the dataset's total.
+#[derive(Debug, Clone, Default)]
+pub struct RecordPage {
+    pub items: Vec<(Record, RecordRelations)>,
+    pub total: u64,
+}
+
+/// A dataset's records with their answers, loaded for search.
+#[derive(Debug, Clone, Default)]
+pub struct RecordScan {
+    pub records: Vec<Record>,
+    /// Responses and suggestions, grouped per record, in the same order as `records`.
+    pub responses: Vec<Vec<Response>>,
+    pub suggestions: Vec<Vec<Suggestion>>,
+}
+
+/// How suggestions in a record write treat existing ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SuggestionsMode {
+    /// Replace the suggestion for each question named; keep the others.
+    UpsertPerQuestion,
+    /// Remove every suggestion of the record first.
+    ReplaceAll,
+}
+
+/// A batch of validated record writes for one dataset, stored in one transaction.
+///
+/// An item whose `id` is `Some` updates that existing record; `None` inserts a new record.
+#[derive(Debug, Clone)]
+pub struct RecordWriteBatch {
+    pub dataset_id: DatasetId,
+    pub min_submitted: u32,
+    pub suggestions_mode: SuggestionsMode,
+    pub items: Vec<ValidRecordWrite>,
+}
+
+/// Counts of a dataset's records by status and who has answered.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DatasetProgress {
+    pub total: u64,
+    pub completed: u64,
+    /// Usernames of the users who answered, by their first answer.
+    pub users: Vec<String>,
+}
+
+/// One user's responses in a dataset, by record status and response status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserProgressRow {
+    pub username: String,
+    pub record_status: RecordStatus,
+    pub response_status: ResponseStatus,
+    pub count: u64,
+}
+
+/// A user's responses in a dataset by status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ResponseCounts {
+    pub submitted: u64,
+    pub discarded: u64,
+    pub draft: u64,
+}
+
+/// Everything Juror stores: one implementation per database, each method one transaction.
+///
+/// The methods are grouped into one trait per area so each backend module implements one of them.
+pub trait Store: UserStore + DatasetStore + RecordStore + ResponseStore {}
+
+impl<T: UserStore + DatasetStore + RecordStore + ResponseStore> Store for T {}
+
+/// Users, workspaces and memberships.
+#[async_trait]
+pub trait UserStore: Send + Sync + 'static {
+    async fn create_user(&self, user: &User, api_key_digest: &str) -> StoreResult<()>;
+    async fn get_user(&self, id: UserId) -> StoreResult<Option<User>>;
+    async fn find_user_by_username(&self, username: &str) -> StoreResult<Option<User>>;
+    async fn find_user_by_api_key_digest(&self, digest: &str) -> StoreResult<Option<User>>;
+    async fn list_users(&self) -> StoreResult<Vec<User>>;
+    async fn update_user(&self, user: &User) -> StoreResult<()>;
+    async fn delete_user(&self, id: UserId) -> StoreResult<()>;
+    async fn count_users(&self) -> StoreResult<u64>;
+
+    async fn create_workspace(&self, workspace: &Workspace) -> StoreResult<()>;
+    async fn get_workspace(&self, id: WorkspaceId) -> StoreResult<Option<Workspace>>;
+    async fn find_workspace_by_name(&self, name: &str) -> StoreResult<Option<Workspace>>;
+    async fn list_workspaces(&self) -> StoreResult<Vec<Workspace>>;
+    async fn delete_workspace(&self, id: WorkspaceId) -> StoreResult<()>;
+    async fn add_workspace_member(&self, workspace: WorkspaceId, user: UserId) -> StoreResult<()>;
+    /// Removes a membership; false when there was none.
+    async fn remove_workspace_member(&self, workspace: WorkspaceId, user: UserId) -> StoreResult<bool>;
+    async fn list_workspace_members(&self, workspace: WorkspaceId) -> StoreResult<Vec<User>>;
+    async fn list_user_workspaces(&self, user: UserId) -> StoreResult<Vec<Workspace>>;
+    async fn is_workspace_member(&self, workspace: WorkspaceId, user: UserId) -> StoreResult<bool>;
+}
+
+/// Datasets and their settings.
+#[async_trait]
+pub trait DatasetStore: Send + Sync + 'static {
+    async fn create_dataset(&self, dataset: &Dataset) -> StoreResult<()>;
+    async fn get_dataset(&self, id: DatasetId) -> StoreResult<Option<Dataset>>;
+    /// Datasets in insertion order, all of them or those of the given workspaces.
+    async fn list_datasets(&self, workspaces: Option<&[WorkspaceId]>) -> StoreResult<Vec<Dataset>>;
+    /// Saves a dataset; when its distribution changed, every record's status is recomputed.
+    async fn update_dataset(&self, dataset: &Dataset) -> StoreResult<()>;
+    async fn delete_dataset(&self, id: DatasetId) -> StoreResult<()>;
+    async fn count_datasets_in_workspace(&self, workspace: WorkspaceId) -> StoreResult<u64>;
+    async fn load_schema(&self, id: DatasetId) -> StoreResult<Option<DatasetSchema>>;
+
+    async fn create_field(&self, field: &Field) -> StoreResult<()>;
+    async fn get_field(&self, id: FieldId) -> StoreResult<Option<Field>>;
+    async fn update_field(&self, field: &Field) -> StoreResult<()>;
+    async fn delete_field(&self, id: FieldId) -> StoreResult<()>;
+
+    async fn create_question(&self, question: &Question) -> StoreResult<()>;
+    async fn get_question(&self, id: QuestionId) -> StoreResult<Option<Question>>;
+    async fn update_question(&self, question: &Question) -> StoreResult<()>;
+    async fn delete_question(&self, id: QuestionId) -> StoreResult<()>;
+
+    async fn create_metadata_property(&self, property: &MetadataProperty) -> StoreResult<()>;
+    async fn get_metadata_property(&self, id: MetadataPropertyId) -> StoreResult<Option<MetadataProperty>>;
+    async fn update_metadata_property(&self, property: &MetadataProperty) -> StoreResult<()>;
+    async fn delete_metadata_property(&self, id: MetadataPropertyId) -> StoreResult<()>;
+    /// The values records hold for one metadata key, for the property's metrics.
+    async fn metadata_values(&self, dataset: DatasetId, name: &str) -> StoreResult<Vec<Value>>;
+
+    async fn create_vector_settings(&self, settings: &VectorSettings) -> StoreResult<()>;
+    async fn get_vector_settings(&self, id: VectorSettingsId) -> StoreResult<Option<VectorSettings>>;
+    async fn update_vector_settings(&self, settings: &VectorSettings) -> StoreResult<()>;
+    async fn delete_vector_settings(&self, id: VectorSettingsId) -> StoreResult<()>;
+}
+
+/// Records and their vectors.
+#[async_trait]
+pub trait RecordStore: Send + Sync + 'static {
+    /// Resolves each (external id, id) pair to an existing record of the dataset: by external id
+    /// first, then by id.
+    async fn resolve_records(
+        &self,
+        dataset: DatasetId,
+        keys: &[(Option<String>, Option<RecordId>)],
+    ) -> StoreResult<Vec<Option<RecordId>>>;
+    /// Stores a batch whole or not at all; returns the record ids in input order.
+    async fn write_records(&self, batch: RecordWriteBatch) -> StoreResult<Vec<RecordId>>;
+    async fn get_record(&self, id: RecordId) -> StoreResult<Option<Record>>;
+    async fn load_relations(&self, records: &[Record], include: &RecordInclude) -> StoreResult<Vec<RecordRelations>>;
+    async fn list_records(&self, dataset: DatasetId, offset: u64, limit: u64, include: &RecordInclude) -> StoreResult<RecordPage>;
+    async fn count_records(&self, dataset: DatasetId) -> StoreResult<u64>;
+    /// Every record of the dataset with its responses and suggestions, in insertion order.
+    async fn scan_records(&self, dataset: DatasetId) -> StoreResult<RecordScan>;
+    /// The named vector of each record that has one.
+    async fn record_vectors(&self, dataset: DatasetId, vector: VectorSettingsId) -> StoreResult<Vec<(RecordId, Vec<f32>)>>;
+    /// Deletes those of `ids` that belong to the dataset; returns how many.
+    async fn delete_records(&self, dataset: DatasetId, ids: &[RecordId]) -> StoreResult<u64>;
+}
+
+/// Responses, suggestions and progress.
+#[async_trait]
+pub trait ResponseStore: Send + Sync + 'static {
+    /// Creates a response and recomputes its record's status.
+    async fn create_response(&self, response: &Response, dataset: DatasetId, min_submitted: u32) -> StoreResult<()>;
+    async fn get_response(&self, id: ResponseId) -> StoreResult<Option<Response>>;
+    /// Updates a response's values and status and recomputes its record's status.
+    async fn update_response(&self, response: &Response, dataset: DatasetId, min_submitted: u32) -> StoreResult<()>;
+    async fn delete_response(&self, id: ResponseId, dataset: DatasetId, min_submitted: u32) -> StoreResult<()>;
+    async fn find_response(&self, record: RecordId, user: UserId) -> StoreResult<Option<Response>>;
+
+    async fn list_suggestions(&self, record: RecordId) -> StoreResult<Vec<Suggestion>>;
+    /// Creates or replaces the record's suggestion for the question; true when created.
+    async fn upsert_suggestion(&self, record: RecordId, suggestion: &NewSuggestion) -> StoreResult<(Suggestion, bool)>;
+    async fn get_suggestion(&self, id: SuggestionId) -> StoreResult<Option<Suggestion>>;
+    async fn delete_suggestion(&self, id: SuggestionId) -> StoreResult<()>;
+    async fn delete_record_suggestions(&self, record: RecordId, ids: &[SuggestionId]) -> StoreResult<()>;
+
+    async fn dataset_progress(&self, dataset: DatasetId) -> StoreResult<DatasetProgress>;
+    async fn users_progress(&self, dataset: DatasetId) -> StoreResult<Vec<UserProgressRow>>;
+    async fn user_response_counts(&self, dataset: DatasetId, user: UserId) -> StoreResult<ResponseCounts>;
+}

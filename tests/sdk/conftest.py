@@ -1,0 +1,114 @@
+"""Fixtures for driving a Juror server through the official Argilla SDKs.
+
+The session starts one `juror serve` process on a free local port with an empty data directory,
+waits for `GET /api/_status` to answer 200, and stops it (SIGTERM, then wait) when the session ends.
+
+Environment:
+    JUROR_BIN       path of the juror binary (default: <repo>/target/debug/juror)
+    JUROR_TEST_URL  optional: use an already running server at this URL instead of starting one
+                    (it must hold the default owner `argilla` with API key `argilla.apikey`);
+                    handy for checking the suite itself against a reference server.
+"""
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+OWNER_API_KEY = "argilla.apikey"
+STARTUP_TIMEOUT_S = 15.0
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _log_tail(path: Path, lines: int = 60) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError as exc:
+        return f"<could not read {path}: {exc}>"
+
+
+def _is_ready(url: str) -> bool:
+    try:
+        return requests.get(f"{url}/api/_status", timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+@pytest.fixture(scope="session")
+def argilla_url(tmp_path_factory):
+    """Base URL of a running Juror server (started for this session)."""
+    external = os.environ.get("JUROR_TEST_URL")
+    if external:
+        url = external.rstrip("/")
+        if not _is_ready(url):
+            pytest.fail(f"JUROR_TEST_URL={url} does not answer 200 on /api/_status")
+        yield url
+        return
+
+    binary = Path(os.environ.get("JUROR_BIN", REPO_ROOT / "target" / "debug" / "juror"))
+    if not binary.is_file():
+        pytest.fail(f"juror binary not found at {binary} (build it or set JUROR_BIN)")
+
+    base = tmp_path_factory.mktemp("juror")
+    data_dir = base / "data"
+    data_dir.mkdir()
+    log_path = base / "juror.log"
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+
+    log_file = open(log_path, "wb")
+    proc = subprocess.Popen(
+        [str(binary), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
+
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    ready = False
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        if _is_ready(url):
+            ready = True
+            break
+        time.sleep(0.1)
+
+    if not ready:
+        exit_code = proc.poll()
+        if exit_code is None:
+            proc.kill()
+            proc.wait()
+        log_file.close()
+        state = f"exited with code {exit_code}" if exit_code is not None else f"not ready after {STARTUP_TIMEOUT_S:.0f} s"
+        pytest.fail(f"juror server {state} ({binary} serve on port {port}).\nLog tail ({log_path}):\n{_log_tail(log_path)}")
+
+    try:
+        yield url
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        log_file.close()
+
+
+@pytest.fixture(scope="session")
+def client(argilla_url):
+    """An argilla 2.8 client authenticated as the seeded owner."""
+    import argilla as rg
+
+    return rg.Argilla(api_url=argilla_url, api_key=OWNER_API_KEY)
