@@ -44,14 +44,7 @@ impl App {
         if !schema.dataset.is_ready() {
             return Err(AppError::Invalid("records cannot be created for a non published dataset".into()));
         }
-        let mut seen = HashSet::new();
-        for (index, write) in writes.iter().enumerate() {
-            if let Some(external_id) = &write.external_id {
-                if !seen.insert(external_id.as_str()) {
-                    return Err(at_position(index, format!("external_id `{external_id}` appears more than once in the request")));
-                }
-            }
-        }
+        check_unique_external_ids(&writes)?;
         let keys: Vec<(Option<String>, Option<RecordId>)> = writes.iter().map(|write| (write.external_id.clone(), None)).collect();
         let existing = self.store.resolve_records(dataset_id, &keys).await?;
         if let Some(index) = existing.iter().position(Option::is_some) {
@@ -64,6 +57,7 @@ impl App {
     /// Creates or updates records, matched by external id and then by id within the dataset.
     pub async fn upsert_records(&self, caller: &Caller, dataset_id: DatasetId, writes: Vec<RecordWrite>) -> AppResult<Vec<RecordId>> {
         let schema = self.writable_schema(caller, dataset_id).await?;
+        check_unique_external_ids(&writes)?;
         let keys: Vec<(Option<String>, Option<RecordId>)> = writes.iter().map(|write| (write.external_id.clone(), write.id)).collect();
         let existing = self.store.resolve_records(dataset_id, &keys).await?;
         let items = self.validate_writes(&schema, writes, &existing).await?;
@@ -148,18 +142,11 @@ impl App {
         })
     }
 
-    /// The records of a dataset with these ids, in the given order, with all relationships.
+    /// The records with these ids, in the given order, with all relationships.
     pub async fn records_by_id(&self, ids: &[RecordId]) -> AppResult<Vec<RecordView>> {
-        let mut views = Vec::with_capacity(ids.len());
-        let mut records = Vec::with_capacity(ids.len());
-        for id in ids {
-            records.push(self.store.get_record(*id).await?.ok_or_else(|| not_found("Record", id))?);
-        }
+        let records = self.store.get_records(ids).await?;
         let relations = self.store.load_relations(&records, &all_relations()).await?;
-        for (record, relations) in records.into_iter().zip(relations) {
-            views.push(RecordView { record, relations });
-        }
-        Ok(views)
+        Ok(records.into_iter().zip(relations).map(|(record, relations)| RecordView { record, relations }).collect())
     }
 
     async fn writable_schema(&self, caller: &Caller, dataset_id: DatasetId) -> AppResult<DatasetSchema> {
@@ -213,6 +200,18 @@ impl App {
         let relations = self.store.load_relations(std::slice::from_ref(&record), &all_relations()).await?.pop().unwrap_or_default();
         Ok(RecordView { record, relations })
     }
+}
+
+fn check_unique_external_ids(writes: &[RecordWrite]) -> AppResult<()> {
+    let mut seen = HashSet::new();
+    for (index, write) in writes.iter().enumerate() {
+        if let Some(external_id) = &write.external_id {
+            if !seen.insert(external_id.as_str()) {
+                return Err(at_position(index, format!("external_id `{external_id}` appears more than once in the request")));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Responses, suggestions and every vector.

@@ -30,6 +30,9 @@ struct Args {
     /// Concurrent clients.
     #[arg(long, default_value_t = 4)]
     clients: usize,
+    /// Use the argilla-v1 SDK's `POST .../records` (answers 204, no body) instead of the v2 upsert.
+    #[arg(long)]
+    v1: bool,
     /// Start-up measurements to take (the median is reported).
     #[arg(long, default_value_t = 5)]
     startups: usize,
@@ -156,19 +159,20 @@ fn bodies(records: usize, batch: usize) -> (Vec<Vec<u8>>, usize) {
     (bodies, bytes)
 }
 
-async fn import(url: &str, dataset: &str, bodies: Vec<Vec<u8>>, clients: usize) -> anyhow::Result<Duration> {
+async fn import(url: &str, dataset: &str, bodies: Vec<Vec<u8>>, clients: usize, v1: bool) -> anyhow::Result<Duration> {
     let queue = std::sync::Arc::new(std::sync::Mutex::new(bodies));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..clients {
         let queue = queue.clone();
-        let endpoint = format!("{url}/api/v1/datasets/{dataset}/records/bulk");
+        let endpoint = if v1 { format!("{url}/api/v1/datasets/{dataset}/records") } else { format!("{url}/api/v1/datasets/{dataset}/records/bulk") };
         tasks.push(tokio::spawn(async move {
             let client = reqwest::Client::new();
             loop {
                 let body = queue.lock().map_err(|_| anyhow::anyhow!("queue poisoned"))?.pop();
                 let Some(body) = body else { return Ok::<_, anyhow::Error>(()) };
-                let response = client.put(&endpoint).header("X-Argilla-Api-Key", KEY).header("Content-Type", "application/json").body(body).send().await?;
+                let request = if v1 { client.post(&endpoint) } else { client.put(&endpoint) };
+                let response = request.header("X-Argilla-Api-Key", KEY).header("Content-Type", "application/json").body(body).send().await?;
                 if !response.status().is_success() {
                     bail!("bulk write failed: {} {}", response.status(), response.text().await.unwrap_or_default());
                 }
@@ -199,7 +203,7 @@ async fn main() -> anyhow::Result<()> {
     let client = reqwest::Client::new();
     let dataset = create_dataset(&client, &server.url).await?;
     let (bodies, bytes) = bodies(args.records, args.batch);
-    let elapsed = import(&server.url, &dataset, bodies, args.clients).await?;
+    let elapsed = import(&server.url, &dataset, bodies, args.clients, args.v1).await?;
     let loaded_rss = rss_kib(server.child.id())?;
     let metrics: Value = client.get(format!("{}/api/v1/me/datasets/{dataset}/metrics", server.url)).header("X-Argilla-Api-Key", KEY).send().await?.json().await?;
     let stored = metrics["records"]["count"].as_u64().unwrap_or(0);
@@ -210,7 +214,8 @@ async fn main() -> anyhow::Result<()> {
     println!("start-up (median of {}): {:.1} ms", args.startups, median_startup.as_secs_f64() * 1000.0);
     println!("idle RSS: {:.1} MiB", idle_rss as f64 / 1024.0);
     println!(
-        "bulk import: {} records ({:.0} MB of JSON, {} per request, {} clients) in {:.2} s = {:.0} records/s, {:.1} MB/s",
+        "bulk import ({}): {} records ({:.0} MB of JSON, {} per request, {} clients) in {:.2} s = {:.0} records/s, {:.1} MB/s",
+        if args.v1 { "POST .../records, v1" } else { "PUT .../records/bulk, v2" },
         args.records,
         bytes as f64 / 1e6,
         args.batch,

@@ -19,7 +19,7 @@ pub struct Cli {
 pub enum Command {
     /// Start the server (API and labeling UI).
     Serve(ServeArgs),
-    /// Import records into a published dataset from a JSONL or CSV file.
+    /// Import records into a published dataset from a JSONL, CSV or Parquet file.
     Import(ImportArgs),
     /// Manage datasets.
     #[command(subcommand)]
@@ -90,7 +90,8 @@ pub struct ImportArgs {
     /// Records per transaction.
     #[arg(long, default_value_t = 1000)]
     pub batch_size: usize,
-    /// The file: `.jsonl`/`.ndjson` (one object per line) or `.csv` (a header row). Columns are
+    /// The file: `.jsonl`/`.ndjson` (one object per line), `.csv` (a header row) or `.parquet`
+    /// (snappy, gzip or uncompressed). Columns are
     /// matched to fields and metadata properties by name; `external_id` (or `id`) is kept.
     pub file: PathBuf,
 }

@@ -1,4 +1,5 @@
-//! Reading record files: JSONL and CSV rows as JSON objects, each with its line number.
+//! Reading record files: JSONL, CSV and Parquet rows as JSON objects, each with its line number
+//! (for Parquet, its row number).
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -19,6 +20,7 @@ pub struct Row {
 pub enum Format {
     Jsonl,
     Csv,
+    Parquet,
 }
 
 impl Format {
@@ -27,7 +29,8 @@ impl Format {
         match path.extension().and_then(|extension| extension.to_str()).map(str::to_ascii_lowercase).as_deref() {
             Some("jsonl" | "ndjson" | "json") => Ok(Self::Jsonl),
             Some("csv") => Ok(Self::Csv),
-            other => bail!("cannot import `{}`: unknown extension {other:?} (expected .jsonl or .csv)", path.display()),
+            Some("parquet" | "pq") => Ok(Self::Parquet),
+            other => bail!("cannot import `{}`: unknown extension {other:?} (expected .jsonl, .csv or .parquet)", path.display()),
         }
     }
 }
@@ -39,7 +42,23 @@ pub fn rows(path: &Path, format: Format, counter: impl Fn(u64) + 'static) -> any
     Ok(match format {
         Format::Jsonl => Box::new(jsonl_rows(BufReader::with_capacity(1 << 20, reader))),
         Format::Csv => Box::new(csv_rows(reader)?),
+        Format::Parquet => Box::new(parquet_rows(path)?),
     })
+}
+
+fn parquet_rows(path: &Path) -> anyhow::Result<impl Iterator<Item = anyhow::Result<Row>>> {
+    use parquet::file::reader::SerializedFileReader;
+    let file = File::open(path).with_context(|| format!("failed to open {}", path.display()))?;
+    let reader = SerializedFileReader::new(file).with_context(|| format!("{} is not a readable Parquet file", path.display()))?;
+    let rows = reader.into_iter();
+    Ok(rows.enumerate().map(|(index, row)| {
+        let number = index as u64 + 1;
+        let row = row.map_err(|error| anyhow::anyhow!("row {number}: {error}"))?;
+        match row.to_json_value() {
+            Value::Object(values) => Ok(Row { line: number, values }),
+            _ => Err(anyhow::anyhow!("row {number}: not a record")),
+        }
+    }))
 }
 
 fn jsonl_rows(reader: impl BufRead) -> impl Iterator<Item = anyhow::Result<Row>> {

@@ -104,6 +104,12 @@ pub struct ValidRecordWrite {
     pub suggestions: Option<Vec<NewSuggestion>>,
 }
 
+/// Names as a Python list literal (`['a', 'b']`), the form Argilla's messages use.
+fn python_list(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|name| format!("'{name}'")).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
 /// Everything a record is checked against: the dataset and its settings.
 #[derive(Debug, Clone)]
 pub struct DatasetSchema {
@@ -179,10 +185,10 @@ impl DatasetSchema {
         ensure(!fields.is_empty(), || "fields cannot be empty".into())?;
         let configured: HashMap<&str, &Field> = self.fields.iter().map(|field| (field.name.as_str(), field)).collect();
         let unknown: Vec<&str> = fields.keys().map(String::as_str).filter(|name| !configured.contains_key(name)).collect();
-        ensure(unknown.is_empty(), || format!("found fields values for non configured fields: {unknown:?}"))?;
+        ensure(unknown.is_empty(), || format!("found fields values for non configured fields: {}", python_list(&unknown)))?;
         for field in self.fields.iter().filter(|field| field.required) {
             ensure(fields.get(&field.name).is_some_and(|value| !value.is_null()), || {
-                format!("missing required value for field: {:?}", field.name)
+                format!("missing required value for field: '{}'", field.name)
             })?;
         }
         let mut checked = Map::with_capacity(fields.len());

@@ -76,6 +76,22 @@ impl RecordStore for SqliteStore {
         row.as_ref().map(rows::record).transpose()
     }
 
+    async fn get_records(&self, ids: &[RecordId]) -> StoreResult<Vec<Record>> {
+        let mut found: HashMap<RecordId, Record> = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(IDS_PER_QUERY) {
+            let query = format!("SELECT {RECORD_COLUMNS} FROM records WHERE id IN ({})", placeholders(chunk.len()));
+            let mut select = sqlx::query(&query);
+            for id in chunk {
+                select = select.bind(id.to_string());
+            }
+            for row in select.fetch_all(&self.reader).await? {
+                let record = rows::record(&row)?;
+                found.insert(record.id, record);
+            }
+        }
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+
     async fn load_relations(&self, records: &[Record], include: &RecordInclude) -> StoreResult<Vec<RecordRelations>> {
         let ids: Vec<String> = records.iter().map(|record| record.id.to_string()).collect();
         let position: HashMap<RecordId, usize> = records.iter().enumerate().map(|(index, record)| (record.id, index)).collect();

@@ -1,0 +1,10 @@
+//! Integration tests of the HTTP surface, as one binary: each test starts a real server on a fresh
+//! SQLite database (see `helpers`) and talks to it the way the Argilla SDKs do.
+
+mod auth;
+mod helpers;
+mod records;
+mod responses;
+mod roles;
+mod status;
+mod validation;
