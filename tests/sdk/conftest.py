@@ -44,15 +44,30 @@ def _is_ready(url: str) -> bool:
         return False
 
 
+class JurorServer:
+    """A running server: its URL, and its data directory when this session started it."""
+
+    def __init__(self, url, data_dir=None, binary=None):
+        self.url = url
+        self.data_dir = data_dir
+        self.binary = binary
+
+
 @pytest.fixture(scope="session")
-def argilla_url(tmp_path_factory):
+def argilla_url(juror_server):
     """Base URL of a running Juror server (started for this session)."""
+    return juror_server.url
+
+
+@pytest.fixture(scope="session")
+def juror_server(tmp_path_factory):
+    """The Juror server of this session."""
     external = os.environ.get("JUROR_TEST_URL")
     if external:
         url = external.rstrip("/")
         if not _is_ready(url):
             pytest.fail(f"JUROR_TEST_URL={url} does not answer 200 on /api/_status")
-        yield url
+        yield JurorServer(url)
         return
 
     binary = Path(os.environ.get("JUROR_BIN", REPO_ROOT / "target" / "debug" / "juror"))
@@ -94,7 +109,7 @@ def argilla_url(tmp_path_factory):
         pytest.fail(f"juror server {state} ({binary} serve on port {port}).\nLog tail ({log_path}):\n{_log_tail(log_path)}")
 
     try:
-        yield url
+        yield JurorServer(url, data_dir, binary)
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)

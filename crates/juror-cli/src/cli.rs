@@ -100,7 +100,8 @@ pub struct ImportArgs {
 pub enum DatasetCommand {
     /// Create and publish a dataset from a settings file (JSON).
     ///
-    /// The file holds `fields`, `questions` and optionally `guidelines`, `metadata_properties`,
+    /// The file holds `fields` (text unless their `settings` say otherwise), `questions` and
+    /// optionally `guidelines`, `metadata_properties`,
     /// `vectors_settings` and `distribution`, in the shapes of the API.
     Create {
         #[command(flatten)]

@@ -8,6 +8,9 @@ use juror_core::question::Question;
 use juror_core::response::{Response, Suggestion};
 use juror_core::user::{User, Workspace};
 use juror_core::vector::VectorSettings;
+use std::collections::BTreeMap;
+
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 /// `{"items": [...]}`, the list envelope of `/api/v1`.
@@ -149,28 +152,64 @@ pub fn suggestion(suggestion: &Suggestion) -> Value {
 }
 
 /// A record, with the relationship keys that were loaded and none of the others.
-pub fn record(view: &RecordView) -> Value {
+///
+/// It borrows the record's fields and metadata, so large texts are written out without copies.
+#[derive(Serialize)]
+pub struct RecordJson<'a> {
+    id: String,
+    status: &'static str,
+    fields: &'a Map<String, Value>,
+    metadata: Option<&'a Map<String, Value>>,
+    external_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    responses: Option<Vec<Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suggestions: Option<Vec<Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vectors: Option<BTreeMap<&'a str, &'a [f32]>>,
+    dataset_id: String,
+    inserted_at: String,
+    updated_at: String,
+}
+
+pub fn record(view: &RecordView) -> RecordJson<'_> {
     let record = &view.record;
-    let mut object = Map::new();
-    object.insert("id".into(), record.id.to_string().into());
-    object.insert("status".into(), record.status.as_str().into());
-    object.insert("fields".into(), Value::Object(record.fields.clone()));
-    object.insert("metadata".into(), record.metadata.clone().map_or(Value::Null, Value::Object));
-    object.insert("external_id".into(), record.external_id.clone().map_or(Value::Null, Value::String));
-    if let Some(responses) = &view.relations.responses {
-        object.insert("responses".into(), responses.iter().map(response).collect());
+    let relations = &view.relations;
+    RecordJson {
+        id: record.id.to_string(),
+        status: record.status.as_str(),
+        fields: &record.fields,
+        metadata: record.metadata.as_ref(),
+        external_id: record.external_id.as_deref(),
+        responses: relations.responses.as_ref().map(|responses| responses.iter().map(response).collect()),
+        suggestions: relations.suggestions.as_ref().map(|suggestions| suggestions.iter().map(suggestion).collect()),
+        vectors: relations.vectors.as_ref().map(|vectors| vectors.iter().map(|(name, vector)| (name.as_str(), vector.as_slice())).collect()),
+        dataset_id: record.dataset_id.to_string(),
+        inserted_at: record.inserted_at.to_naive_iso(),
+        updated_at: record.updated_at.to_naive_iso(),
     }
-    if let Some(suggestions) = &view.relations.suggestions {
-        object.insert("suggestions".into(), suggestions.iter().map(suggestion).collect());
-    }
-    if let Some(vectors) = &view.relations.vectors {
-        let vectors: Map<String, Value> = vectors.iter().map(|(name, vector)| (name.clone(), json!(vector))).collect();
-        object.insert("vectors".into(), Value::Object(vectors));
-    }
-    object.insert("dataset_id".into(), record.dataset_id.to_string().into());
-    object.insert("inserted_at".into(), record.inserted_at.to_naive_iso().into());
-    object.insert("updated_at".into(), record.updated_at.to_naive_iso().into());
-    Value::Object(object)
+}
+
+/// `{"items": [Record], "total"?}`, the record list shapes.
+#[derive(Serialize)]
+pub struct RecordList<'a> {
+    pub items: Vec<RecordJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+}
+
+/// One search hit: the record and its score.
+#[derive(Serialize)]
+pub struct SearchItem<'a> {
+    pub record: RecordJson<'a>,
+    pub query_score: Option<f64>,
+}
+
+/// `{"items": [{"record", "query_score"}], "total"}`.
+#[derive(Serialize)]
+pub struct SearchList<'a> {
+    pub items: Vec<SearchItem<'a>>,
+    pub total: u64,
 }
 
 /// Response counts by status.

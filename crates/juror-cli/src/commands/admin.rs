@@ -70,7 +70,7 @@ fn name_and_title(entry: &Value, what: &str) -> anyhow::Result<(String, String)>
 async fn add_settings(app: &juror_app::App, caller: &juror_app::Caller, dataset: juror_core::ids::DatasetId, settings: &Value) -> anyhow::Result<()> {
     for field in entries(settings, "fields") {
         let (name, title) = name_and_title(field, "field")?;
-        let new = NewField { name, title, required: field.get("required").and_then(Value::as_bool).unwrap_or(true), settings: field.get("settings").cloned().unwrap_or(Value::Null) };
+        let new = NewField { name, title, required: field.get("required").and_then(Value::as_bool).unwrap_or(true), settings: field.get("settings").cloned().unwrap_or_else(|| serde_json::json!({"type": "text"})) };
         app.create_field(caller, dataset, new).await?;
     }
     for question in entries(settings, "questions") {

@@ -6,10 +6,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use juror_app::{App, Caller, RecordInclude, RecordsQuery};
+use juror_app::{App, Caller, RecordInclude, RecordView, RecordsQuery};
 use juror_core::ids::{DatasetId, QuestionId, RecordId};
 use juror_core::record::RecordWrite;
-use serde_json::{json, Value};
+
 
 use super::body::{Items, RecordBody};
 use super::search::legacy_filters;
@@ -82,7 +82,7 @@ fn check_count(count: usize, max: usize) -> ApiResult<()> {
     Ok(())
 }
 
-async fn list_records(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, query: QueryParams) -> ApiResult<Json<Value>> {
+async fn list_records(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, query: QueryParams) -> ApiResult<Response> {
     let records_query = RecordsQuery {
         offset: query.integer("offset", 0, 0, u64::MAX >> 1)?,
         limit: query.integer("limit", 50, 1, 1000)?,
@@ -90,8 +90,8 @@ async fn list_records(State(state): State<AppState>, Auth(caller): Auth, PathId(
         search: legacy_filters(&query)?,
     };
     let result = state.app.list_records(&caller, id, records_query).await?;
-    let items: Vec<Value> = result.hits.iter().map(|hit| wire::record(&hit.view)).collect();
-    Ok(Json(json!({"items": items, "total": result.total})))
+    let items = result.hits.iter().map(|hit| wire::record(&hit.view)).collect();
+    Ok(Json(wire::RecordList { items, total: Some(result.total) }).into_response())
 }
 
 async fn create_records_deprecated(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, ApiJson(body): ApiJson<Items<RecordBody>>) -> ApiResult<StatusCode> {
@@ -113,24 +113,25 @@ async fn update_records_deprecated(State(state): State<AppState>, Auth(caller): 
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn create_records(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, ApiJson(body): ApiJson<Items<RecordBody>>) -> ApiResult<(StatusCode, Json<Value>)> {
+async fn create_records(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, ApiJson(body): ApiJson<Items<RecordBody>>) -> ApiResult<Response> {
     check_count(body.items.len(), MAX_BULK_ITEMS)?;
     let mut writes = record_writes(&state.app, &caller, id, body.items).await?;
     writes.iter_mut().for_each(|write| write.id = None);
     let ids = state.app.create_records(&caller, id, writes).await?;
-    Ok((StatusCode::CREATED, Json(records_json(&state.app, &ids).await?)))
+    let views = state.app.records_by_id(&ids).await?;
+    Ok((StatusCode::CREATED, Json(record_list(&views))).into_response())
 }
 
-async fn upsert_records(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, ApiJson(body): ApiJson<Items<RecordBody>>) -> ApiResult<Json<Value>> {
+async fn upsert_records(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, ApiJson(body): ApiJson<Items<RecordBody>>) -> ApiResult<Response> {
     check_count(body.items.len(), MAX_BULK_ITEMS)?;
     let writes = record_writes(&state.app, &caller, id, body.items).await?;
     let ids = state.app.upsert_records(&caller, id, writes).await?;
-    Ok(Json(records_json(&state.app, &ids).await?))
+    let views = state.app.records_by_id(&ids).await?;
+    Ok(Json(record_list(&views)).into_response())
 }
 
-async fn records_json(app: &App, ids: &[RecordId]) -> ApiResult<Value> {
-    let views = app.records_by_id(ids).await?;
-    Ok(json!({"items": views.iter().map(wire::record).collect::<Vec<_>>()}))
+fn record_list(views: &[RecordView]) -> wire::RecordList<'_> {
+    wire::RecordList { items: views.iter().map(wire::record).collect(), total: None }
 }
 
 async fn delete_records(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, query: QueryParams) -> ApiResult<StatusCode> {
@@ -145,21 +146,23 @@ async fn delete_records(State(state): State<AppState>, Auth(caller): Auth, PathI
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn get_record(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<RecordId>) -> ApiResult<Json<Value>> {
-    Ok(Json(wire::record(&state.app.get_record(&caller, id).await?)))
+async fn get_record(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<RecordId>) -> ApiResult<Response> {
+    let view = state.app.get_record(&caller, id).await?;
+    Ok(Json(wire::record(&view)).into_response())
 }
 
-async fn update_record(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<RecordId>, ApiJson(body): ApiJson<RecordBody>) -> ApiResult<Json<Value>> {
+async fn update_record(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<RecordId>, ApiJson(body): ApiJson<RecordBody>) -> ApiResult<Response> {
     let record = state.app.get_record(&caller, id).await?;
     let questions = question_lookup(&state.app, &caller, record.record.dataset_id).await?;
     let by_name = |name: &str| questions.iter().find(|(candidate, _)| candidate == name).map(|(_, id)| *id);
     let write = body.into_write(caller.user.id, &by_name)?;
-    Ok(Json(wire::record(&state.app.update_record(&caller, id, write).await?)))
+    let view = state.app.update_record(&caller, id, write).await?;
+    Ok(Json(wire::record(&view)).into_response())
 }
 
 async fn delete_record(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<RecordId>) -> ApiResult<Response> {
     let record = state.app.delete_record(&caller, id).await?;
-    let view = juror_app::RecordView { record, relations: Default::default() };
+    let view = RecordView { record, relations: Default::default() };
     Ok(Json(wire::record(&view)).into_response())
 }
 

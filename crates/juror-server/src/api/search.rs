@@ -2,6 +2,7 @@
 //! `SearchRequest`.
 
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use juror_app::{ScopeRequest, SearchRequest, SearchResult, VectorQuery};
@@ -9,7 +10,7 @@ use juror_core::ids::DatasetId;
 use juror_core::search::{Condition, RecordProperty, SimilarityOrder, SuggestionProperty, TextQuery};
 use juror_core::time::Timestamp;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::records::parse_include;
 use crate::error::{ApiError, ApiResult};
@@ -215,21 +216,21 @@ pub(super) fn legacy_filters(query: &QueryParams) -> ApiResult<Option<SearchRequ
 }
 
 /// A search result in the `{"items": [{"record", "query_score"}], "total"}` shape.
-pub(super) fn search_json(result: &SearchResult) -> Value {
-    let items: Vec<Value> = result.hits.iter().map(|hit| json!({"record": wire::record(&hit.view), "query_score": hit.score})).collect();
-    json!({"items": items, "total": result.total})
+fn search_list(result: &SearchResult) -> wire::SearchList<'_> {
+    let items = result.hits.iter().map(|hit| wire::SearchItem { record: wire::record(&hit.view), query_score: hit.score }).collect();
+    wire::SearchList { items, total: result.total }
 }
 
-async fn search_records(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, query: QueryParams, ApiJson(body): ApiJson<SearchBody>) -> ApiResult<Json<Value>> {
+async fn search_records(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, query: QueryParams, ApiJson(body): ApiJson<SearchBody>) -> ApiResult<Response> {
     let (offset, limit) = (query.integer("offset", 0, 0, u64::MAX >> 1)?, query.integer("limit", 50, 1, 1000)?);
     let include = parse_include(&query)?;
     let result = state.app.search_records(&caller, id, parse_search(body)?, offset, limit, &include).await?;
-    Ok(Json(search_json(&result)))
+    Ok(Json(search_list(&result)).into_response())
 }
 
-async fn search_my_records(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, query: QueryParams, ApiJson(body): ApiJson<SearchBody>) -> ApiResult<Json<Value>> {
+async fn search_my_records(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, query: QueryParams, ApiJson(body): ApiJson<SearchBody>) -> ApiResult<Response> {
     let (offset, limit) = (query.integer("offset", 0, 0, u64::MAX >> 1)?, query.integer("limit", 50, 1, 1000)?);
     let include = parse_include(&query)?;
     let result = state.app.search_my_records(&caller, id, parse_search(body)?, offset, limit, &include).await?;
-    Ok(Json(search_json(&result)))
+    Ok(Json(search_list(&result)).into_response())
 }

@@ -264,7 +264,7 @@ async fn write_batch(connection: &mut SqliteConnection, batch: &RecordWriteBatch
         let mut insert: QueryBuilder<Sqlite> =
             QueryBuilder::new("INSERT INTO records (id, dataset_id, external_id, fields, metadata, status, inserted_at, updated_at) ");
         insert.push_values(chunk, |mut row, (index, item)| {
-            let fields = serde_json::Value::Object(item.fields.clone().unwrap_or_default()).to_string();
+            let fields = item.fields.as_ref().map_or_else(|| "{}".to_owned(), rows::encode_map);
             row.push_bind(ids[*index].to_string())
                 .push_bind(&dataset_id)
                 .push_bind(item.external_id.as_deref())
@@ -277,7 +277,7 @@ async fn write_batch(connection: &mut SqliteConnection, batch: &RecordWriteBatch
         insert.build().execute(&mut *connection).await?;
     }
     for (index, item) in &updates {
-        let fields = item.fields.as_ref().map(|fields| serde_json::Value::Object(fields.clone()).to_string());
+        let fields = item.fields.as_ref().map(rows::encode_map);
         sqlx::query(
             "UPDATE records SET fields = coalesce(?, fields), metadata = CASE WHEN ? THEN ? ELSE metadata END,
              external_id = coalesce(?, external_id), updated_at = ? WHERE id = ? AND dataset_id = ?",

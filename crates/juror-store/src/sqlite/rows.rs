@@ -57,7 +57,12 @@ pub(crate) fn json_object(text: Option<&str>) -> StoreResult<Option<Map<String, 
 }
 
 pub(crate) fn encode_object(object: Option<&Map<String, Value>>) -> Option<String> {
-    object.map(|object| Value::Object(object.clone()).to_string())
+    object.map(encode_map)
+}
+
+/// A JSON object as text, serialised straight from the borrowed map.
+pub(crate) fn encode_map(object: &Map<String, Value>) -> String {
+    serde_json::to_string(object).unwrap_or_else(|_| "{}".to_owned())
 }
 
 pub(crate) fn user(row: &SqliteRow) -> StoreResult<User> {

@@ -1,0 +1,6 @@
+//! End-to-end tests of the `juror` binary: the real process, its flags, its data directory.
+
+mod admin;
+mod helpers;
+mod import;
+mod serve;
