@@ -39,7 +39,7 @@ fn at_position(index: usize, reason: impl std::fmt::Display) -> AppError {
 
 impl App {
     /// Creates records in a published dataset; any invalid record rejects the whole batch.
-    pub async fn create_records(&self, caller: &Caller, dataset_id: DatasetId, writes: Vec<RecordWrite>) -> AppResult<Vec<RecordId>> {
+    pub async fn create_records(&self, caller: &Caller, dataset_id: DatasetId, writes: Vec<RecordWrite>) -> AppResult<Vec<Record>> {
         let schema = self.writable_schema(caller, dataset_id).await?;
         if !schema.dataset.is_ready() {
             return Err(AppError::Invalid("records cannot be created for a non published dataset".into()));
@@ -55,7 +55,7 @@ impl App {
     }
 
     /// Creates or updates records, matched by external id and then by id within the dataset.
-    pub async fn upsert_records(&self, caller: &Caller, dataset_id: DatasetId, writes: Vec<RecordWrite>) -> AppResult<Vec<RecordId>> {
+    pub async fn upsert_records(&self, caller: &Caller, dataset_id: DatasetId, writes: Vec<RecordWrite>) -> AppResult<Vec<Record>> {
         let schema = self.writable_schema(caller, dataset_id).await?;
         check_unique_external_ids(&writes)?;
         let keys: Vec<(Option<String>, Option<RecordId>)> = writes.iter().map(|write| (write.external_id.clone(), write.id)).collect();
@@ -142,9 +142,8 @@ impl App {
         })
     }
 
-    /// The records with these ids, in the given order, with all relationships.
-    pub async fn records_by_id(&self, ids: &[RecordId]) -> AppResult<Vec<RecordView>> {
-        let records = self.store.get_records(ids).await?;
+    /// The records with all their relationships, in the given order.
+    pub async fn with_relations(&self, records: Vec<Record>) -> AppResult<Vec<RecordView>> {
         let relations = self.store.load_relations(&records, &all_relations()).await?;
         Ok(records.into_iter().zip(relations).map(|(record, relations)| RecordView { record, relations }).collect())
     }
@@ -183,7 +182,7 @@ impl App {
         Ok(known)
     }
 
-    async fn write(&self, schema: &DatasetSchema, suggestions_mode: SuggestionsMode, items: Vec<ValidRecordWrite>) -> AppResult<Vec<RecordId>> {
+    async fn write(&self, schema: &DatasetSchema, suggestions_mode: SuggestionsMode, items: Vec<ValidRecordWrite>) -> AppResult<Vec<Record>> {
         let batch = RecordWriteBatch {
             dataset_id: schema.dataset.id,
             min_submitted: schema.dataset.distribution.min_submitted(),

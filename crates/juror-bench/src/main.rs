@@ -185,6 +185,39 @@ async fn import(url: &str, dataset: &str, bodies: Vec<Vec<u8>>, clients: usize, 
     Ok(started.elapsed())
 }
 
+/// The floor under any import: the same rows written straight into SQLite, with the same
+/// durability settings, one transaction per batch, no HTTP, JSON parsing or validation.
+async fn raw_sqlite(bodies: &[Vec<u8>]) -> anyhow::Result<Duration> {
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+    use sqlx::{Connection, QueryBuilder, Sqlite};
+    let directory = tempfile::tempdir()?;
+    let options = SqliteConnectOptions::new()
+        .filename(directory.path().join("raw.db"))
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full);
+    let mut connection = sqlx::SqliteConnection::connect_with(&options).await?;
+    sqlx::query("CREATE TABLE records (id TEXT NOT NULL UNIQUE, external_id TEXT UNIQUE, fields TEXT NOT NULL)").execute(&mut connection).await?;
+    let batches: Vec<Vec<(String, String)>> = bodies
+        .iter()
+        .map(|body| {
+            let value: Value = serde_json::from_slice(body).expect("bodies are JSON");
+            value["items"].as_array().expect("items").iter().map(|item| (item["external_id"].to_string(), item["fields"].to_string())).collect()
+        })
+        .collect();
+    let started = Instant::now();
+    for (batch_index, batch) in batches.iter().enumerate() {
+        let mut transaction = connection.begin().await?;
+        let mut insert: QueryBuilder<Sqlite> = QueryBuilder::new("INSERT INTO records (id, external_id, fields) ");
+        insert.push_values(batch.iter().enumerate(), |mut row, (index, (external_id, fields))| {
+            row.push_bind(format!("{batch_index}-{index}")).push_bind(external_id).push_bind(fields);
+        });
+        insert.build().execute(&mut *transaction).await?;
+        transaction.commit().await?;
+    }
+    Ok(started.elapsed())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -203,6 +236,7 @@ async fn main() -> anyhow::Result<()> {
     let client = reqwest::Client::new();
     let dataset = create_dataset(&client, &server.url).await?;
     let (bodies, bytes) = bodies(args.records, args.batch);
+    let raw = raw_sqlite(&bodies).await?;
     let elapsed = import(&server.url, &dataset, bodies, args.clients, args.v1).await?;
     let loaded_rss = rss_kib(server.child.id())?;
     let metrics: Value = client.get(format!("{}/api/v1/me/datasets/{dataset}/metrics", server.url)).header("X-Argilla-Api-Key", KEY).send().await?.json().await?;
@@ -223,6 +257,12 @@ async fn main() -> anyhow::Result<()> {
         seconds,
         args.records as f64 / seconds,
         bytes as f64 / 1e6 / seconds
+    );
+    let raw_rate = args.records as f64 / raw.as_secs_f64();
+    println!(
+        "raw SQLite baseline (same rows, same durability, no HTTP/JSON/validation): {:.0} records/s; juror reaches {:.0}% of it",
+        raw_rate,
+        100.0 * (args.records as f64 / seconds) / raw_rate
     );
     println!("RSS after import: {:.1} MiB", loaded_rss as f64 / 1024.0);
     Ok(())

@@ -168,11 +168,9 @@ pub trait RecordStore: Send + Sync + 'static {
         dataset: DatasetId,
         keys: &[(Option<String>, Option<RecordId>)],
     ) -> StoreResult<Vec<Option<RecordId>>>;
-    /// Stores a batch whole or not at all; returns the record ids in input order.
-    async fn write_records(&self, batch: RecordWriteBatch) -> StoreResult<Vec<RecordId>>;
+    /// Stores a batch whole or not at all; returns the records as stored, in input order.
+    async fn write_records(&self, batch: RecordWriteBatch) -> StoreResult<Vec<Record>>;
     async fn get_record(&self, id: RecordId) -> StoreResult<Option<Record>>;
-    /// The records with these ids, in the order given; unknown ids are skipped.
-    async fn get_records(&self, ids: &[RecordId]) -> StoreResult<Vec<Record>>;
     async fn load_relations(&self, records: &[Record], include: &RecordInclude) -> StoreResult<Vec<RecordRelations>>;
     async fn list_records(&self, dataset: DatasetId, offset: u64, limit: u64, include: &RecordInclude) -> StoreResult<RecordPage>;
     async fn count_records(&self, dataset: DatasetId) -> StoreResult<u64>;

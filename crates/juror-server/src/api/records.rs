@@ -117,16 +117,16 @@ async fn create_records(State(state): State<AppState>, Auth(caller): Auth, PathI
     check_count(body.items.len(), MAX_BULK_ITEMS)?;
     let mut writes = record_writes(&state.app, &caller, id, body.items).await?;
     writes.iter_mut().for_each(|write| write.id = None);
-    let ids = state.app.create_records(&caller, id, writes).await?;
-    let views = state.app.records_by_id(&ids).await?;
+    let records = state.app.create_records(&caller, id, writes).await?;
+    let views = state.app.with_relations(records).await?;
     Ok((StatusCode::CREATED, Json(record_list(&views))).into_response())
 }
 
 async fn upsert_records(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, ApiJson(body): ApiJson<Items<RecordBody>>) -> ApiResult<Response> {
     check_count(body.items.len(), MAX_BULK_ITEMS)?;
     let writes = record_writes(&state.app, &caller, id, body.items).await?;
-    let ids = state.app.upsert_records(&caller, id, writes).await?;
-    let views = state.app.records_by_id(&ids).await?;
+    let records = state.app.upsert_records(&caller, id, writes).await?;
+    let views = state.app.with_relations(records).await?;
     Ok(Json(record_list(&views)).into_response())
 }
 

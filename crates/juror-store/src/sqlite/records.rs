@@ -63,33 +63,17 @@ impl RecordStore for SqliteStore {
             .collect())
     }
 
-    async fn write_records(&self, batch: RecordWriteBatch) -> StoreResult<Vec<RecordId>> {
+    async fn write_records(&self, batch: RecordWriteBatch) -> StoreResult<Vec<Record>> {
         let mut transaction = self.writer.begin().await?;
-        let ids = write_batch(&mut transaction, &batch).await?;
+        let records = write_batch(&mut transaction, batch).await?;
         transaction.commit().await?;
-        Ok(ids)
+        Ok(records)
     }
 
     async fn get_record(&self, id: RecordId) -> StoreResult<Option<Record>> {
         let query = format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ?");
         let row = sqlx::query(&query).bind(id.to_string()).fetch_optional(&self.reader).await?;
         row.as_ref().map(rows::record).transpose()
-    }
-
-    async fn get_records(&self, ids: &[RecordId]) -> StoreResult<Vec<Record>> {
-        let mut found: HashMap<RecordId, Record> = HashMap::with_capacity(ids.len());
-        for chunk in ids.chunks(IDS_PER_QUERY) {
-            let query = format!("SELECT {RECORD_COLUMNS} FROM records WHERE id IN ({})", placeholders(chunk.len()));
-            let mut select = sqlx::query(&query);
-            for id in chunk {
-                select = select.bind(id.to_string());
-            }
-            for row in select.fetch_all(&self.reader).await? {
-                let record = rows::record(&row)?;
-                found.insert(record.id, record);
-            }
-        }
-        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
     }
 
     async fn load_relations(&self, records: &[Record], include: &RecordInclude) -> StoreResult<Vec<RecordRelations>> {
@@ -253,7 +237,48 @@ impl RecordStore for SqliteStore {
     }
 }
 
-async fn write_batch(connection: &mut SqliteConnection, batch: &RecordWriteBatch) -> StoreResult<Vec<RecordId>> {
+/// Writes the batch and returns the records as stored. New records are built from the batch
+/// itself; records that were updated or answered are read back, since their stored state
+/// (kept fields, recomputed status) is not all in the batch.
+async fn write_batch(connection: &mut SqliteConnection, batch: RecordWriteBatch) -> StoreResult<Vec<Record>> {
+    let ids = write_rows(&mut *connection, &batch).await?;
+    let now = Timestamp::now().micros();
+    let answered: HashSet<RecordId> = batch.items.iter().zip(&ids).filter(|(item, _)| !item.responses.is_empty()).map(|(_, id)| *id).collect();
+    let reread: Vec<RecordId> = batch.items.iter().zip(&ids).filter(|(item, id)| item.id.is_some() || answered.contains(id)).map(|(_, id)| *id).collect();
+    let mut stored: HashMap<RecordId, Record> = HashMap::with_capacity(reread.len());
+    for chunk in reread.chunks(IDS_PER_QUERY) {
+        let query = format!("SELECT {RECORD_COLUMNS} FROM records WHERE id IN ({})", placeholders(chunk.len()));
+        let mut select = sqlx::query(&query);
+        for id in chunk {
+            select = select.bind(id.to_string());
+        }
+        for row in select.fetch_all(&mut *connection).await? {
+            let record = rows::record(&row)?;
+            stored.insert(record.id, record);
+        }
+    }
+    let dataset_id = batch.dataset_id;
+    let inserted_at = Timestamp::from_micros(now);
+    Ok(batch
+        .items
+        .into_iter()
+        .zip(ids)
+        .map(|(item, id)| {
+            stored.remove(&id).unwrap_or_else(|| Record {
+                id,
+                dataset_id,
+                external_id: item.external_id,
+                fields: item.fields.unwrap_or_default(),
+                metadata: item.metadata,
+                status: RecordStatus::Pending,
+                inserted_at,
+                updated_at: inserted_at,
+            })
+        })
+        .collect())
+}
+
+async fn write_rows(connection: &mut SqliteConnection, batch: &RecordWriteBatch) -> StoreResult<Vec<RecordId>> {
     let now = Timestamp::now().micros();
     let dataset_id = batch.dataset_id.to_string();
     let ids: Vec<RecordId> = batch.items.iter().map(|item| item.id.unwrap_or_default()).collect();
