@@ -3,7 +3,7 @@
 use juror_core::dataset::{validate_setting_name, validate_title};
 use juror_core::field::{Field, FieldSettings};
 use juror_core::ids::{DatasetId, FieldId, MetadataPropertyId, QuestionId, VectorSettingsId};
-use juror_core::metadata::{MetadataProperty, MetadataSettings};
+use juror_core::metadata::{MetadataProperty, MetadataSettings, MetadataSummary};
 use juror_core::question::{validate_description, Question, QuestionSettings};
 use juror_core::time::Timestamp;
 use juror_core::user::Role;
@@ -268,12 +268,13 @@ impl App {
         Ok(property)
     }
 
-    /// A metadata property and the values records hold for it (owners and members).
-    pub async fn metadata_property_values(&self, caller: &Caller, id: MetadataPropertyId) -> AppResult<(MetadataProperty, Vec<Value>)> {
+    /// A metadata property and a summary of the values records hold for it (owners and members).
+    pub async fn metadata_property_metrics(&self, caller: &Caller, id: MetadataPropertyId) -> AppResult<(MetadataProperty, MetadataSummary)> {
         let property = self.store.get_metadata_property(id).await?.ok_or_else(|| not_found("MetadataProperty", id))?;
         self.dataset_for(caller, property.dataset_id, Action::Read).await?;
         let values = self.store.metadata_values(property.dataset_id, &property.name).await?;
-        Ok((property, values))
+        let summary = property.settings.summarize(&values);
+        Ok((property, summary))
     }
 
     /// Adds a vector setting (at most five per dataset).

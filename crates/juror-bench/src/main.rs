@@ -86,6 +86,16 @@ async fn start(juror: &PathBuf) -> anyhow::Result<(Server, Duration)> {
     Ok((Server { child, url, _data: data }, elapsed))
 }
 
+/// CPU time (user + system) a process has used so far, in seconds.
+fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    let after = stat.rsplit_once(')').context("malformed stat")?.1;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: f64 = fields[11].parse::<f64>()? + fields[12].parse::<f64>()?;
+    Ok(ticks / 100.0)
+}
+
 fn rss_kib(pid: u32) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     let line = status.lines().find(|line| line.starts_with("VmRSS:")).context("no VmRSS line")?;
@@ -195,7 +205,8 @@ async fn raw_sqlite(bodies: &[Vec<u8>]) -> anyhow::Result<Duration> {
         .filename(directory.path().join("raw.db"))
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Full);
+        .synchronous(SqliteSynchronous::Full)
+        .page_size(16384);
     let mut connection = sqlx::SqliteConnection::connect_with(&options).await?;
     sqlx::query("CREATE TABLE records (id TEXT NOT NULL UNIQUE, external_id TEXT UNIQUE, fields TEXT NOT NULL)").execute(&mut connection).await?;
     let batches: Vec<Vec<(String, String)>> = bodies
@@ -237,7 +248,9 @@ async fn main() -> anyhow::Result<()> {
     let dataset = create_dataset(&client, &server.url).await?;
     let (bodies, bytes) = bodies(args.records, args.batch);
     let raw = raw_sqlite(&bodies).await?;
+    let cpu_before = cpu_seconds(server.child.id())?;
     let elapsed = import(&server.url, &dataset, bodies, args.clients, args.v1).await?;
+    let server_cpu = cpu_seconds(server.child.id())? - cpu_before;
     let loaded_rss = rss_kib(server.child.id())?;
     let metrics: Value = client.get(format!("{}/api/v1/me/datasets/{dataset}/metrics", server.url)).header("X-Argilla-Api-Key", KEY).send().await?.json().await?;
     let stored = metrics["records"]["count"].as_u64().unwrap_or(0);
@@ -257,6 +270,11 @@ async fn main() -> anyhow::Result<()> {
         seconds,
         args.records as f64 / seconds,
         bytes as f64 / 1e6 / seconds
+    );
+    println!(
+        "server CPU for the import: {:.2} core-seconds = {:.0} records per core-second (the load generator shares the 2 cores)",
+        server_cpu,
+        args.records as f64 / server_cpu
     );
     let raw_rate = args.records as f64 / raw.as_secs_f64();
     println!(

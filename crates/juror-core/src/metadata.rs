@@ -123,6 +123,46 @@ impl MetadataSettings {
     }
 }
 
+/// What the records hold for one metadata property.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MetadataSummary {
+    /// Each term with how many records carry it, most frequent first.
+    Terms(Vec<(String, u64)>),
+    /// The smallest and largest value, if any record has one.
+    Range { min: Option<f64>, max: Option<f64> },
+}
+
+impl MetadataSettings {
+    /// Summarises the values records hold for a property of this type.
+    pub fn summarize(&self, values: &[Value]) -> MetadataSummary {
+        match self {
+            Self::Terms { .. } => {
+                let mut counts: Vec<(String, u64)> = Vec::new();
+                let terms = values.iter().flat_map(|value| match value {
+                    Value::Array(items) => items.iter().collect::<Vec<_>>(),
+                    other => vec![other],
+                });
+                for term in terms.filter(|term| !term.is_null()) {
+                    let term = term.as_str().map_or_else(|| term.to_string(), str::to_owned);
+                    match counts.iter_mut().find(|(existing, _)| *existing == term) {
+                        Some((_, count)) => *count += 1,
+                        None => counts.push((term, 1)),
+                    }
+                }
+                counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                MetadataSummary::Terms(counts)
+            }
+            Self::Integer { .. } | Self::Float { .. } => {
+                let numbers = values.iter().filter_map(Value::as_f64);
+                let (min, max) = numbers.fold((None, None), |(min, max): (Option<f64>, Option<f64>), number| {
+                    (Some(min.map_or(number, |min| min.min(number))), Some(max.map_or(number, |max| max.max(number))))
+                });
+                MetadataSummary::Range { min, max }
+            }
+        }
+    }
+}
+
 fn optional_integer(value: Option<&Value>, key: &str) -> Result<Option<i64>, ValidationError> {
     match value {
         None | Some(Value::Null) => Ok(None),
@@ -146,6 +186,16 @@ mod tests {
         assert!(MetadataSettings::from_json(&json!({"type": "integer", "min": 5, "max": 1})).is_err());
         assert!(MetadataSettings::from_json(&json!({"type": "float", "min": 0.5, "max": 1.5})).is_ok());
         assert!(MetadataSettings::from_json(&json!({"type": "terms", "values": []})).is_err());
+    }
+
+    #[test]
+    fn summaries_count_terms_and_bound_numbers() {
+        let terms = MetadataSettings::Terms { values: None };
+        let summary = terms.summarize(&[json!("a"), json!(["b", "a"]), json!(null), json!(3)]);
+        assert_eq!(summary, MetadataSummary::Terms(vec![("a".into(), 2), ("3".into(), 1), ("b".into(), 1)]));
+        let integer = MetadataSettings::Integer { min: None, max: None };
+        assert_eq!(integer.summarize(&[json!(4), json!(-2), json!(9)]), MetadataSummary::Range { min: Some(-2.0), max: Some(9.0) });
+        assert_eq!(integer.summarize(&[]), MetadataSummary::Range { min: None, max: None });
     }
 
     #[test]

@@ -8,8 +8,8 @@ use std::cmp::Ordering;
 use serde_json::Value;
 
 use crate::ids::{QuestionId, UserId};
-use crate::record::{Record, RecordStatus};
-use crate::response::{Response, ResponseStatus, Suggestion};
+use crate::record::Record;
+use crate::response::{Response, Suggestion};
 
 /// A plain-words query: every token must occur in one of the fields (or in `field`).
 #[derive(Debug, Clone, PartialEq)]
@@ -186,23 +186,6 @@ fn scope_values(scope: &Scope, candidate: Candidate<'_>, responses: &[&Response]
     }
 }
 
-/// The status a record reports to its filter on `status`, kept here for the record scope.
-pub fn record_status_term(status: RecordStatus) -> &'static str {
-    status.as_str()
-}
-
-/// The response status a labeler's own answer stands at, `pending` when there is none.
-pub fn my_status_term(responses: &[Response], me: UserId) -> &'static str {
-    responses
-        .iter()
-        .find(|response| response.user_id == me)
-        .map_or("pending", |response| response_status_term(response.status))
-}
-
-fn response_status_term(status: ResponseStatus) -> &'static str {
-    status.as_str()
-}
-
 fn flatten(value: &Value) -> Vec<Value> {
     match value {
         Value::Array(items) => items
@@ -260,6 +243,8 @@ mod tests {
 
     use super::*;
     use crate::ids::{DatasetId, RecordId, ResponseId};
+    use crate::record::RecordStatus;
+    use crate::response::ResponseStatus;
     use crate::time::Timestamp;
 
     fn record(fields: Value, metadata: Value) -> Record {
@@ -319,6 +304,5 @@ mod tests {
         assert!(matches(&status("pending"), candidate, Some(bob)));
         let value = Filter { scope: Scope::Response { question: Some("q".into()) }, condition: Condition::Terms(vec!["yes".into()]) };
         assert!(matches(&value, candidate, None));
-        assert_eq!(my_status_term(&responses, alice), "submitted");
     }
 }

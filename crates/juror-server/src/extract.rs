@@ -48,7 +48,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 }
 
 /// Reads a JSON document into `T`, reporting where it went wrong.
+///
+/// The common case parses once at full speed; only a failing body is parsed a second time, with
+/// path tracking, to name the offending key.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if let Ok(value) = serde_json::from_slice(bytes) {
+        return Ok(value);
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let mut loc: Vec<Value> = vec!["body".into()];

@@ -29,7 +29,8 @@ impl From<sqlx::Error> for StoreError {
                 if database_error.is_unique_violation() || message.starts_with("UNIQUE constraint failed") {
                     let constraint = message.trim_start_matches("UNIQUE constraint failed: ").to_owned();
                     Self::UniqueViolation { constraint }
-                } else if database_error.is_foreign_key_violation() {
+                } else if database_error.is_foreign_key_violation() || message.starts_with("FOREIGN KEY constraint failed") {
+                    // SQLite reports ON DELETE RESTRICT as a trigger constraint, hence the message check.
                     Self::ForeignKeyViolation
                 } else {
                     Self::Other(error.to_string())

@@ -6,6 +6,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use juror_app::{NewField, NewMetadataProperty, NewQuestion, NewVectorSettings, SettingPatch};
 use juror_core::ids::{DatasetId, FieldId, MetadataPropertyId, QuestionId, VectorSettingsId};
+use juror_core::metadata::MetadataSummary;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -121,31 +122,14 @@ async fn delete_metadata_property(State(state): State<AppState>, Auth(caller): A
 }
 
 async fn metadata_property_metrics(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<MetadataPropertyId>) -> ApiResult<Json<Value>> {
-    let (property, values) = state.app.metadata_property_values(&caller, id).await?;
-    let type_name = property.settings.type_name();
-    if type_name == "terms" {
-        let mut counts: Vec<(String, u64)> = Vec::new();
-        for value in values.iter().flat_map(|value| match value {
-            Value::Array(items) => items.clone(),
-            other => vec![other.clone()],
-        }) {
-            let term = match value {
-                Value::String(text) => text,
-                other => other.to_string(),
-            };
-            match counts.iter_mut().find(|(existing, _)| *existing == term) {
-                Some((_, count)) => *count += 1,
-                None => counts.push((term, 1)),
-            }
+    let (property, summary) = state.app.metadata_property_metrics(&caller, id).await?;
+    Ok(Json(match summary {
+        MetadataSummary::Terms(counts) => {
+            let values: Vec<Value> = counts.iter().map(|(term, count)| json!({"term": term, "count": count})).collect();
+            json!({"type": "terms", "total": values.len(), "values": values})
         }
-        counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        let terms: Vec<Value> = counts.iter().map(|(term, count)| json!({"term": term, "count": count})).collect();
-        return Ok(Json(json!({"type": "terms", "total": terms.len(), "values": terms})));
-    }
-    let numbers: Vec<f64> = values.iter().filter_map(Value::as_f64).collect();
-    let min = numbers.iter().copied().reduce(f64::min);
-    let max = numbers.iter().copied().reduce(f64::max);
-    Ok(Json(json!({"type": type_name, "min": min, "max": max})))
+        MetadataSummary::Range { min, max } => json!({"type": property.settings.type_name(), "min": min, "max": max}),
+    }))
 }
 
 async fn list_vector_settings(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>) -> ApiResult<Json<Value>> {

@@ -1,0 +1,175 @@
+//! The story itself, generic over any `Store`.
+
+use juror_core::dataset::{Dataset, DatasetStatus, Distribution};
+use juror_core::field::{Field, FieldSettings};
+use juror_core::ids::{DatasetId, FieldId, QuestionId, RecordId, ResponseId, UserId, VectorSettingsId, WorkspaceId};
+use juror_core::question::{Question, QuestionSettings};
+use juror_core::record::{NewResponse, RecordStatus, ValidRecordWrite};
+use juror_core::response::{NewSuggestion, Response, ResponseStatus};
+use juror_core::time::Timestamp;
+use juror_core::user::{Role, User, Workspace};
+use juror_core::vector::VectorSettings;
+use juror_store::{RecordInclude, RecordWriteBatch, Store, StoreError, SuggestionsMode};
+use serde_json::{json, Map, Value};
+
+/// What the story wrote, for checking after a reopen.
+pub struct Written {
+    dataset: DatasetId,
+    records: Vec<RecordId>,
+}
+
+fn user(name: &str, role: Role) -> User {
+    let now = Timestamp::now();
+    User {
+        id: UserId::new(),
+        username: name.into(),
+        first_name: name.into(),
+        last_name: None,
+        role,
+        api_key: format!("key-{name}"),
+        password_hash: "hash".into(),
+        inserted_at: now,
+        updated_at: now,
+    }
+}
+
+fn object(value: Value) -> Map<String, Value> {
+    value.as_object().unwrap().clone()
+}
+
+fn new_record(external_id: &str, prompt: &str) -> ValidRecordWrite {
+    ValidRecordWrite {
+        id: None,
+        external_id: Some(external_id.into()),
+        fields: Some(object(json!({"prompt": prompt}))),
+        metadata: Some(object(json!({"source": "story"}))),
+        vectors: Vec::new(),
+        responses: Vec::new(),
+        suggestions: None,
+    }
+}
+
+fn batch(dataset: DatasetId, min_submitted: u32, items: Vec<ValidRecordWrite>) -> RecordWriteBatch {
+    RecordWriteBatch { dataset_id: dataset, min_submitted, suggestions_mode: SuggestionsMode::UpsertPerQuestion, items }
+}
+
+fn ranking(first: &str, second: &str) -> Map<String, Value> {
+    object(json!({"rank": {"value": [{"value": first, "rank": 1}, {"value": second, "rank": 2}]}}))
+}
+
+pub async fn run(store: &dyn Store) -> Written {
+    // Users and workspaces, with their unique keys.
+    let owner = user("owner", Role::Owner);
+    let alice = user("alice", Role::Annotator);
+    let bob = user("bob", Role::Annotator);
+    for person in [&owner, &alice, &bob] {
+        store.create_user(person, &format!("digest-{}", person.username)).await.unwrap();
+    }
+    let duplicate = User { id: UserId::new(), ..alice.clone() };
+    assert!(matches!(store.create_user(&duplicate, "other-digest").await, Err(StoreError::UniqueViolation { .. })));
+    assert_eq!(store.find_user_by_api_key_digest("digest-alice").await.unwrap().unwrap().id, alice.id);
+    assert_eq!(store.count_users().await.unwrap(), 3);
+
+    let now = Timestamp::now();
+    let workspace = Workspace { id: WorkspaceId::new(), name: "team".into(), inserted_at: now, updated_at: now };
+    store.create_workspace(&workspace).await.unwrap();
+    store.add_workspace_member(workspace.id, alice.id).await.unwrap();
+    assert!(matches!(store.add_workspace_member(workspace.id, alice.id).await, Err(StoreError::UniqueViolation { .. })));
+    assert!(store.is_workspace_member(workspace.id, alice.id).await.unwrap());
+    assert!(!store.is_workspace_member(workspace.id, bob.id).await.unwrap());
+    assert_eq!(store.list_user_workspaces(alice.id).await.unwrap(), vec![workspace.clone()]);
+
+    // A dataset and its settings.
+    let dataset = Dataset {
+        id: DatasetId::new(),
+        name: "comparisons".into(),
+        guidelines: Some("Rank.".into()),
+        allow_extra_metadata: true,
+        status: DatasetStatus::Ready,
+        distribution: Distribution::overlap(2).unwrap(),
+        metadata: None,
+        workspace_id: workspace.id,
+        last_activity_at: now,
+        inserted_at: now,
+        updated_at: now,
+    };
+    store.create_dataset(&dataset).await.unwrap();
+    let field = Field { id: FieldId::new(), name: "prompt".into(), title: "Prompt".into(), required: true, settings: FieldSettings::Text { use_markdown: false }, dataset_id: dataset.id, inserted_at: now, updated_at: now };
+    store.create_field(&field).await.unwrap();
+    let settings = QuestionSettings::from_json(&json!({"type": "ranking", "options": [{"value": "a"}, {"value": "b"}]})).unwrap();
+    let question = Question { id: QuestionId::new(), name: "rank".into(), title: "Rank".into(), description: None, required: true, settings, dataset_id: dataset.id, inserted_at: now, updated_at: now };
+    store.create_question(&question).await.unwrap();
+    let vectors = VectorSettings { id: VectorSettingsId::new(), name: "embedding".into(), title: "Embedding".into(), dimensions: 2, dataset_id: dataset.id, inserted_at: now, updated_at: now };
+    store.create_vector_settings(&vectors).await.unwrap();
+    let schema = store.load_schema(dataset.id).await.unwrap().unwrap();
+    assert_eq!((schema.fields.len(), schema.questions.len(), schema.vector_settings.len()), (1, 1, 1));
+    let refused = store.delete_workspace(workspace.id).await;
+    assert!(matches!(refused, Err(StoreError::ForeignKeyViolation)), "a workspace with datasets stays: {refused:?}");
+
+    // A batch is stored whole: one record colliding with another aborts all of it.
+    let mut colliding = vec![new_record("r1", "first"), new_record("r1", "again")];
+    assert!(matches!(store.write_records(batch(dataset.id, 2, std::mem::take(&mut colliding))).await, Err(StoreError::UniqueViolation { .. })));
+    assert_eq!(store.count_records(dataset.id).await.unwrap(), 0);
+
+    // New records, with vectors, suggestions and one embedded response.
+    let mut first = new_record("r1", "first prompt");
+    first.vectors = vec![("embedding".into(), vec![1.0, 0.0])];
+    first.suggestions = Some(vec![NewSuggestion { question_id: question.id, kind: None, value: json!([{"value": "a", "rank": 1}]), agent: Some("model-x".into()), score: Some(json!(0.5)) }]);
+    first.responses = vec![NewResponse { user_id: alice.id, values: Some(ranking("a", "b")), status: ResponseStatus::Submitted }];
+    let stored = store.write_records(batch(dataset.id, 2, vec![first, new_record("r2", "second prompt")])).await.unwrap();
+    assert_eq!(stored.len(), 2);
+    assert_eq!(stored[1].fields["prompt"], "second prompt");
+    assert_eq!(stored[0].status, RecordStatus::Pending, "one of two submissions");
+    let ids: Vec<RecordId> = stored.iter().map(|record| record.id).collect();
+
+    // Upsert resolves by external id and keeps what it does not change.
+    let resolved = store.resolve_records(dataset.id, &[(Some("r2".into()), None), (None, Some(ids[0])), (Some("new".into()), Some(RecordId::new()))]).await.unwrap();
+    assert_eq!(resolved, vec![Some(ids[1]), Some(ids[0]), None]);
+    let update = ValidRecordWrite { id: Some(ids[1]), external_id: None, fields: None, metadata: Some(object(json!({"source": "edited"}))), vectors: Vec::new(), responses: Vec::new(), suggestions: None };
+    let updated = store.write_records(batch(dataset.id, 2, vec![update])).await.unwrap();
+    assert_eq!(updated[0].fields["prompt"], "second prompt");
+    assert_eq!(updated[0].metadata.as_ref().unwrap()["source"], "edited");
+
+    // Responses move the status; a discard does not count; the threshold can change.
+    let answered_at = Timestamp::now();
+    let response = Response { id: ResponseId::new(), record_id: ids[0], user_id: bob.id, values: Some(ranking("b", "a")), status: ResponseStatus::Submitted, inserted_at: answered_at, updated_at: answered_at };
+    store.create_response(&response, dataset.id, 2).await.unwrap();
+    assert_eq!(store.get_record(ids[0]).await.unwrap().unwrap().status, RecordStatus::Completed);
+    let duplicate_response = Response { id: ResponseId::new(), ..response.clone() };
+    assert!(matches!(store.create_response(&duplicate_response, dataset.id, 2).await, Err(StoreError::UniqueViolation { .. })));
+    store.update_response(&Response { status: ResponseStatus::Discarded, ..response.clone() }, dataset.id, 2).await.unwrap();
+    assert_eq!(store.get_record(ids[0]).await.unwrap().unwrap().status, RecordStatus::Pending);
+    store.update_dataset(&Dataset { distribution: Distribution::overlap(1).unwrap(), ..dataset.clone() }).await.unwrap();
+    assert_eq!(store.get_record(ids[0]).await.unwrap().unwrap().status, RecordStatus::Completed);
+
+    let progress = store.dataset_progress(dataset.id).await.unwrap();
+    assert_eq!((progress.total, progress.completed), (2, 1));
+    assert_eq!(progress.users, vec!["alice".to_owned(), "bob".to_owned()]);
+    let counts = store.user_response_counts(dataset.id, bob.id).await.unwrap();
+    assert_eq!((counts.submitted, counts.discarded), (0, 1));
+
+    // Relations come back as written.
+    let include = RecordInclude { responses: true, suggestions: true, vectors: Some(Vec::new()), responses_of: None };
+    let relations = store.load_relations(&stored[..1], &include).await.unwrap();
+    assert_eq!(relations[0].responses.as_ref().unwrap().len(), 2);
+    assert_eq!(relations[0].suggestions.as_ref().unwrap()[0].agent.as_deref(), Some("model-x"));
+    assert_eq!(relations[0].vectors.as_ref().unwrap()[0], ("embedding".to_owned(), vec![1.0, 0.0]));
+    let scan = store.scan_records(dataset.id).await.unwrap();
+    assert_eq!(scan.records.len(), 2);
+    assert_eq!(scan.responses[0].len(), 2);
+
+    // Deleting a user takes their responses and recomputes the statuses they made.
+    store.delete_user(alice.id).await.unwrap();
+    assert_eq!(store.get_record(ids[0]).await.unwrap().unwrap().status, RecordStatus::Pending);
+
+    Written { dataset: dataset.id, records: ids }
+}
+
+pub async fn check_persisted(store: &dyn Store, written: &Written) {
+    assert_eq!(store.count_records(written.dataset).await.unwrap(), 2);
+    for id in &written.records {
+        assert!(store.get_record(*id).await.unwrap().is_some());
+    }
+    assert_eq!(store.delete_records(written.dataset, &written.records).await.unwrap(), 2);
+    assert_eq!(store.count_records(written.dataset).await.unwrap(), 0);
+}
