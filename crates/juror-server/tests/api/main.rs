@@ -6,5 +6,6 @@ mod helpers;
 mod records;
 mod responses;
 mod roles;
+mod search;
 mod status;
 mod validation;

@@ -1,0 +1,105 @@
+//! Reliability data: the values coders gave each unit, with missing values, as the agreement
+//! coefficients read them.
+
+use std::collections::BTreeMap;
+
+use crate::error::PrefsError;
+use crate::judgment::Judgment;
+use crate::pair_judgment::Outcome;
+use crate::resolve::votes::collect;
+
+/// The values given to each unit by whichever coders coded it; all finite.
+///
+/// The coefficients here depend only on which values share a unit, not on which coder gave them,
+/// so a unit is just its list of values. Units with fewer than two values are kept but cannot be
+/// paired, and the coefficients skip them (Krippendorff's rule).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReliabilityData {
+    units: Vec<Vec<f64>>,
+}
+
+impl ReliabilityData {
+    /// From Krippendorff's layout: one row per coder, one column per unit, `None` where missing.
+    pub fn from_coder_rows(rows: &[Vec<Option<f64>>]) -> Result<Self, PrefsError> {
+        let expected = rows.first().map_or(0, Vec::len);
+        if let Some((row, found)) = rows.iter().map(Vec::len).enumerate().find(|(_, len)| *len != expected) {
+            return Err(PrefsError::RaggedRows { row, found, expected });
+        }
+        Self::from_units((0..expected).map(|unit| rows.iter().filter_map(move |row| row[unit])))
+    }
+
+    /// From each unit's values.
+    pub fn from_units<U: IntoIterator<Item = f64>>(units: impl IntoIterator<Item = U>) -> Result<Self, PrefsError> {
+        let units: Vec<Vec<f64>> = units.into_iter().map(|unit| unit.into_iter().collect()).collect();
+        if let Some(value) = units.iter().flatten().find(|value| !value.is_finite()) {
+            return Err(PrefsError::NonFinite { value: *value });
+        }
+        Ok(Self { units })
+    }
+
+    /// One unit per (item, option), valued by the rank each judgment gave it: the data for
+    /// agreement on rankings, usually read at the ordinal level.
+    pub fn from_ranks(judgments: &[Judgment]) -> Self {
+        let mut units: BTreeMap<(&str, &str), Vec<f64>> = BTreeMap::new();
+        for judgment in judgments {
+            for (option, rank) in judgment.ranks() {
+                units.entry((judgment.item(), option.as_str())).or_default().push(f64::from(*rank));
+            }
+        }
+        Self { units: units.into_values().collect() }
+    }
+
+    /// One unit per (item, pair of options), valued 1 when the option whose id sorts first is
+    /// better, 0 for a tie and -1 otherwise: nominal for "same verdict", ordinal or interval to
+    /// count a tie as half-way between the two preferences.
+    pub fn from_pair_verdicts(judgments: &[Judgment]) -> Self {
+        let value = |outcome| match outcome {
+            Outcome::AWins => 1.0,
+            Outcome::Tie => 0.0,
+            Outcome::BWins => -1.0,
+        };
+        let units = collect(judgments).iter().map(|pair| pair.votes.iter().map(|vote| value(vote.outcome)).collect()).collect();
+        Self { units }
+    }
+
+    /// Each unit's values.
+    pub fn units(&self) -> &[Vec<f64>] {
+        &self.units
+    }
+
+    /// The units with at least two values, the only ones that say anything about agreement.
+    pub(crate) fn pairable_units(&self) -> impl Iterator<Item = &[f64]> {
+        self.units.iter().filter(|unit| unit.len() >= 2).map(Vec::as_slice)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coder_rows_become_units_without_the_missing_values() {
+        let data = ReliabilityData::from_coder_rows(&[vec![Some(1.0), None], vec![Some(2.0), Some(3.0)]]).unwrap();
+        assert_eq!(data.units(), [vec![1.0, 2.0], vec![3.0]]);
+        assert_eq!(data.pairable_units().count(), 1);
+    }
+
+    #[test]
+    fn ragged_or_non_finite_input_is_rejected() {
+        assert_eq!(
+            ReliabilityData::from_coder_rows(&[vec![Some(1.0)], vec![Some(1.0), None]]),
+            Err(PrefsError::RaggedRows { row: 1, found: 2, expected: 1 })
+        );
+        assert!(matches!(ReliabilityData::from_units([vec![1.0, f64::NAN]]), Err(PrefsError::NonFinite { .. })));
+    }
+
+    #[test]
+    fn judgments_become_rank_units_and_verdict_units() {
+        let judgments = [
+            Judgment::new("q", "ann", [("y", 1), ("x", 2)]).unwrap(),
+            Judgment::new("q", "bob", [("x", 1), ("y", 1)]).unwrap(),
+        ];
+        assert_eq!(ReliabilityData::from_ranks(&judgments).units(), [vec![2.0, 1.0], vec![1.0, 1.0]]);
+        assert_eq!(ReliabilityData::from_pair_verdicts(&judgments).units(), [vec![-1.0, 0.0]]);
+    }
+}
