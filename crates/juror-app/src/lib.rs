@@ -6,6 +6,7 @@
 
 mod auth;
 mod datasets;
+mod distribution;
 mod error;
 mod policy;
 mod progress;
@@ -23,6 +24,7 @@ use juror_store::Store;
 
 pub use auth::{generate_api_key, Caller};
 pub use datasets::{DatasetPatch, NewDataset};
+pub use distribution::{NextRecord, DEFAULT_LEASE};
 pub use error::{AppError, AppResult};
 pub use progress::{DatasetMetrics, UserProgress};
 pub use records::{RecordView, RecordsQuery};
@@ -37,12 +39,19 @@ pub use users::{NewUser, UserPatch};
 pub struct App {
     store: Arc<dyn Store>,
     auth_cache: Arc<auth::AuthCache>,
+    lease_duration: std::time::Duration,
 }
 
 impl App {
     /// An application over `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store, auth_cache: Arc::default() }
+        Self { store, auth_cache: Arc::default(), lease_duration: DEFAULT_LEASE }
+    }
+
+    /// The same application, handing out records for `duration` at a time.
+    pub fn with_lease_duration(mut self, duration: std::time::Duration) -> Self {
+        self.lease_duration = duration;
+        self
     }
 
     /// The underlying store, for start-up checks and tools.
@@ -51,4 +60,4 @@ impl App {
     }
 }
 
-pub use juror_store::{DatasetProgress, RecordInclude, ResponseCounts};
+pub use juror_store::{DatasetProgress, Lease, RecordInclude, ResponseCounts};

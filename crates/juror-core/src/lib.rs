@@ -8,6 +8,7 @@
 //! `from_json`/`parse`: the store persists it and the Argilla surface happens to speak it too.
 
 pub mod dataset;
+pub mod distribution;
 pub mod error;
 pub mod field;
 pub mod ids;

@@ -12,6 +12,6 @@ mod store;
 pub use error::{StoreError, StoreResult};
 pub use sqlite::{SqliteStore, SqliteStoreOptions};
 pub use store::{
-    DatasetProgress, DatasetStore, RecordInclude, RecordPage, RecordScan, RecordStore, RecordWriteBatch,
-    ResponseCounts, ResponseStore, Store, SuggestionsMode, UserProgressRow, UserStore,
+    DatasetProgress, DatasetStore, DistributionStore, Lease, LeaseRequest, RecordInclude, RecordPage, RecordScan,
+    RecordStore, RecordWriteBatch, ResponseCounts, ResponseStore, Store, SuggestionsMode, UserProgressRow, UserStore,
 };

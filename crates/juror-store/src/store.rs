@@ -11,6 +11,7 @@ use juror_core::metadata::MetadataProperty;
 use juror_core::question::Question;
 use juror_core::record::{DatasetSchema, Record, RecordRelations, RecordStatus, ValidRecordWrite};
 use juror_core::response::{NewSuggestion, Response, ResponseStatus, Suggestion};
+use juror_core::time::Timestamp;
 use juror_core::user::{User, Workspace};
 use juror_core::vector::VectorSettings;
 use serde_json::Value;
@@ -93,9 +94,28 @@ pub struct ResponseCounts {
 /// Everything Juror stores: one implementation per database, each method one transaction.
 ///
 /// The methods are grouped into one trait per area so each backend module implements one of them.
-pub trait Store: UserStore + DatasetStore + RecordStore + ResponseStore {}
+pub trait Store: UserStore + DatasetStore + RecordStore + ResponseStore + DistributionStore {}
 
-impl<T: UserStore + DatasetStore + RecordStore + ResponseStore> Store for T {}
+impl<T: UserStore + DatasetStore + RecordStore + ResponseStore + DistributionStore> Store for T {}
+
+/// Asks for the next record of a dataset for one labeler.
+#[derive(Debug, Clone, Copy)]
+pub struct LeaseRequest {
+    pub dataset: DatasetId,
+    pub user: UserId,
+    /// How many labelers may hold or have submitted a record at once.
+    pub min_submitted: u32,
+    pub now: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// A labeler's hold on a record until `expires_at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lease {
+    pub record_id: RecordId,
+    pub user_id: UserId,
+    pub expires_at: Timestamp,
+}
 
 /// Users, workspaces and memberships.
 #[async_trait]
@@ -174,6 +194,8 @@ pub trait RecordStore: Send + Sync + 'static {
     async fn load_relations(&self, records: &[Record], include: &RecordInclude) -> StoreResult<Vec<RecordRelations>>;
     async fn list_records(&self, dataset: DatasetId, offset: u64, limit: u64, include: &RecordInclude) -> StoreResult<RecordPage>;
     async fn count_records(&self, dataset: DatasetId) -> StoreResult<u64>;
+    /// The ids of every record of the dataset, in insertion order.
+    async fn scan_record_ids(&self, dataset: DatasetId) -> StoreResult<Vec<RecordId>>;
     /// Every record of the dataset with its responses and suggestions, in insertion order.
     async fn scan_records(&self, dataset: DatasetId) -> StoreResult<RecordScan>;
     /// The named vector of each record that has one.
@@ -203,4 +225,29 @@ pub trait ResponseStore: Send + Sync + 'static {
     async fn dataset_progress(&self, dataset: DatasetId) -> StoreResult<DatasetProgress>;
     async fn users_progress(&self, dataset: DatasetId) -> StoreResult<Vec<UserProgressRow>>;
     async fn user_response_counts(&self, dataset: DatasetId, user: UserId) -> StoreResult<ResponseCounts>;
+}
+
+/// Workload distribution: leases, skips, explicit assignments and quotas.
+///
+/// Every method runs on the single writer, so hand-outs are serialised: a record is handed out
+/// only while its submitted responses plus unexpired leases are fewer than `min_submitted`.
+#[async_trait]
+pub trait DistributionStore: Send + Sync + 'static {
+    /// Reclaims expired leases, then returns the labeler's current lease in the dataset (extended)
+    /// or a new one on the next open record: one the labeler has not answered, assigned to them
+    /// or to nobody, within their quota; skipped records come last. `None` when nothing is left.
+    async fn lease_next_record(&self, request: &LeaseRequest) -> StoreResult<Option<Lease>>;
+    /// Gives up a lease; with `skip`, the record is also put behind the labeler's other records.
+    /// False when there was no lease.
+    async fn release_lease(&self, record: RecordId, user: UserId, skip: bool) -> StoreResult<bool>;
+    /// Unexpired leases of a dataset.
+    async fn list_leases(&self, dataset: DatasetId, now: Timestamp) -> StoreResult<Vec<Lease>>;
+    /// Replaces the dataset's assignments (record, user) with these.
+    async fn replace_assignments(&self, dataset: DatasetId, assignments: &[(RecordId, UserId)]) -> StoreResult<()>;
+    /// The dataset's assignments, in record order.
+    async fn list_assignments(&self, dataset: DatasetId) -> StoreResult<Vec<(RecordId, UserId)>>;
+    /// Sets (or with `None` removes) a labeler's quota in a dataset.
+    async fn set_quota(&self, dataset: DatasetId, user: UserId, max_records: Option<u32>) -> StoreResult<()>;
+    /// The dataset's quotas.
+    async fn list_quotas(&self, dataset: DatasetId) -> StoreResult<Vec<(UserId, u32)>>;
 }

@@ -35,7 +35,7 @@ fn borda_points(judgment: &Judgment, rank: u32) -> f64 {
 }
 
 /// Each (item, option)'s mean score over the judgments that rank it.
-fn option_means<'a>(judgments: &'a [Judgment], score: impl Fn(&Judgment, u32) -> f64) -> HashMap<(&'a str, &'a str), f64> {
+fn option_means(judgments: &[Judgment], score: impl Fn(&Judgment, u32) -> f64) -> HashMap<(&str, &str), f64> {
     let mut sums: HashMap<(&str, &str), (f64, usize)> = HashMap::new();
     for judgment in judgments {
         for (option, rank) in judgment.ranks() {

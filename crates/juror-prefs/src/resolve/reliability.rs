@@ -192,12 +192,12 @@ mod tests {
     fn one_em_round_matches_the_hand_computation() {
         // Votes on (x, y): ann x, bob x, cid y. Start: P(x better) = (2 + 0.5) / (3 + 1) = 0.625.
         // M-step with 2 pseudo-votes: ann, bob (0.625 + 1) / 3 = 0.541667; cid (0.375 + 1) / 3 = 0.458333.
-        // E-step: log-odds = 3 ln(0.541667 / 0.458333) = 3 ln(13/11) = 0.501163; P = 0.622731.
+        // E-step: log-odds = 3 ln(0.541667 / 0.458333) = 3 ln(13/11) = 0.501162; P = 0.622732.
         let judgments = judgments(&[("ann", &[("x", 1), ("y", 2)]), ("bob", &[("x", 1), ("y", 2)]), ("cid", &[("x", 2), ("y", 1)])]);
         let fit = reliability(&judgments, &ReliabilityOptions { max_iterations: 1, ..ReliabilityOptions::default() });
         let log_odds = 3.0 * (13.0f64 / 11.0).ln();
         check(&fit.pairs, &[("x", "y", false, 1.0 / (1.0 + (-log_odds).exp()), log_odds, 3, 2.0 / 3.0)]);
-        assert!((fit.pairs[0].p_chosen - 0.622731).abs() < 1e-6);
+        assert!((fit.pairs[0].p_chosen - 0.622732).abs() < 1e-6);
         assert!((fit.labelers[2].accuracy - 1.375 / 3.0).abs() < 1e-12);
         assert_eq!((fit.iterations, fit.converged), (1, false));
     }

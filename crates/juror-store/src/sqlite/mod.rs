@@ -5,6 +5,7 @@
 //! commit durable before it is acknowledged.
 
 mod datasets;
+mod distribution;
 mod records;
 mod responses;
 mod rows;

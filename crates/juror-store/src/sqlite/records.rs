@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use async_trait::async_trait;
 use juror_core::ids::{DatasetId, RecordId, UserId, VectorSettingsId};
 use juror_core::record::{Record, RecordRelations, RecordStatus, ValidRecordWrite};
-use juror_core::response::{Response, Suggestion};
+use juror_core::response::{Response, ResponseStatus, Suggestion};
 use juror_core::time::Timestamp;
 use sqlx::sqlite::Sqlite;
 use sqlx::{QueryBuilder, Row, SqliteConnection};
@@ -172,6 +172,11 @@ impl RecordStore for SqliteStore {
             .fetch_one(&self.reader)
             .await?;
         Ok(count as u64)
+    }
+
+    async fn scan_record_ids(&self, dataset: DatasetId) -> StoreResult<Vec<RecordId>> {
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM records WHERE dataset_id = ? ORDER BY rowid").bind(dataset.to_string()).fetch_all(&self.reader).await?;
+        ids.iter().map(|id| id.parse().map_err(|_| crate::StoreError::Other(format!("stored id `{id}` is not a UUID")))).collect()
     }
 
     async fn scan_records(&self, dataset: DatasetId) -> StoreResult<RecordScan> {
@@ -378,6 +383,9 @@ async fn write_responses(connection: &mut SqliteConnection, batch: &RecordWriteB
         answered.push(*id);
         for response in &item.responses {
             upsert_response_row(&mut *connection, *id, response.user_id, response.values.as_ref(), response.status.as_str(), now).await?;
+            if response.status != ResponseStatus::Draft {
+                end_lease(&mut *connection, *id, response.user_id).await?;
+            }
         }
     }
     Ok(answered)
@@ -408,12 +416,17 @@ pub(crate) async fn upsert_response_row(
     Ok(())
 }
 
-/// Sets each record's status from its submitted responses.
+/// Sets each record's status from its submitted responses, and its claims (submitted responses
+/// plus leases) that workload distribution hands records out by.
 pub(crate) async fn recompute_statuses(connection: &mut SqliteConnection, records: &[RecordId], min_submitted: u32) -> StoreResult<()> {
     for chunk in records.chunks(IDS_PER_QUERY) {
         let query = format!(
-            "UPDATE records SET status = CASE WHEN (SELECT count(*) FROM responses r WHERE r.record_id = records.id AND r.status = 'submitted') >= ?
-             THEN 'completed' ELSE 'pending' END WHERE id IN ({})",
+            "UPDATE records SET
+               status = CASE WHEN (SELECT count(*) FROM responses r WHERE r.record_id = records.id AND r.status = 'submitted') >= ?
+                        THEN 'completed' ELSE 'pending' END,
+               claims = (SELECT count(*) FROM responses r WHERE r.record_id = records.id AND r.status = 'submitted')
+                      + (SELECT count(*) FROM record_leases l WHERE l.record_id = records.id)
+             WHERE id IN ({})",
             placeholders(chunk.len())
         );
         let mut update = sqlx::query(&query).bind(i64::from(min_submitted));
@@ -422,5 +435,15 @@ pub(crate) async fn recompute_statuses(connection: &mut SqliteConnection, record
         }
         update.execute(&mut *connection).await?;
     }
+    Ok(())
+}
+
+/// A labeler who submitted or discarded a record no longer holds its lease.
+pub(crate) async fn end_lease(connection: &mut SqliteConnection, record: RecordId, user: UserId) -> StoreResult<()> {
+    sqlx::query("DELETE FROM record_leases WHERE record_id = ? AND user_id = ?")
+        .bind(record.to_string())
+        .bind(user.to_string())
+        .execute(&mut *connection)
+        .await?;
     Ok(())
 }

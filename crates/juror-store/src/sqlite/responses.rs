@@ -7,7 +7,7 @@ use juror_core::response::{NewSuggestion, Response, ResponseStatus, Suggestion};
 use juror_core::time::Timestamp;
 use sqlx::{Row, SqliteConnection};
 
-use super::records::recompute_statuses;
+use super::records::{end_lease, recompute_statuses};
 use super::rows::{self, RESPONSE_COLUMNS, SUGGESTION_COLUMNS};
 use super::users::expect_one;
 use super::{placeholders, SqliteStore};
@@ -30,7 +30,7 @@ impl ResponseStore for SqliteStore {
         .bind(response.updated_at.micros())
         .execute(&mut *transaction)
         .await?;
-        after_response_change(&mut transaction, response.record_id, dataset, min_submitted).await?;
+        after_response_change(&mut transaction, response, dataset, min_submitted).await?;
         transaction.commit().await?;
         Ok(())
     }
@@ -51,7 +51,7 @@ impl ResponseStore for SqliteStore {
             .execute(&mut *transaction)
             .await?;
         expect_one(result.rows_affected())?;
-        after_response_change(&mut transaction, response.record_id, dataset, min_submitted).await?;
+        after_response_change(&mut transaction, response, dataset, min_submitted).await?;
         transaction.commit().await?;
         Ok(())
     }
@@ -66,7 +66,8 @@ impl ResponseStore for SqliteStore {
             .ok_or(crate::StoreError::NotFound)?
             .parse()
             .map_err(|_| crate::StoreError::Other("stored record id is not a UUID".into()))?;
-        after_response_change(&mut transaction, record, dataset, min_submitted).await?;
+        recompute_statuses(&mut transaction, &[record], min_submitted).await?;
+        touch_dataset(&mut transaction, dataset).await?;
         transaction.commit().await?;
         Ok(())
     }
@@ -212,8 +213,17 @@ pub(crate) async fn upsert_suggestion_row(
     Ok(())
 }
 
-async fn after_response_change(connection: &mut SqliteConnection, record: RecordId, dataset: DatasetId, min_submitted: u32) -> StoreResult<()> {
-    recompute_statuses(&mut *connection, &[record], min_submitted).await?;
+/// After a labeler's response changed: a submit or discard ends their lease, the record's status
+/// and claims follow, and the dataset records the activity.
+async fn after_response_change(connection: &mut SqliteConnection, response: &Response, dataset: DatasetId, min_submitted: u32) -> StoreResult<()> {
+    if response.status != ResponseStatus::Draft {
+        end_lease(&mut *connection, response.record_id, response.user_id).await?;
+    }
+    recompute_statuses(&mut *connection, &[response.record_id], min_submitted).await?;
+    touch_dataset(connection, dataset).await
+}
+
+async fn touch_dataset(connection: &mut SqliteConnection, dataset: DatasetId) -> StoreResult<()> {
     sqlx::query("UPDATE datasets SET last_activity_at = ? WHERE id = ?")
         .bind(Timestamp::now().micros())
         .bind(dataset.to_string())

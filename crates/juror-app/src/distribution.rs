@@ -1,0 +1,128 @@
+//! Workload distribution: the next record for a labeler under a lease, skips, explicit
+//! assignments (and balanced splits) and quotas.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use juror_core::distribution::balanced_assignment;
+use juror_core::ids::{DatasetId, RecordId, UserId};
+use juror_core::time::Timestamp;
+use juror_store::{Lease, LeaseRequest, RecordInclude};
+
+use crate::auth::Caller;
+use crate::error::{not_found, AppError, AppResult};
+use crate::policy::Action;
+use crate::records::RecordView;
+use crate::App;
+
+/// How long a labeler holds a record unless told otherwise.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(10 * 60);
+
+/// A record handed to a labeler, and until when it is theirs.
+#[derive(Debug, Clone)]
+pub struct NextRecord {
+    pub view: RecordView,
+    pub lease: Lease,
+}
+
+impl App {
+    /// The next record for the caller in a published dataset, leased to them; `None` when there
+    /// is nothing left for them. Calling again while holding a lease returns the same record.
+    pub async fn next_record(&self, caller: &Caller, dataset_id: DatasetId) -> AppResult<Option<NextRecord>> {
+        let dataset = self.dataset_for(caller, dataset_id, Action::Answer).await?;
+        if !dataset.is_ready() {
+            return Err(AppError::Invalid("records cannot be handed out for a non published dataset".into()));
+        }
+        let now = Timestamp::now();
+        let expires_at = Timestamp::from_micros(now.micros().saturating_add(self.lease_duration.as_micros() as i64));
+        let request = LeaseRequest { dataset: dataset.id, user: caller.user.id, min_submitted: dataset.distribution.min_submitted(), now, expires_at };
+        let Some(lease) = self.store.lease_next_record(&request).await? else { return Ok(None) };
+        let record = self.store.get_record(lease.record_id).await?.ok_or_else(|| not_found("Record", lease.record_id))?;
+        let include = RecordInclude { responses: true, suggestions: true, vectors: None, responses_of: Some(caller.user.id) };
+        let relations = self.store.load_relations(std::slice::from_ref(&record), &include).await?.pop().unwrap_or_default();
+        Ok(Some(NextRecord { view: RecordView { record, relations }, lease }))
+    }
+
+    /// Gives up the caller's lease on a record; with `skip`, the record also goes behind the
+    /// caller's other records. False when the caller held no lease on it.
+    pub async fn release_record(&self, caller: &Caller, record_id: RecordId, skip: bool) -> AppResult<bool> {
+        let record = self.store.get_record(record_id).await?.ok_or_else(|| not_found("Record", record_id))?;
+        self.dataset_for(caller, record.dataset_id, Action::Answer).await?;
+        Ok(self.store.release_lease(record_id, caller.user.id, skip).await?)
+    }
+
+    /// The dataset's unexpired leases (owners and admins).
+    pub async fn list_leases(&self, caller: &Caller, dataset_id: DatasetId) -> AppResult<Vec<Lease>> {
+        self.dataset_for(caller, dataset_id, Action::Manage).await?;
+        Ok(self.store.list_leases(dataset_id, Timestamp::now()).await?)
+    }
+
+    /// Replaces the dataset's assignments: each listed record goes only to the listed users.
+    pub async fn assign_records(&self, caller: &Caller, dataset_id: DatasetId, assignments: Vec<(RecordId, Vec<UserId>)>) -> AppResult<()> {
+        let dataset = self.dataset_for(caller, dataset_id, Action::Manage).await?;
+        let users: HashSet<UserId> = assignments.iter().flat_map(|(_, users)| users.iter().copied()).collect();
+        for user in users {
+            self.check_labeler(dataset.workspace_id, user).await?;
+        }
+        let keys: Vec<(Option<String>, Option<RecordId>)> = assignments.iter().map(|(record, _)| (None, Some(*record))).collect();
+        let found = self.store.resolve_records(dataset_id, &keys).await?;
+        if let Some(index) = found.iter().position(Option::is_none) {
+            return Err(AppError::Invalid(format!("Record with id `{}` not found in dataset `{dataset_id}`", assignments[index].0)));
+        }
+        let pairs: Vec<(RecordId, UserId)> = assignments.iter().flat_map(|(record, users)| users.iter().map(move |user| (*record, *user))).collect();
+        Ok(self.store.replace_assignments(dataset_id, &pairs).await?)
+    }
+
+    /// Assigns every record of the dataset to `overlap` of the labelers, balanced; returns how
+    /// many records each labeler got, in the order given.
+    pub async fn split_records(&self, caller: &Caller, dataset_id: DatasetId, labelers: Vec<UserId>, overlap: usize) -> AppResult<Vec<(UserId, usize)>> {
+        let dataset = self.dataset_for(caller, dataset_id, Action::Manage).await?;
+        let distinct: HashSet<UserId> = labelers.iter().copied().collect();
+        if distinct.len() != labelers.len() {
+            return Err(AppError::Invalid("each labeler may be named once".into()));
+        }
+        for user in &labelers {
+            self.check_labeler(dataset.workspace_id, *user).await?;
+        }
+        let records = self.store.scan_record_ids(dataset_id).await?;
+        let plan = balanced_assignment(records.len(), labelers.len(), overlap)?;
+        let mut counts = vec![0usize; labelers.len()];
+        let mut pairs = Vec::with_capacity(records.len() * overlap);
+        for (record, slots) in records.iter().zip(plan) {
+            for slot in slots {
+                counts[slot] += 1;
+                pairs.push((*record, labelers[slot]));
+            }
+        }
+        self.store.replace_assignments(dataset_id, &pairs).await?;
+        Ok(labelers.into_iter().zip(counts).collect())
+    }
+
+    /// The dataset's assignments as (record, user) pairs (owners and admins).
+    pub async fn list_assignments(&self, caller: &Caller, dataset_id: DatasetId) -> AppResult<Vec<(RecordId, UserId)>> {
+        self.dataset_for(caller, dataset_id, Action::Manage).await?;
+        Ok(self.store.list_assignments(dataset_id).await?)
+    }
+
+    /// Limits (or with `None` frees) how many records a labeler may take in a dataset.
+    pub async fn set_quota(&self, caller: &Caller, dataset_id: DatasetId, user: UserId, max_records: Option<u32>) -> AppResult<()> {
+        let dataset = self.dataset_for(caller, dataset_id, Action::Manage).await?;
+        self.check_labeler(dataset.workspace_id, user).await?;
+        Ok(self.store.set_quota(dataset_id, user, max_records).await?)
+    }
+
+    /// The dataset's quotas (owners and admins).
+    pub async fn list_quotas(&self, caller: &Caller, dataset_id: DatasetId) -> AppResult<Vec<(UserId, u32)>> {
+        self.dataset_for(caller, dataset_id, Action::Manage).await?;
+        Ok(self.store.list_quotas(dataset_id).await?)
+    }
+
+    /// A user who can label in the workspace: a member, or an owner.
+    async fn check_labeler(&self, workspace: juror_core::ids::WorkspaceId, user: UserId) -> AppResult<()> {
+        let found = self.store.get_user(user).await?.ok_or_else(|| AppError::Invalid(format!("User with id `{user}` not found")))?;
+        if found.role != juror_core::user::Role::Owner && !self.store.is_workspace_member(workspace, user).await? {
+            return Err(AppError::Invalid(format!("User `{}` is not a member of the dataset's workspace", found.username)));
+        }
+        Ok(())
+    }
+}
