@@ -24,6 +24,11 @@ pub enum Command {
     /// Manage datasets.
     #[command(subcommand)]
     Dataset(DatasetCommand),
+    /// Split a dataset's records among labelers, balanced: each record goes only to `--overlap`
+    /// of them, and each labeler gets the same number of records, give or take one.
+    Split(SplitArgs),
+    /// Limit how many records a labeler may take in a dataset.
+    Quota(QuotaArgs),
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -53,6 +58,9 @@ pub struct ServeArgs {
     /// Also load a small example comparison dataset, if it is not there yet.
     #[arg(long)]
     pub demo: bool,
+    /// How long a labeler holds a record handed out to them, in minutes.
+    #[arg(long, env = "JUROR_LEASE_MINUTES", default_value_t = 10)]
+    pub lease_minutes: u64,
     /// Largest request body accepted, in MiB.
     #[arg(long, env = "JUROR_MAX_BODY_MIB", default_value_t = 64)]
     pub max_body_mib: usize,
@@ -94,6 +102,42 @@ pub struct ImportArgs {
     /// (snappy, gzip or uncompressed). Columns are
     /// matched to fields and metadata properties by name; `external_id` (or `id`) is kept.
     pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct SplitArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Name of the dataset.
+    #[arg(long)]
+    pub dataset: String,
+    /// Workspace of the dataset, when the name is not unique.
+    #[arg(long)]
+    pub workspace: Option<String>,
+    /// Usernames of the labelers, comma-separated.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub among: Vec<String>,
+    /// How many labelers each record goes to.
+    #[arg(long, default_value_t = 1)]
+    pub overlap: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct QuotaArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Name of the dataset.
+    #[arg(long)]
+    pub dataset: String,
+    /// Workspace of the dataset, when the name is not unique.
+    #[arg(long)]
+    pub workspace: Option<String>,
+    /// Username of the labeler.
+    #[arg(long)]
+    pub user: String,
+    /// Most records (submitted plus leased) the labeler may take; `none` removes the limit.
+    #[arg(long)]
+    pub max: String,
 }
 
 #[derive(Debug, Subcommand)]

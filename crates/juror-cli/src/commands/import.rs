@@ -4,14 +4,14 @@
 //! before it are kept, and rows with an `external_id` are upserted, so running the same import
 //! again after fixing the file creates no duplicates.
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use juror_app::{App, Caller};
 use juror_core::metadata::MetadataSettings;
 use juror_core::record::{DatasetSchema, RecordWrite};
 use serde_json::{Map, Value};
 
-use super::{cli_caller, open_app};
+use super::{cli_caller, find_dataset, open_app};
 use crate::cli::ImportArgs;
 use crate::files::{rows, Format, Row};
 
@@ -45,24 +45,6 @@ pub(super) async fn run(args: ImportArgs) -> anyhow::Result<()> {
     println!("imported {imported} records into `{}`", schema.dataset.name);
     store.close().await;
     Ok(())
-}
-
-async fn find_dataset(app: &App, caller: &Caller, name: &str, workspace: Option<&str>) -> anyhow::Result<DatasetSchema> {
-    let workspace_id = match workspace {
-        Some(workspace) => Some(app.find_workspace_by_name(caller, workspace).await?.with_context(|| format!("no workspace named `{workspace}`"))?.id),
-        None => None,
-    };
-    let matches: Vec<_> = app
-        .my_datasets(caller)
-        .await?
-        .into_iter()
-        .filter(|dataset| dataset.name == name && workspace_id.is_none_or(|id| dataset.workspace_id == id))
-        .collect();
-    match matches.as_slice() {
-        [dataset] => Ok(app.get_schema(caller, dataset.id).await?),
-        [] => bail!("no dataset named `{name}`"),
-        _ => bail!("several datasets are named `{name}`: pass --workspace"),
-    }
 }
 
 /// Maps a row's columns to fields, metadata and the external id.

@@ -1,14 +1,16 @@
 //! Dispatch: each command in its own module, all sharing how the data directory is opened.
 
 mod admin;
+mod distribute;
 mod import;
 mod serve;
 
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use juror_app::{App, Caller};
+use juror_core::record::DatasetSchema;
 use juror_core::user::Role;
 use juror_store::{SqliteStore, SqliteStoreOptions};
 
@@ -22,6 +24,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Serve(args) => serve::run(args).await,
             Command::Import(args) => import::run(args).await,
             Command::Dataset(command) => admin::dataset(command).await,
+            Command::Split(args) => distribute::split(args).await,
+            Command::Quota(args) => distribute::quota(args).await,
             Command::User(command) => admin::user(command).await,
             Command::Workspace(command) => admin::workspace(command).await,
         }
@@ -45,4 +49,23 @@ pub(crate) async fn cli_caller(app: &App) -> anyhow::Result<Caller> {
         "there is no owner yet: start `juror serve` once, or add one with `juror user add --role owner`",
     )?;
     Ok(Caller { user: owner })
+}
+
+/// The dataset with this name (in `workspace`, when given), with its settings.
+pub(crate) async fn find_dataset(app: &App, caller: &Caller, name: &str, workspace: Option<&str>) -> anyhow::Result<DatasetSchema> {
+    let workspace_id = match workspace {
+        Some(workspace) => Some(app.find_workspace_by_name(caller, workspace).await?.with_context(|| format!("no workspace named `{workspace}`"))?.id),
+        None => None,
+    };
+    let matches: Vec<_> = app
+        .my_datasets(caller)
+        .await?
+        .into_iter()
+        .filter(|dataset| dataset.name == name && workspace_id.is_none_or(|id| dataset.workspace_id == id))
+        .collect();
+    match matches.as_slice() {
+        [dataset] => Ok(app.get_schema(caller, dataset.id).await?),
+        [] => bail!("no dataset named `{name}`"),
+        _ => bail!("several datasets are named `{name}`: pass --workspace"),
+    }
 }

@@ -15,6 +15,7 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_logging();
     let started = Instant::now();
     let (app, store) = open_app(&args.data.data_dir).await?;
+    let app = app.with_lease_duration(std::time::Duration::from_secs(args.lease_minutes.saturating_mul(60)));
     let owner = DefaultOwner {
         username: args.owner.owner_username,
         password: args.owner.owner_password,

@@ -2,6 +2,7 @@
 
 mod body;
 mod datasets;
+mod distribution;
 mod legacy;
 mod progress;
 mod records;
@@ -35,6 +36,8 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(search::router())
         .merge(responses::router())
         .merge(progress::router())
+        // Juror's own additions: workload distribution (leases, assignments, quotas).
+        .merge(distribution::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

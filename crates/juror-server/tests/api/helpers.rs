@@ -57,14 +57,20 @@ impl TestApp {
     /// Starts a server on a fresh database seeded with the default owner.
     pub async fn spawn() -> Self {
         let dir = tempfile::tempdir().expect("failed to create a temporary directory");
-        Self::start(dir).await
+        Self::start(dir, juror_app::DEFAULT_LEASE).await
     }
 
-    async fn start(dir: TempDir) -> Self {
+    /// Like `spawn`, with records handed out for `lease` at a time.
+    pub async fn spawn_with_lease(lease: Duration) -> Self {
+        let dir = tempfile::tempdir().expect("failed to create a temporary directory");
+        Self::start(dir, lease).await
+    }
+
+    async fn start(dir: TempDir, lease: Duration) -> Self {
         let store = SqliteStore::open(&SqliteStoreOptions::new(dir.path().join("juror.db")))
             .await
             .expect("failed to open the test database");
-        let app = App::new(Arc::new(store.clone()));
+        let app = App::new(Arc::new(store.clone())).with_lease_duration(lease);
         app.ensure_default_owner(&DefaultOwner {
             username: "argilla".into(),
             password: "12345678".into(),
@@ -111,7 +117,7 @@ impl TestApp {
             &mut self.dir,
             tempfile::tempdir().expect("failed to create a temporary directory"),
         );
-        Self::start(dir).await
+        Self::start(dir, juror_app::DEFAULT_LEASE).await
     }
 
     async fn stop(&mut self) {

@@ -2,6 +2,7 @@
 //! SQLite database (see `helpers`) and talks to it the way the Argilla SDKs do.
 
 mod auth;
+mod distribution;
 mod helpers;
 mod records;
 mod responses;

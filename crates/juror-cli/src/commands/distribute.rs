@@ -1,0 +1,43 @@
+//! `juror split` and `juror quota`: sharing a dataset's records among labelers.
+
+use anyhow::Context;
+
+use super::{cli_caller, find_dataset, open_app};
+use crate::cli::{QuotaArgs, SplitArgs};
+
+pub(super) async fn split(args: SplitArgs) -> anyhow::Result<()> {
+    let (app, store) = open_app(&args.data.data_dir).await?;
+    let caller = cli_caller(&app).await?;
+    let schema = find_dataset(&app, &caller, &args.dataset, args.workspace.as_deref()).await?;
+    let mut labelers = Vec::with_capacity(args.among.len());
+    for username in &args.among {
+        let user = app.find_user_by_username(&caller, username).await?.with_context(|| format!("no user named `{username}`"))?;
+        labelers.push(user);
+    }
+    let ids = labelers.iter().map(|user| user.id).collect();
+    let counts = app.split_records(&caller, schema.dataset.id, ids, args.overlap).await?;
+    for (user, (_, records)) in labelers.iter().zip(&counts) {
+        println!("{}\t{records} records", user.username);
+    }
+    println!("split `{}` among {} labelers, {} per record", schema.dataset.name, labelers.len(), args.overlap);
+    store.close().await;
+    Ok(())
+}
+
+pub(super) async fn quota(args: QuotaArgs) -> anyhow::Result<()> {
+    let (app, store) = open_app(&args.data.data_dir).await?;
+    let caller = cli_caller(&app).await?;
+    let schema = find_dataset(&app, &caller, &args.dataset, args.workspace.as_deref()).await?;
+    let user = app.find_user_by_username(&caller, &args.user).await?.with_context(|| format!("no user named `{}`", args.user))?;
+    let max = match args.max.as_str() {
+        "none" => None,
+        number => Some(number.parse::<u32>().with_context(|| format!("--max takes a number or `none`, got `{number}`"))?),
+    };
+    app.set_quota(&caller, schema.dataset.id, user.id, max).await?;
+    match max {
+        Some(max) => println!("`{}` may take at most {max} records of `{}`", user.username, schema.dataset.name),
+        None => println!("`{}` has no limit in `{}`", user.username, schema.dataset.name),
+    }
+    store.close().await;
+    Ok(())
+}
