@@ -185,7 +185,6 @@ impl App {
     async fn write(&self, schema: &DatasetSchema, suggestions_mode: SuggestionsMode, items: Vec<ValidRecordWrite>) -> AppResult<Vec<Record>> {
         let batch = RecordWriteBatch {
             dataset_id: schema.dataset.id,
-            min_submitted: schema.dataset.distribution.min_submitted(),
             suggestions_mode,
             items,
         };

@@ -32,12 +32,12 @@ impl App {
     /// Records the caller's answer to a record (owners and members); one answer per labeler.
     pub async fn create_response(&self, caller: &Caller, record_id: RecordId, write: ResponseWrite) -> AppResult<Response> {
         let record = self.store.get_record(record_id).await?.ok_or_else(|| not_found("Record", record_id))?;
-        let dataset = self.dataset_for(caller, record.dataset_id, Action::Answer).await?;
+        self.dataset_for(caller, record.dataset_id, Action::Answer).await?;
         self.check_values(&record, &write).await?;
         let now = Timestamp::now();
         let response = Response { id: ResponseId::new(), record_id, user_id: caller.user.id, values: write.values, status: write.status, inserted_at: now, updated_at: now };
         self.store
-            .create_response(&response, dataset.id, dataset.distribution.min_submitted())
+            .create_response(&response)
             .await
             .map_err(|error| on_unique(error, || format!("Response already exists for record with id `{record_id}` and by user with id `{}`", caller.user.id)))?;
         Ok(response)
@@ -46,20 +46,18 @@ impl App {
     /// Replaces a response's values and status (its author, owners, and admins of the workspace).
     pub async fn update_response(&self, caller: &Caller, id: ResponseId, write: ResponseWrite) -> AppResult<Response> {
         let (mut response, record) = self.editable_response(caller, id).await?;
-        let dataset = self.store.get_dataset(record.dataset_id).await?.ok_or_else(|| not_found("Dataset", record.dataset_id))?;
         self.check_values(&record, &write).await?;
         response.values = write.values;
         response.status = write.status;
         response.updated_at = Timestamp::now();
-        self.store.update_response(&response, dataset.id, dataset.distribution.min_submitted()).await?;
+        self.store.update_response(&response).await?;
         Ok(response)
     }
 
     /// Deletes a response (its author, owners, and admins of the workspace).
     pub async fn delete_response(&self, caller: &Caller, id: ResponseId) -> AppResult<Response> {
-        let (response, record) = self.editable_response(caller, id).await?;
-        let dataset = self.store.get_dataset(record.dataset_id).await?.ok_or_else(|| not_found("Dataset", record.dataset_id))?;
-        self.store.delete_response(id, dataset.id, dataset.distribution.min_submitted()).await?;
+        let (response, _record) = self.editable_response(caller, id).await?;
+        self.store.delete_response(id).await?;
         Ok(response)
     }
 

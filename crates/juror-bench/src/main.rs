@@ -5,8 +5,11 @@
 //! - bulk import: records of a prompt and two 100-300-word responses (about 3 KB each) pushed
 //!   through `PUT /api/v1/datasets/{id}/records/bulk` by several clients at once.
 //!
+//! - distribution: next-plus-submit cycles per second with concurrent labelers, and the latency
+//!   of the next-record call as the dataset grows.
+//!
 //! Run it against a release build: `cargo build --release -p juror-cli -p juror-bench` then
-//! `target/release/juror-bench --juror target/release/juror`.
+//! `target/release/juror-bench import` or `target/release/juror-bench distribution`.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -17,6 +20,20 @@ use clap::Parser;
 use serde_json::{json, Value};
 
 #[derive(Debug, Parser)]
+struct Cli {
+    #[command(subcommand)]
+    bench: Bench,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Bench {
+    /// Start-up time, idle memory and bulk import throughput.
+    Import(Args),
+    /// Next-plus-submit cycles with concurrent labelers, and next-record latency by dataset size.
+    Distribution(distribution::Args),
+}
+
+#[derive(Debug, clap::Args)]
 struct Args {
     /// The juror binary to measure.
     #[arg(long, default_value = "target/release/juror")]
@@ -38,11 +55,13 @@ struct Args {
     startups: usize,
 }
 
-const KEY: &str = "argilla.apikey";
+mod distribution;
 
-struct Server {
+pub(crate) const KEY: &str = "argilla.apikey";
+
+pub(crate) struct Server {
     child: Child,
-    url: String,
+    pub(crate) url: String,
     _data: tempfile::TempDir,
 }
 
@@ -58,7 +77,7 @@ fn free_port() -> anyhow::Result<u16> {
 }
 
 /// Starts juror on an empty data directory and returns it with its time to first answer.
-async fn start(juror: &PathBuf) -> anyhow::Result<(Server, Duration)> {
+pub(crate) async fn start(juror: &PathBuf) -> anyhow::Result<(Server, Duration)> {
     let data = tempfile::tempdir()?;
     let port = free_port()?;
     let started = Instant::now();
@@ -132,7 +151,7 @@ impl Words {
     }
 }
 
-async fn create_dataset(client: &reqwest::Client, url: &str) -> anyhow::Result<String> {
+pub(crate) async fn create_dataset(client: &reqwest::Client, url: &str) -> anyhow::Result<String> {
     let workspaces: Value = client.get(format!("{url}/api/v1/me/workspaces")).header("X-Argilla-Api-Key", KEY).send().await?.json().await?;
     let workspace = workspaces["items"][0]["id"].as_str().context("no workspace")?.to_owned();
     let post = |path: String, body: Value| client.post(format!("{url}{path}")).header("X-Argilla-Api-Key", KEY).json(&body).send();
@@ -148,7 +167,7 @@ async fn create_dataset(client: &reqwest::Client, url: &str) -> anyhow::Result<S
 }
 
 /// Request bodies, serialised before the clock starts.
-fn bodies(records: usize, batch: usize) -> (Vec<Vec<u8>>, usize) {
+pub(crate) fn bodies(records: usize, batch: usize) -> (Vec<Vec<u8>>, usize) {
     let mut words = Words(0x9E37_79B9_7F4A_7C15);
     let mut bodies = Vec::new();
     let mut bytes = 0;
@@ -169,7 +188,7 @@ fn bodies(records: usize, batch: usize) -> (Vec<Vec<u8>>, usize) {
     (bodies, bytes)
 }
 
-async fn import(url: &str, dataset: &str, bodies: Vec<Vec<u8>>, clients: usize, v1: bool) -> anyhow::Result<Duration> {
+pub(crate) async fn import(url: &str, dataset: &str, bodies: Vec<Vec<u8>>, clients: usize, v1: bool) -> anyhow::Result<Duration> {
     let queue = std::sync::Arc::new(std::sync::Mutex::new(bodies));
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -231,7 +250,13 @@ async fn raw_sqlite(bodies: &[Vec<u8>]) -> anyhow::Result<Duration> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
+    match Cli::parse().bench {
+        Bench::Import(args) => import_bench(args).await,
+        Bench::Distribution(args) => distribution::run(args).await,
+    }
+}
+
+async fn import_bench(args: Args) -> anyhow::Result<()> {
     let mut startups = Vec::new();
     for _ in 0..args.startups {
         let (server, elapsed) = start(&args.juror).await?;

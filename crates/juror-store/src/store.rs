@@ -60,7 +60,6 @@ pub enum SuggestionsMode {
 #[derive(Debug, Clone)]
 pub struct RecordWriteBatch {
     pub dataset_id: DatasetId,
-    pub min_submitted: u32,
     pub suggestions_mode: SuggestionsMode,
     pub items: Vec<ValidRecordWrite>,
 }
@@ -207,12 +206,14 @@ pub trait RecordStore: Send + Sync + 'static {
 /// Responses, suggestions and progress.
 #[async_trait]
 pub trait ResponseStore: Send + Sync + 'static {
-    /// Creates a response and recomputes its record's status.
-    async fn create_response(&self, response: &Response, dataset: DatasetId, min_submitted: u32) -> StoreResult<()>;
+    /// Creates a response; the record's status and claims follow, and a submit or discard ends
+    /// the labeler's lease on it.
+    async fn create_response(&self, response: &Response) -> StoreResult<()>;
     async fn get_response(&self, id: ResponseId) -> StoreResult<Option<Response>>;
-    /// Updates a response's values and status and recomputes its record's status.
-    async fn update_response(&self, response: &Response, dataset: DatasetId, min_submitted: u32) -> StoreResult<()>;
-    async fn delete_response(&self, id: ResponseId, dataset: DatasetId, min_submitted: u32) -> StoreResult<()>;
+    /// Updates a response's values and status; the record follows as on create.
+    async fn update_response(&self, response: &Response) -> StoreResult<()>;
+    /// Deletes a response; the record's status and claims follow.
+    async fn delete_response(&self, id: ResponseId) -> StoreResult<()>;
     async fn find_response(&self, record: RecordId, user: UserId) -> StoreResult<Option<Response>>;
 
     async fn list_suggestions(&self, record: RecordId) -> StoreResult<Vec<Suggestion>>;

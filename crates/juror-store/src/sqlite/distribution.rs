@@ -15,26 +15,27 @@ use crate::store::{DistributionStore, Lease, LeaseRequest};
 impl DistributionStore for SqliteStore {
     async fn lease_next_record(&self, request: &LeaseRequest) -> StoreResult<Option<Lease>> {
         let mut transaction = self.writer.begin().await?;
-        reclaim_expired(&mut transaction, request.now).await?;
-        let lease = match current_lease(&mut transaction, request).await? {
-            Some(lease) => Some(lease),
-            None => match pick_record(&mut transaction, request).await? {
-                Some(record_id) => {
-                    sqlx::query("INSERT INTO record_leases (record_id, user_id, dataset_id, expires_at) VALUES (?, ?, ?, ?)")
-                        .bind(record_id.to_string())
-                        .bind(request.user.to_string())
-                        .bind(request.dataset.to_string())
-                        .bind(request.expires_at.micros())
-                        .execute(&mut *transaction)
-                        .await?;
-                    sqlx::query("UPDATE records SET claims = claims + 1 WHERE id = ?").bind(record_id.to_string()).execute(&mut *transaction).await?;
-                    Some(Lease { record_id, user_id: request.user, expires_at: request.expires_at })
-                }
-                None => None,
-            },
+        // Triggers on `record_leases` keep each record's claims in step with these writes.
+        sqlx::query("DELETE FROM record_leases WHERE expires_at <= ?").bind(request.now.micros()).execute(&mut *transaction).await?;
+        let held: Option<String> = sqlx::query_scalar(
+            "UPDATE record_leases SET expires_at = ? WHERE user_id = ? AND dataset_id = ? RETURNING record_id",
+        )
+        .bind(request.expires_at.micros())
+        .bind(request.user.to_string())
+        .bind(request.dataset.to_string())
+        .fetch_optional(&mut *transaction)
+        .await?;
+        let record = match held {
+            Some(record) => Some(record),
+            None => lease_open_record(&mut transaction, request).await?,
         };
         transaction.commit().await?;
-        Ok(lease)
+        record
+            .map(|record| {
+                let record_id = record.parse().map_err(|_| crate::StoreError::Other(format!("stored id `{record}` is not a UUID")))?;
+                Ok(Lease { record_id, user_id: request.user, expires_at: request.expires_at })
+            })
+            .transpose()
     }
 
     async fn release_lease(&self, record: RecordId, user: UserId, skip: bool) -> StoreResult<bool> {
@@ -45,9 +46,6 @@ impl DistributionStore for SqliteStore {
             .execute(&mut *transaction)
             .await?
             .rows_affected();
-        if released > 0 {
-            sqlx::query("UPDATE records SET claims = claims - 1 WHERE id = ?").bind(record.to_string()).execute(&mut *transaction).await?;
-        }
         if skip {
             sqlx::query("INSERT OR IGNORE INTO record_skips (record_id, user_id) VALUES (?, ?)")
                 .bind(record.to_string())
@@ -130,94 +128,67 @@ impl DistributionStore for SqliteStore {
     }
 }
 
-/// Drops leases that ran out and gives their claims back to the records.
-async fn reclaim_expired(connection: &mut SqliteConnection, now: Timestamp) -> StoreResult<()> {
-    let expired: Vec<String> = sqlx::query_scalar("DELETE FROM record_leases WHERE expires_at <= ? RETURNING record_id")
-        .bind(now.micros())
-        .fetch_all(&mut *connection)
-        .await?;
-    for record in expired {
-        sqlx::query("UPDATE records SET claims = claims - 1 WHERE id = ?").bind(record).execute(&mut *connection).await?;
-    }
-    Ok(())
-}
-
-/// The labeler's unexpired lease in the dataset, extended to the new expiry.
-async fn current_lease(connection: &mut SqliteConnection, request: &LeaseRequest) -> StoreResult<Option<Lease>> {
-    let held: Option<String> = sqlx::query_scalar("SELECT record_id FROM record_leases WHERE user_id = ? AND dataset_id = ? LIMIT 1")
-        .bind(request.user.to_string())
-        .bind(request.dataset.to_string())
-        .fetch_optional(&mut *connection)
-        .await?;
-    let Some(record) = held else { return Ok(None) };
-    sqlx::query("UPDATE record_leases SET expires_at = ? WHERE record_id = ? AND user_id = ?")
-        .bind(request.expires_at.micros())
-        .bind(&record)
-        .bind(request.user.to_string())
-        .execute(&mut *connection)
-        .await?;
-    let record_id = record.parse().map_err(|_| crate::StoreError::Other("stored record id is not a UUID".into()))?;
-    Ok(Some(Lease { record_id, user_id: request.user, expires_at: request.expires_at }))
-}
-
-/// Picks the record to hand out: the fullest open record first (so records complete early), in
-/// insertion order, among those the labeler may take.
-async fn pick_record(connection: &mut SqliteConnection, request: &LeaseRequest) -> StoreResult<Option<RecordId>> {
+/// Leases the record to hand out, if any: the fullest open record first (so records complete
+/// early), in insertion order, among those the labeler may take; skipped records only when
+/// nothing else is left. One statement picks and leases, so the choice cannot go stale.
+async fn lease_open_record(connection: &mut SqliteConnection, request: &LeaseRequest) -> StoreResult<Option<String>> {
     let (dataset, user) = (request.dataset.to_string(), request.user.to_string());
-    if over_quota(&mut *connection, &dataset, &user).await? {
-        return Ok(None);
+    let flags = sqlx::query(
+        "SELECT (SELECT max_records FROM dataset_quotas WHERE dataset_id = ?1 AND user_id = ?2),
+                EXISTS (SELECT 1 FROM record_assignments WHERE dataset_id = ?1)",
+    )
+    .bind(&dataset)
+    .bind(&user)
+    .fetch_one(&mut *connection)
+    .await?;
+    let (quota, assigned): (Option<i64>, bool) = (flags.try_get(0)?, flags.try_get(1)?);
+    if let Some(quota) = quota {
+        if taken(&mut *connection, &dataset, &user).await? >= quota {
+            return Ok(None);
+        }
     }
-    let assigned: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM record_assignments WHERE dataset_id = ?)")
-        .bind(&dataset)
-        .fetch_one(&mut *connection)
-        .await?;
+    let assignment_clause = if assigned {
+        "AND (EXISTS (SELECT 1 FROM record_assignments a WHERE a.record_id = r.id AND a.user_id = ?2)
+              OR NOT EXISTS (SELECT 1 FROM record_assignments a WHERE a.record_id = r.id))"
+    } else {
+        ""
+    };
     for honour_skips in [true, false] {
         let skip_clause = if honour_skips { "AND NOT EXISTS (SELECT 1 FROM record_skips s WHERE s.record_id = r.id AND s.user_id = ?2)" } else { "" };
-        let assignment_clause = if assigned {
-            "AND (EXISTS (SELECT 1 FROM record_assignments a WHERE a.record_id = r.id AND a.user_id = ?2)
-                  OR NOT EXISTS (SELECT 1 FROM record_assignments a WHERE a.record_id = r.id))"
-        } else {
-            ""
-        };
         let query = format!(
-            "SELECT r.id FROM records r WHERE r.dataset_id = ?1 AND r.claims = ?3
+            "INSERT INTO record_leases (record_id, user_id, dataset_id, expires_at)
+             SELECT r.id, ?2, ?1, ?4 FROM records r
+             WHERE r.dataset_id = ?1 AND r.claims < ?3
                AND NOT EXISTS (SELECT 1 FROM responses x WHERE x.record_id = r.id AND x.user_id = ?2)
                {skip_clause} {assignment_clause}
-             ORDER BY r.rowid LIMIT 1"
+             ORDER BY r.claims DESC, r.rowid LIMIT 1
+             RETURNING record_id"
         );
-        for claims in (0..request.min_submitted).rev() {
-            let found: Option<String> = sqlx::query_scalar(&query)
-                .bind(&dataset)
-                .bind(&user)
-                .bind(i64::from(claims))
-                .fetch_optional(&mut *connection)
-                .await?;
-            if let Some(record) = found {
-                if !honour_skips {
-                    sqlx::query("DELETE FROM record_skips WHERE record_id = ? AND user_id = ?").bind(&record).bind(&user).execute(&mut *connection).await?;
-                }
-                return record.parse().map(Some).map_err(|_| crate::StoreError::Other("stored record id is not a UUID".into()));
+        let leased: Option<String> = sqlx::query_scalar(&query)
+            .bind(&dataset)
+            .bind(&user)
+            .bind(i64::from(request.min_submitted))
+            .bind(request.expires_at.micros())
+            .fetch_optional(&mut *connection)
+            .await?;
+        if let Some(record) = leased {
+            if !honour_skips {
+                sqlx::query("DELETE FROM record_skips WHERE record_id = ? AND user_id = ?").bind(&record).bind(&user).execute(&mut *connection).await?;
             }
+            return Ok(Some(record));
         }
     }
     Ok(None)
 }
 
-/// Whether the labeler has taken (submitted or leased) as many records as their quota allows.
-async fn over_quota(connection: &mut SqliteConnection, dataset: &str, user: &str) -> StoreResult<bool> {
-    let quota: Option<i64> = sqlx::query_scalar("SELECT max_records FROM dataset_quotas WHERE dataset_id = ? AND user_id = ?")
-        .bind(dataset)
-        .bind(user)
-        .fetch_optional(&mut *connection)
-        .await?;
-    let Some(quota) = quota else { return Ok(false) };
-    let taken: i64 = sqlx::query_scalar(
+/// How many records the labeler has taken in the dataset: submitted plus leased.
+async fn taken(connection: &mut SqliteConnection, dataset: &str, user: &str) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar(
         "SELECT (SELECT count(*) FROM responses x JOIN records r ON r.id = x.record_id WHERE r.dataset_id = ?1 AND x.user_id = ?2 AND x.status = 'submitted')
               + (SELECT count(*) FROM record_leases l WHERE l.dataset_id = ?1 AND l.user_id = ?2)",
     )
     .bind(dataset)
     .bind(user)
     .fetch_one(&mut *connection)
-    .await?;
-    Ok(taken >= quota)
+    .await?)
 }

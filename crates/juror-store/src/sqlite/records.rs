@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use async_trait::async_trait;
 use juror_core::ids::{DatasetId, RecordId, UserId, VectorSettingsId};
 use juror_core::record::{Record, RecordRelations, RecordStatus, ValidRecordWrite};
-use juror_core::response::{Response, ResponseStatus, Suggestion};
+use juror_core::response::{Response, Suggestion};
 use juror_core::time::Timestamp;
 use sqlx::sqlite::Sqlite;
 use sqlx::{QueryBuilder, Row, SqliteConnection};
@@ -325,11 +325,8 @@ async fn write_rows(connection: &mut SqliteConnection, batch: &RecordWriteBatch)
 
     write_vectors(connection, batch, &ids).await?;
     write_suggestions(connection, batch, &ids, now).await?;
-    let answered = write_responses(connection, batch, &ids, now).await?;
-    if !answered.is_empty() {
-        recompute_statuses(connection, &answered, batch.min_submitted).await?;
-        sqlx::query("UPDATE datasets SET last_activity_at = ? WHERE id = ?").bind(now).bind(&dataset_id).execute(&mut *connection).await?;
-    }
+    // Triggers on `responses` recompute the answered records' status and end leases.
+    write_responses(connection, batch, &ids, now).await?;
     Ok(ids)
 }
 
@@ -374,21 +371,13 @@ async fn write_suggestions(connection: &mut SqliteConnection, batch: &RecordWrit
     Ok(())
 }
 
-async fn write_responses(connection: &mut SqliteConnection, batch: &RecordWriteBatch, ids: &[RecordId], now: i64) -> StoreResult<Vec<RecordId>> {
-    let mut answered = Vec::new();
+async fn write_responses(connection: &mut SqliteConnection, batch: &RecordWriteBatch, ids: &[RecordId], now: i64) -> StoreResult<()> {
     for (item, id) in batch.items.iter().zip(ids) {
-        if item.responses.is_empty() {
-            continue;
-        }
-        answered.push(*id);
         for response in &item.responses {
             upsert_response_row(&mut *connection, *id, response.user_id, response.values.as_ref(), response.status.as_str(), now).await?;
-            if response.status != ResponseStatus::Draft {
-                end_lease(&mut *connection, *id, response.user_id).await?;
-            }
         }
     }
-    Ok(answered)
+    Ok(())
 }
 
 /// Creates or replaces the response of `user` to `record`.
@@ -413,37 +402,5 @@ pub(crate) async fn upsert_response_row(
     .bind(now)
     .execute(&mut *connection)
     .await?;
-    Ok(())
-}
-
-/// Sets each record's status from its submitted responses, and its claims (submitted responses
-/// plus leases) that workload distribution hands records out by.
-pub(crate) async fn recompute_statuses(connection: &mut SqliteConnection, records: &[RecordId], min_submitted: u32) -> StoreResult<()> {
-    for chunk in records.chunks(IDS_PER_QUERY) {
-        let query = format!(
-            "UPDATE records SET
-               status = CASE WHEN (SELECT count(*) FROM responses r WHERE r.record_id = records.id AND r.status = 'submitted') >= ?
-                        THEN 'completed' ELSE 'pending' END,
-               claims = (SELECT count(*) FROM responses r WHERE r.record_id = records.id AND r.status = 'submitted')
-                      + (SELECT count(*) FROM record_leases l WHERE l.record_id = records.id)
-             WHERE id IN ({})",
-            placeholders(chunk.len())
-        );
-        let mut update = sqlx::query(&query).bind(i64::from(min_submitted));
-        for id in chunk {
-            update = update.bind(id.to_string());
-        }
-        update.execute(&mut *connection).await?;
-    }
-    Ok(())
-}
-
-/// A labeler who submitted or discarded a record no longer holds its lease.
-pub(crate) async fn end_lease(connection: &mut SqliteConnection, record: RecordId, user: UserId) -> StoreResult<()> {
-    sqlx::query("DELETE FROM record_leases WHERE record_id = ? AND user_id = ?")
-        .bind(record.to_string())
-        .bind(user.to_string())
-        .execute(&mut *connection)
-        .await?;
     Ok(())
 }

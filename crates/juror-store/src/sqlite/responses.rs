@@ -7,7 +7,6 @@ use juror_core::response::{NewSuggestion, Response, ResponseStatus, Suggestion};
 use juror_core::time::Timestamp;
 use sqlx::{Row, SqliteConnection};
 
-use super::records::{end_lease, recompute_statuses};
 use super::rows::{self, RESPONSE_COLUMNS, SUGGESTION_COLUMNS};
 use super::users::expect_one;
 use super::{placeholders, SqliteStore};
@@ -16,8 +15,9 @@ use crate::store::{DatasetProgress, ResponseCounts, ResponseStore, UserProgressR
 
 #[async_trait]
 impl ResponseStore for SqliteStore {
-    async fn create_response(&self, response: &Response, dataset: DatasetId, min_submitted: u32) -> StoreResult<()> {
-        let mut transaction = self.writer.begin().await?;
+    async fn create_response(&self, response: &Response) -> StoreResult<()> {
+        // One statement: the `responses_added` trigger ends the labeler's lease, recomputes the
+        // record's status and claims, and touches the dataset, all in the same transaction.
         sqlx::query(
             "INSERT INTO responses (id, record_id, user_id, \"values\", status, inserted_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
@@ -28,10 +28,8 @@ impl ResponseStore for SqliteStore {
         .bind(response.status.as_str())
         .bind(response.inserted_at.micros())
         .bind(response.updated_at.micros())
-        .execute(&mut *transaction)
+        .execute(&self.writer)
         .await?;
-        after_response_change(&mut transaction, response, dataset, min_submitted).await?;
-        transaction.commit().await?;
         Ok(())
     }
 
@@ -41,35 +39,20 @@ impl ResponseStore for SqliteStore {
         row.as_ref().map(rows::response).transpose()
     }
 
-    async fn update_response(&self, response: &Response, dataset: DatasetId, min_submitted: u32) -> StoreResult<()> {
-        let mut transaction = self.writer.begin().await?;
+    async fn update_response(&self, response: &Response) -> StoreResult<()> {
         let result = sqlx::query("UPDATE responses SET \"values\" = ?, status = ?, updated_at = ? WHERE id = ?")
             .bind(rows::encode_object(response.values.as_ref()))
             .bind(response.status.as_str())
             .bind(response.updated_at.micros())
             .bind(response.id.to_string())
-            .execute(&mut *transaction)
+            .execute(&self.writer)
             .await?;
-        expect_one(result.rows_affected())?;
-        after_response_change(&mut transaction, response, dataset, min_submitted).await?;
-        transaction.commit().await?;
-        Ok(())
+        expect_one(result.rows_affected())
     }
 
-    async fn delete_response(&self, id: ResponseId, dataset: DatasetId, min_submitted: u32) -> StoreResult<()> {
-        let mut transaction = self.writer.begin().await?;
-        let record: Option<String> = sqlx::query_scalar("DELETE FROM responses WHERE id = ? RETURNING record_id")
-            .bind(id.to_string())
-            .fetch_optional(&mut *transaction)
-            .await?;
-        let record: RecordId = record
-            .ok_or(crate::StoreError::NotFound)?
-            .parse()
-            .map_err(|_| crate::StoreError::Other("stored record id is not a UUID".into()))?;
-        recompute_statuses(&mut transaction, &[record], min_submitted).await?;
-        touch_dataset(&mut transaction, dataset).await?;
-        transaction.commit().await?;
-        Ok(())
+    async fn delete_response(&self, id: ResponseId) -> StoreResult<()> {
+        let result = sqlx::query("DELETE FROM responses WHERE id = ?").bind(id.to_string()).execute(&self.writer).await?;
+        expect_one(result.rows_affected())
     }
 
     async fn find_response(&self, record: RecordId, user: UserId) -> StoreResult<Option<Response>> {
@@ -210,24 +193,5 @@ pub(crate) async fn upsert_suggestion_row(
     .bind(now)
     .execute(&mut *connection)
     .await?;
-    Ok(())
-}
-
-/// After a labeler's response changed: a submit or discard ends their lease, the record's status
-/// and claims follow, and the dataset records the activity.
-async fn after_response_change(connection: &mut SqliteConnection, response: &Response, dataset: DatasetId, min_submitted: u32) -> StoreResult<()> {
-    if response.status != ResponseStatus::Draft {
-        end_lease(&mut *connection, response.record_id, response.user_id).await?;
-    }
-    recompute_statuses(&mut *connection, &[response.record_id], min_submitted).await?;
-    touch_dataset(connection, dataset).await
-}
-
-async fn touch_dataset(connection: &mut SqliteConnection, dataset: DatasetId) -> StoreResult<()> {
-    sqlx::query("UPDATE datasets SET last_activity_at = ? WHERE id = ?")
-        .bind(Timestamp::now().micros())
-        .bind(dataset.to_string())
-        .execute(&mut *connection)
-        .await?;
     Ok(())
 }

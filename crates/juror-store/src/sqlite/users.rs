@@ -1,15 +1,10 @@
 //! Users, workspaces and memberships on SQLite.
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
-use juror_core::ids::{RecordId, UserId, WorkspaceId};
+use juror_core::ids::{UserId, WorkspaceId};
 use juror_core::time::Timestamp;
 use juror_core::user::{User, Workspace};
 
-use sqlx::Row;
-
-use super::records::recompute_statuses;
 use super::rows::{self, USER_COLUMNS, WORKSPACE_COLUMNS};
 use super::SqliteStore;
 use crate::error::{StoreError, StoreResult};
@@ -77,27 +72,10 @@ impl UserStore for SqliteStore {
     }
 
     async fn delete_user(&self, id: UserId) -> StoreResult<()> {
-        let mut transaction = self.writer.begin().await?;
-        // The user's responses go with them (ON DELETE CASCADE); the records they answered
-        // need their status recomputed in the same transaction.
-        let answered = sqlx::query(
-            "SELECT r.record_id, d.min_submitted FROM responses r JOIN records rec ON rec.id = r.record_id
-             JOIN datasets d ON d.id = rec.dataset_id WHERE r.user_id = ?",
-        )
-        .bind(id.to_string())
-        .fetch_all(&mut *transaction)
-        .await?;
-        let result = sqlx::query("DELETE FROM users WHERE id = ?").bind(id.to_string()).execute(&mut *transaction).await?;
-        expect_one(result.rows_affected())?;
-        let mut by_threshold: HashMap<i64, Vec<RecordId>> = HashMap::new();
-        for row in &answered {
-            by_threshold.entry(row.try_get(1)?).or_default().push(rows::id(row, 0)?);
-        }
-        for (min_submitted, records) in by_threshold {
-            recompute_statuses(&mut transaction, &records, u32::try_from(min_submitted).unwrap_or(u32::MAX)).await?;
-        }
-        transaction.commit().await?;
-        Ok(())
+        // The user's responses go with them (ON DELETE CASCADE), and the `responses_removed`
+        // trigger recomputes the status of every record they had answered.
+        let result = sqlx::query("DELETE FROM users WHERE id = ?").bind(id.to_string()).execute(&self.writer).await?;
+        expect_one(result.rows_affected())
     }
 
     async fn count_users(&self) -> StoreResult<u64> {

@@ -49,8 +49,8 @@ fn new_record(external_id: &str, prompt: &str) -> ValidRecordWrite {
     }
 }
 
-fn batch(dataset: DatasetId, min_submitted: u32, items: Vec<ValidRecordWrite>) -> RecordWriteBatch {
-    RecordWriteBatch { dataset_id: dataset, min_submitted, suggestions_mode: SuggestionsMode::UpsertPerQuestion, items }
+fn batch(dataset: DatasetId, items: Vec<ValidRecordWrite>) -> RecordWriteBatch {
+    RecordWriteBatch { dataset_id: dataset, suggestions_mode: SuggestionsMode::UpsertPerQuestion, items }
 }
 
 fn ranking(first: &str, second: &str) -> Map<String, Value> {
@@ -108,7 +108,7 @@ pub async fn run(store: &dyn Store) -> Written {
 
     // A batch is stored whole: one record colliding with another aborts all of it.
     let mut colliding = vec![new_record("r1", "first"), new_record("r1", "again")];
-    assert!(matches!(store.write_records(batch(dataset.id, 2, std::mem::take(&mut colliding))).await, Err(StoreError::UniqueViolation { .. })));
+    assert!(matches!(store.write_records(batch(dataset.id, std::mem::take(&mut colliding))).await, Err(StoreError::UniqueViolation { .. })));
     assert_eq!(store.count_records(dataset.id).await.unwrap(), 0);
 
     // New records, with vectors, suggestions and one embedded response.
@@ -116,7 +116,7 @@ pub async fn run(store: &dyn Store) -> Written {
     first.vectors = vec![("embedding".into(), vec![1.0, 0.0])];
     first.suggestions = Some(vec![NewSuggestion { question_id: question.id, kind: None, value: json!([{"value": "a", "rank": 1}]), agent: Some("model-x".into()), score: Some(json!(0.5)) }]);
     first.responses = vec![NewResponse { user_id: alice.id, values: Some(ranking("a", "b")), status: ResponseStatus::Submitted }];
-    let stored = store.write_records(batch(dataset.id, 2, vec![first, new_record("r2", "second prompt")])).await.unwrap();
+    let stored = store.write_records(batch(dataset.id, vec![first, new_record("r2", "second prompt")])).await.unwrap();
     assert_eq!(stored.len(), 2);
     assert_eq!(stored[1].fields["prompt"], "second prompt");
     assert_eq!(stored[0].status, RecordStatus::Pending, "one of two submissions");
@@ -126,18 +126,18 @@ pub async fn run(store: &dyn Store) -> Written {
     let resolved = store.resolve_records(dataset.id, &[(Some("r2".into()), None), (None, Some(ids[0])), (Some("new".into()), Some(RecordId::new()))]).await.unwrap();
     assert_eq!(resolved, vec![Some(ids[1]), Some(ids[0]), None]);
     let update = ValidRecordWrite { id: Some(ids[1]), external_id: None, fields: None, metadata: Some(object(json!({"source": "edited"}))), vectors: Vec::new(), responses: Vec::new(), suggestions: None };
-    let updated = store.write_records(batch(dataset.id, 2, vec![update])).await.unwrap();
+    let updated = store.write_records(batch(dataset.id, vec![update])).await.unwrap();
     assert_eq!(updated[0].fields["prompt"], "second prompt");
     assert_eq!(updated[0].metadata.as_ref().unwrap()["source"], "edited");
 
     // Responses move the status; a discard does not count; the threshold can change.
     let answered_at = Timestamp::now();
     let response = Response { id: ResponseId::new(), record_id: ids[0], user_id: bob.id, values: Some(ranking("b", "a")), status: ResponseStatus::Submitted, inserted_at: answered_at, updated_at: answered_at };
-    store.create_response(&response, dataset.id, 2).await.unwrap();
+    store.create_response(&response).await.unwrap();
     assert_eq!(store.get_record(ids[0]).await.unwrap().unwrap().status, RecordStatus::Completed);
     let duplicate_response = Response { id: ResponseId::new(), ..response.clone() };
-    assert!(matches!(store.create_response(&duplicate_response, dataset.id, 2).await, Err(StoreError::UniqueViolation { .. })));
-    store.update_response(&Response { status: ResponseStatus::Discarded, ..response.clone() }, dataset.id, 2).await.unwrap();
+    assert!(matches!(store.create_response(&duplicate_response).await, Err(StoreError::UniqueViolation { .. })));
+    store.update_response(&Response { status: ResponseStatus::Discarded, ..response.clone() }).await.unwrap();
     assert_eq!(store.get_record(ids[0]).await.unwrap().unwrap().status, RecordStatus::Pending);
     store.update_dataset(&Dataset { distribution: Distribution::overlap(1).unwrap(), ..dataset.clone() }).await.unwrap();
     assert_eq!(store.get_record(ids[0]).await.unwrap().unwrap().status, RecordStatus::Completed);
