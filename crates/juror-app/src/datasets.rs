@@ -82,9 +82,10 @@ impl App {
         Ok(self.store.list_datasets(Some(&workspaces)).await?)
     }
 
-    /// One dataset (owners and members).
+    /// One dataset, as stored now (owners and members).
     pub async fn get_dataset(&self, caller: &Caller, id: DatasetId) -> AppResult<Dataset> {
-        self.dataset_for(caller, id, Action::Read).await
+        self.dataset_for(caller, id, Action::Read).await?;
+        self.store.get_dataset(id).await?.ok_or_else(|| not_found("Dataset", id))
     }
 
     /// A dataset with all its settings (owners and members).
@@ -93,9 +94,19 @@ impl App {
         self.schema(id).await
     }
 
-    /// A dataset with all its settings, without an authorization check.
+    /// A dataset with all its settings, without an authorization check (cached briefly).
     pub(crate) async fn schema(&self, id: DatasetId) -> AppResult<DatasetSchema> {
-        self.store.load_schema(id).await?.ok_or_else(|| not_found("Dataset", id))
+        if let Some(schema) = self.schema_cache.get(id) {
+            return Ok((*schema).clone());
+        }
+        let schema = self.store.load_schema(id).await?.ok_or_else(|| not_found("Dataset", id))?;
+        self.schema_cache.put(std::sync::Arc::new(schema.clone()));
+        Ok(schema)
+    }
+
+    /// Forgets the cached settings of a dataset that just changed.
+    pub(crate) fn settings_changed(&self, id: DatasetId) {
+        self.schema_cache.forget(id);
     }
 
     /// Changes a dataset (owners, and admins of its workspace).
@@ -125,6 +136,7 @@ impl App {
         self.store.update_dataset(&dataset).await.map_err(|error| {
             on_unique(error, || format!("Dataset with name `{name}` already exists for workspace with id `{workspace}`"))
         })?;
+        self.settings_changed(id);
         Ok(dataset)
     }
 
@@ -145,6 +157,7 @@ impl App {
         dataset.status = DatasetStatus::Ready;
         dataset.updated_at = Timestamp::now();
         self.store.update_dataset(&dataset).await?;
+        self.settings_changed(id);
         Ok(dataset)
     }
 
@@ -152,6 +165,7 @@ impl App {
     pub async fn delete_dataset(&self, caller: &Caller, id: DatasetId) -> AppResult<Dataset> {
         let dataset = self.dataset_for(caller, id, Action::Manage).await?;
         self.store.delete_dataset(id).await?;
+        self.settings_changed(id);
         Ok(dataset)
     }
 }

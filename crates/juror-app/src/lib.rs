@@ -5,6 +5,7 @@
 //! the Argilla API, the web UI and the CLI all call these same methods.
 
 mod auth;
+mod cache;
 mod datasets;
 mod distribution;
 mod error;
@@ -39,13 +40,14 @@ pub use users::{NewUser, UserPatch};
 pub struct App {
     store: Arc<dyn Store>,
     auth_cache: Arc<auth::AuthCache>,
+    schema_cache: Arc<cache::SchemaCache>,
     lease_duration: std::time::Duration,
 }
 
 impl App {
     /// An application over `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store, auth_cache: Arc::default(), lease_duration: DEFAULT_LEASE }
+        Self { store, auth_cache: Arc::default(), schema_cache: Arc::default(), lease_duration: DEFAULT_LEASE }
     }
 
     /// The same application, handing out records for `duration` at a time.

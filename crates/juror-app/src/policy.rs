@@ -8,7 +8,7 @@ use juror_core::ids::{DatasetId, WorkspaceId};
 use juror_core::user::Role;
 
 use crate::auth::Caller;
-use crate::error::{not_found, AppError, AppResult};
+use crate::error::{AppError, AppResult};
 use crate::App;
 
 /// What a caller wants to do inside a workspace.
@@ -54,9 +54,10 @@ impl App {
         }
     }
 
-    /// The dataset, once the caller is allowed `action` on it (404 before 403).
+    /// The dataset, once the caller is allowed `action` on it (404 before 403). It comes from the
+    /// schema cache, so its activity timestamps may be a moment old.
     pub(crate) async fn dataset_for(&self, caller: &Caller, id: DatasetId, action: Action) -> AppResult<Dataset> {
-        let dataset = self.store.get_dataset(id).await?.ok_or_else(|| not_found("Dataset", id))?;
+        let dataset = self.schema(id).await?.dataset;
         self.authorize(caller, dataset.workspace_id, action).await?;
         Ok(dataset)
     }

@@ -85,6 +85,7 @@ impl App {
             updated_at: now,
         };
         self.store.create_field(&field).await.map_err(|error| on_unique(error, duplicate("Field", &field.name, dataset_id)))?;
+        self.settings_changed(dataset_id);
         Ok(field)
     }
 
@@ -114,6 +115,7 @@ impl App {
         }
         field.updated_at = Timestamp::now();
         self.store.update_field(&field).await?;
+        self.settings_changed(field.dataset_id);
         Ok(field)
     }
 
@@ -125,6 +127,7 @@ impl App {
             return Err(AppError::Invalid("Fields cannot be deleted for a published dataset".into()));
         }
         self.store.delete_field(id).await?;
+        self.settings_changed(field.dataset_id);
         Ok(field)
     }
 
@@ -156,6 +159,7 @@ impl App {
             updated_at: now,
         };
         self.store.create_question(&question).await.map_err(|error| on_unique(error, duplicate("Question", &question.name, dataset_id)))?;
+        self.settings_changed(dataset_id);
         Ok(question)
     }
 
@@ -198,6 +202,7 @@ impl App {
         }
         question.updated_at = Timestamp::now();
         self.store.update_question(&question).await?;
+        self.settings_changed(question.dataset_id);
         Ok(question)
     }
 
@@ -209,6 +214,7 @@ impl App {
             return Err(AppError::Invalid("questions cannot be deleted for a published dataset".into()));
         }
         self.store.delete_question(id).await?;
+        self.settings_changed(question.dataset_id);
         Ok(question)
     }
 
@@ -232,6 +238,7 @@ impl App {
             .create_metadata_property(&property)
             .await
             .map_err(|error| on_unique(error, duplicate("Metadata property", &property.name, dataset_id)))?;
+        self.settings_changed(dataset_id);
         Ok(property)
     }
 
@@ -257,6 +264,7 @@ impl App {
         }
         property.updated_at = Timestamp::now();
         self.store.update_metadata_property(&property).await?;
+        self.settings_changed(property.dataset_id);
         Ok(property)
     }
 
@@ -265,6 +273,7 @@ impl App {
         let property = self.store.get_metadata_property(id).await?.ok_or_else(|| not_found("MetadataProperty", id))?;
         self.dataset_for(caller, property.dataset_id, Action::Manage).await?;
         self.store.delete_metadata_property(id).await?;
+        self.settings_changed(property.dataset_id);
         Ok(property)
     }
 
@@ -296,6 +305,7 @@ impl App {
             .create_vector_settings(&settings)
             .await
             .map_err(|error| on_unique(error, duplicate("Vector settings", &settings.name, dataset_id)))?;
+        self.settings_changed(dataset_id);
         Ok(settings)
     }
 
@@ -314,6 +324,7 @@ impl App {
         }
         settings.updated_at = Timestamp::now();
         self.store.update_vector_settings(&settings).await?;
+        self.settings_changed(settings.dataset_id);
         Ok(settings)
     }
 
@@ -322,6 +333,7 @@ impl App {
         let settings = self.store.get_vector_settings(id).await?.ok_or_else(|| not_found("VectorSettings", id))?;
         self.dataset_for(caller, settings.dataset_id, Action::Manage).await?;
         self.store.delete_vector_settings(id).await?;
+        self.settings_changed(settings.dataset_id);
         Ok(settings)
     }
 }

@@ -50,14 +50,18 @@ impl SqliteStore {
     /// Opens (creating if needed) the database and applies pending migrations.
     pub async fn open(options: &SqliteStoreOptions) -> StoreResult<Self> {
         let connect = connect_options(&options.path)?;
+        // Connections are local files, so the pool's liveness ping before every acquire is only
+        // a wasted round trip to the connection's worker thread.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
+            .test_before_acquire(false)
             .connect_with(connect.clone().create_if_missing(true))
             .await?;
         MIGRATOR.run(&writer).await.map_err(|error| StoreError::Other(format!("failed to migrate: {error}")))?;
         let reader = SqlitePoolOptions::new()
             .max_connections(options.readers)
+            .test_before_acquire(false)
             .connect_with(connect.read_only(true))
             .await?;
         Ok(Self { writer, reader })

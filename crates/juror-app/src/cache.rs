@@ -1,0 +1,44 @@
+//! A short-lived cache of dataset schemas: the settings every answer is checked against, read
+//! on every response but changed rarely.
+//!
+//! Changes made through this process forget the entry at once; changes made by another process
+//! sharing the database (the CLI, another replica) are seen within `TTL`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use juror_core::ids::DatasetId;
+use juror_core::record::DatasetSchema;
+
+/// How long a cached schema is trusted.
+const TTL: Duration = Duration::from_secs(1);
+
+/// Dataset schemas by id, each with the moment it was read.
+#[derive(Debug, Default)]
+pub(crate) struct SchemaCache {
+    entries: Mutex<HashMap<DatasetId, (Instant, Arc<DatasetSchema>)>>,
+}
+
+impl SchemaCache {
+    /// The cached schema, if it is fresh.
+    pub(crate) fn get(&self, id: DatasetId) -> Option<Arc<DatasetSchema>> {
+        let entries = self.entries.lock().ok()?;
+        entries.get(&id).filter(|(read_at, _)| read_at.elapsed() < TTL).map(|(_, schema)| schema.clone())
+    }
+
+    /// Remembers a schema just read.
+    pub(crate) fn put(&self, schema: Arc<DatasetSchema>) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.retain(|_, (read_at, _)| read_at.elapsed() < TTL);
+            entries.insert(schema.dataset.id, (Instant::now(), schema));
+        }
+    }
+
+    /// Forgets a dataset whose settings changed.
+    pub(crate) fn forget(&self, id: DatasetId) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.remove(&id);
+        }
+    }
+}
