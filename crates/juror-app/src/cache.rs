@@ -1,14 +1,15 @@
-//! A short-lived cache of dataset schemas: the settings every answer is checked against, read
-//! on every response but changed rarely.
+//! Short-lived caches of what every labeling request reads and almost nothing changes: dataset
+//! schemas (the settings every answer is checked against) and workspace memberships (what every
+//! authorization asks).
 //!
-//! Changes made through this process forget the entry at once; changes made by another process
+//! Changes made through this process forget the entries at once; changes made by another process
 //! sharing the database (the CLI, another replica) are seen within `TTL`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use juror_core::ids::DatasetId;
+use juror_core::ids::{DatasetId, UserId, WorkspaceId};
 use juror_core::record::DatasetSchema;
 
 /// How long a cached schema is trusted.
@@ -39,6 +40,37 @@ impl SchemaCache {
     pub(crate) fn forget(&self, id: DatasetId) {
         if let Ok(mut entries) = self.entries.lock() {
             entries.remove(&id);
+        }
+    }
+}
+
+/// Whether a user belongs to a workspace, by (workspace, user).
+#[derive(Debug, Default)]
+pub(crate) struct MembershipCache {
+    entries: Mutex<HashMap<(WorkspaceId, UserId), (Instant, bool)>>,
+}
+
+impl MembershipCache {
+    /// The cached answer, if it is fresh.
+    pub(crate) fn get(&self, workspace: WorkspaceId, user: UserId) -> Option<bool> {
+        let entries = self.entries.lock().ok()?;
+        entries.get(&(workspace, user)).filter(|(read_at, _)| read_at.elapsed() < TTL).map(|(_, member)| *member)
+    }
+
+    /// Remembers an answer just read.
+    pub(crate) fn put(&self, workspace: WorkspaceId, user: UserId, member: bool) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() > 10_000 {
+                entries.retain(|_, (read_at, _)| read_at.elapsed() < TTL);
+            }
+            entries.insert((workspace, user), (Instant::now(), member));
+        }
+    }
+
+    /// Forgets everything; called after any change to memberships, users or workspaces.
+    pub(crate) fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
         }
     }
 }

@@ -36,8 +36,7 @@ impl App {
         let now = Timestamp::now();
         let expires_at = Timestamp::from_micros(now.micros().saturating_add(self.lease_duration.as_micros() as i64));
         let request = LeaseRequest { dataset: dataset.id, user: caller.user.id, min_submitted: dataset.distribution.min_submitted(), now, expires_at };
-        let Some(lease) = self.store.lease_next_record(&request).await? else { return Ok(None) };
-        let record = self.store.get_record(lease.record_id).await?.ok_or_else(|| not_found("Record", lease.record_id))?;
+        let Some((lease, record)) = self.store.lease_next_record(&request).await? else { return Ok(None) };
         let include = RecordInclude { responses: true, suggestions: true, vectors: None, responses_of: Some(caller.user.id) };
         let relations = self.store.load_relations(std::slice::from_ref(&record), &include).await?.pop().unwrap_or_default();
         Ok(Some(NextRecord { view: RecordView { record, relations }, lease }))
@@ -120,7 +119,7 @@ impl App {
     /// A user who can label in the workspace: a member, or an owner.
     async fn check_labeler(&self, workspace: juror_core::ids::WorkspaceId, user: UserId) -> AppResult<()> {
         let found = self.store.get_user(user).await?.ok_or_else(|| AppError::Invalid(format!("User with id `{user}` not found")))?;
-        if found.role != juror_core::user::Role::Owner && !self.store.is_workspace_member(workspace, user).await? {
+        if found.role != juror_core::user::Role::Owner && !self.is_member(workspace, user).await? {
             return Err(AppError::Invalid(format!("User `{}` is not a member of the dataset's workspace", found.username)));
         }
         Ok(())

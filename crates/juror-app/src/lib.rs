@@ -41,13 +41,14 @@ pub struct App {
     store: Arc<dyn Store>,
     auth_cache: Arc<auth::AuthCache>,
     schema_cache: Arc<cache::SchemaCache>,
+    membership_cache: Arc<cache::MembershipCache>,
     lease_duration: std::time::Duration,
 }
 
 impl App {
     /// An application over `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store, auth_cache: Arc::default(), schema_cache: Arc::default(), lease_duration: DEFAULT_LEASE }
+        Self { store, auth_cache: Arc::default(), schema_cache: Arc::default(), membership_cache: Arc::default(), lease_duration: DEFAULT_LEASE }
     }
 
     /// The same application, handing out records for `duration` at a time.

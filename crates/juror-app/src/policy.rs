@@ -36,13 +36,29 @@ impl App {
     pub(crate) async fn authorize(&self, caller: &Caller, workspace: WorkspaceId, action: Action) -> AppResult<()> {
         let is_member = match caller.user.role {
             Role::Owner => true,
-            _ => self.store.is_workspace_member(workspace, caller.user.id).await?,
+            _ => self.is_member(workspace, caller.user.id).await?,
         };
         if allows(caller.user.role, is_member, action) {
             Ok(())
         } else {
             Err(AppError::Forbidden)
         }
+    }
+
+    /// Whether the user belongs to the workspace (cached for a moment).
+    pub(crate) async fn is_member(&self, workspace: WorkspaceId, user: juror_core::ids::UserId) -> AppResult<bool> {
+        if let Some(member) = self.membership_cache.get(workspace, user) {
+            return Ok(member);
+        }
+        let member = self.store.is_workspace_member(workspace, user).await?;
+        self.membership_cache.put(workspace, user, member);
+        Ok(member)
+    }
+
+    /// Forgets cached credentials and memberships after a change to users or workspaces.
+    pub(crate) fn people_changed(&self) {
+        self.auth_cache.clear();
+        self.membership_cache.clear();
     }
 
     /// Fails with `Forbidden` unless the caller is an owner.

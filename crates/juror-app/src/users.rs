@@ -75,6 +75,7 @@ impl App {
         for workspace in &new_user.workspaces {
             self.store.add_workspace_member(*workspace, user.id).await?;
         }
+        self.people_changed();
         Ok(user)
     }
 
@@ -132,7 +133,7 @@ impl App {
                 AppError::Conflict(_) => AppError::Invalid(format!("User username `{username}` is not unique")),
                 other => other,
             })?;
-        self.auth_cache.clear();
+        self.people_changed();
         Ok(user)
     }
 
@@ -144,7 +145,7 @@ impl App {
         user.password_hash = hash_password(new_password)?;
         user.updated_at = Timestamp::now();
         self.store.update_user(&user).await?;
-        self.auth_cache.clear();
+        self.people_changed();
         Ok(())
     }
 
@@ -153,7 +154,7 @@ impl App {
         Self::require_owner(caller)?;
         let user = self.store.get_user(id).await?.ok_or_else(|| not_found("User", id))?;
         self.store.delete_user(id).await?;
-        self.auth_cache.clear();
+        self.people_changed();
         Ok(user)
     }
 

@@ -66,6 +66,7 @@ impl App {
             StoreError::ForeignKeyViolation => linked(),
             other => other.into(),
         })?;
+        self.people_changed();
         Ok(workspace)
     }
 
@@ -84,6 +85,7 @@ impl App {
         self.store.add_workspace_member(id, user_id).await.map_err(|error| {
             on_unique(error, || format!("User with id `{user_id}` already exists in workspace with id `{id}`"))
         })?;
+        self.people_changed();
         Ok(user)
     }
 
@@ -95,6 +97,7 @@ impl App {
         if !self.store.remove_workspace_member(id, user_id).await? {
             return Err(AppError::NotFound(format!("User with id `{user_id}` not found in workspace with id `{id}`")));
         }
+        self.people_changed();
         Ok(user)
     }
 }
