@@ -45,6 +45,19 @@ pub struct DataArgs {
     pub data_dir: PathBuf,
 }
 
+/// Which dataset a command works on.
+#[derive(Debug, Clone, Args)]
+pub struct DatasetArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Name of the dataset.
+    #[arg(long)]
+    pub dataset: String,
+    /// Workspace of the dataset, when the name is not unique.
+    #[arg(long)]
+    pub workspace: Option<String>,
+}
+
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     #[command(flatten)]
@@ -88,13 +101,7 @@ pub struct OwnerArgs {
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     #[command(flatten)]
-    pub data: DataArgs,
-    /// Name of the dataset to import into.
-    #[arg(long)]
-    pub dataset: String,
-    /// Workspace of the dataset, when the name is not unique.
-    #[arg(long)]
-    pub workspace: Option<String>,
+    pub target: DatasetArgs,
     /// Records per transaction.
     #[arg(long, default_value_t = 1000)]
     pub batch_size: usize,
@@ -107,13 +114,7 @@ pub struct ImportArgs {
 #[derive(Debug, Args)]
 pub struct SplitArgs {
     #[command(flatten)]
-    pub data: DataArgs,
-    /// Name of the dataset.
-    #[arg(long)]
-    pub dataset: String,
-    /// Workspace of the dataset, when the name is not unique.
-    #[arg(long)]
-    pub workspace: Option<String>,
+    pub target: DatasetArgs,
     /// Usernames of the labelers, comma-separated.
     #[arg(long, value_delimiter = ',', required = true)]
     pub among: Vec<String>,
@@ -125,13 +126,7 @@ pub struct SplitArgs {
 #[derive(Debug, Args)]
 pub struct QuotaArgs {
     #[command(flatten)]
-    pub data: DataArgs,
-    /// Name of the dataset.
-    #[arg(long)]
-    pub dataset: String,
-    /// Workspace of the dataset, when the name is not unique.
-    #[arg(long)]
-    pub workspace: Option<String>,
+    pub target: DatasetArgs,
     /// Username of the labeler.
     #[arg(long)]
     pub user: String,

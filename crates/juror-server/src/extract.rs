@@ -133,6 +133,16 @@ impl QueryParams {
         self.all(name).next()
     }
 
+    /// Ids given as `name=a,b&name=c`, in order.
+    pub fn ids<T: FromStr>(&self, name: &str) -> Result<Vec<T>, ApiError> {
+        self.all(name)
+            .flat_map(|value| value.split(','))
+            .map(str::trim)
+            .filter(|text| !text.is_empty())
+            .map(|text| parse_id(name, text))
+            .collect()
+    }
+
     /// An integer parameter within bounds, or its default when absent.
     pub fn integer(&self, name: &str, default: u64, min: u64, max: u64) -> Result<u64, ApiError> {
         let Some(text) = self.first(name) else { return Ok(default) };

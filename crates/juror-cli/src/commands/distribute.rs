@@ -6,9 +6,9 @@ use super::{cli_caller, find_dataset, open_app};
 use crate::cli::{QuotaArgs, SplitArgs};
 
 pub(super) async fn split(args: SplitArgs) -> anyhow::Result<()> {
-    let (app, store) = open_app(&args.data.data_dir).await?;
+    let (app, store) = open_app(&args.target.data.data_dir).await?;
     let caller = cli_caller(&app).await?;
-    let schema = find_dataset(&app, &caller, &args.dataset, args.workspace.as_deref()).await?;
+    let schema = find_dataset(&app, &caller, &args.target.dataset, args.target.workspace.as_deref()).await?;
     let mut labelers = Vec::with_capacity(args.among.len());
     for username in &args.among {
         let user = app.find_user_by_username(&caller, username).await?.with_context(|| format!("no user named `{username}`"))?;
@@ -25,9 +25,9 @@ pub(super) async fn split(args: SplitArgs) -> anyhow::Result<()> {
 }
 
 pub(super) async fn quota(args: QuotaArgs) -> anyhow::Result<()> {
-    let (app, store) = open_app(&args.data.data_dir).await?;
+    let (app, store) = open_app(&args.target.data.data_dir).await?;
     let caller = cli_caller(&app).await?;
-    let schema = find_dataset(&app, &caller, &args.dataset, args.workspace.as_deref()).await?;
+    let schema = find_dataset(&app, &caller, &args.target.dataset, args.target.workspace.as_deref()).await?;
     let user = app.find_user_by_username(&caller, &args.user).await?.with_context(|| format!("no user named `{}`", args.user))?;
     let max = match args.max.as_str() {
         "none" => None,

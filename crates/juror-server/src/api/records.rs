@@ -14,7 +14,7 @@ use juror_core::record::RecordWrite;
 use super::body::{Items, RecordBody};
 use super::search::legacy_filters;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{parse_id, ApiJson, Auth, PathId, QueryParams};
+use crate::extract::{ApiJson, Auth, PathId, QueryParams};
 use crate::{wire, AppState};
 
 pub(super) fn router() -> Router<AppState> {
@@ -135,13 +135,7 @@ fn record_list(views: &[RecordView]) -> wire::RecordList<'_> {
 }
 
 async fn delete_records(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, query: QueryParams) -> ApiResult<StatusCode> {
-    let ids = query
-        .all("ids")
-        .flat_map(|value| value.split(','))
-        .map(str::trim)
-        .filter(|text| !text.is_empty())
-        .map(|text| parse_id::<RecordId>("ids", text))
-        .collect::<ApiResult<Vec<_>>>()?;
+    let ids: Vec<RecordId> = query.ids("ids")?;
     state.app.delete_records(&caller, id, &ids).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -99,13 +99,7 @@ async fn upsert_suggestion(State(state): State<AppState>, Auth(caller): Auth, Pa
 }
 
 async fn delete_record_suggestions(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<RecordId>, query: QueryParams) -> ApiResult<StatusCode> {
-    let ids = query
-        .all("ids")
-        .flat_map(|value| value.split(','))
-        .map(str::trim)
-        .filter(|text| !text.is_empty())
-        .map(|text| parse_id::<SuggestionId>("ids", text))
-        .collect::<ApiResult<Vec<_>>>()?;
+    let ids: Vec<SuggestionId> = query.ids("ids")?;
     state.app.delete_record_suggestions(&caller, id, &ids).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -192,7 +192,7 @@ async fn work_concurrently(app: &TestApp, users: Vec<TestUser>, dataset: &str, w
                 };
                 idle_rounds = 0;
                 handed += 1;
-                if walks_away && handed % 3 == 0 {
+                if walks_away && handed.is_multiple_of(3) {
                     // Walk away: keep the lease and ask for another record, which returns the same one
                     // until it expires; so stop asking for a while.
                     tokio::time::sleep(Duration::from_millis(400)).await;

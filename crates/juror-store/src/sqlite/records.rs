@@ -287,8 +287,8 @@ async fn write_rows(connection: &mut SqliteConnection, batch: &RecordWriteBatch)
     let now = Timestamp::now().micros();
     let dataset_id = batch.dataset_id.to_string();
     let ids: Vec<RecordId> = batch.items.iter().map(|item| item.id.unwrap_or_default()).collect();
-    let (updates, inserts): (Vec<(usize, &ValidRecordWrite)>, Vec<(usize, &ValidRecordWrite)>) =
-        batch.items.iter().enumerate().partition(|(_, item)| item.id.is_some());
+    type Indexed<'a> = Vec<(usize, &'a ValidRecordWrite)>;
+    let (updates, inserts): (Indexed<'_>, Indexed<'_>) = batch.items.iter().enumerate().partition(|(_, item)| item.id.is_some());
 
     for chunk in inserts.chunks(ROWS_PER_INSERT) {
         let mut insert: QueryBuilder<Sqlite> =
