@@ -18,6 +18,7 @@ mod settings;
 mod setup;
 mod users;
 mod workspaces;
+mod workspaces_split;
 
 use std::sync::Arc;
 
@@ -34,6 +35,7 @@ pub use search::{ScopeRequest, SearchHit, SearchRequest, SearchResult, VectorQue
 pub use settings::{NewField, NewMetadataProperty, NewQuestion, NewVectorSettings, SettingPatch};
 pub use setup::DefaultOwner;
 pub use users::{NewUser, UserPatch};
+pub use workspaces_split::LabelerCopy;
 
 /// The application: use cases over a store.
 #[derive(Clone)]

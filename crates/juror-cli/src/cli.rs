@@ -27,6 +27,8 @@ pub enum Command {
     /// Split a dataset's records among labelers, balanced: each record goes only to `--overlap`
     /// of them, and each labeler gets the same number of records, give or take one.
     Split(SplitArgs),
+    /// Bring the answers from `split --into-workspaces` copies back onto the original records.
+    Consolidate(ConsolidateArgs),
     /// Limit how many records a labeler may take in a dataset.
     Quota(QuotaArgs),
     /// Manage users.
@@ -121,6 +123,19 @@ pub struct SplitArgs {
     /// How many labelers each record goes to.
     #[arg(long, default_value_t = 1)]
     pub overlap: usize,
+    /// Instead of assigning records inside the dataset, copy each labeler's share into a dataset
+    /// of the same name in the labeler's own workspace (named after them, created if missing).
+    #[arg(long)]
+    pub into_workspaces: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsolidateArgs {
+    #[command(flatten)]
+    pub target: DatasetArgs,
+    /// Usernames of the labelers whose copies to bring back, comma-separated.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub among: Vec<String>,
 }
 
 #[derive(Debug, Args)]

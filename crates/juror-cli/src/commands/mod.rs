@@ -25,6 +25,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Import(args) => import::run(args).await,
             Command::Dataset(command) => admin::dataset(command).await,
             Command::Split(args) => distribute::split(args).await,
+            Command::Consolidate(args) => distribute::consolidate(args).await,
             Command::Quota(args) => distribute::quota(args).await,
             Command::User(command) => admin::user(command).await,
             Command::Workspace(command) => admin::workspace(command).await,
