@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use serde_json::{json, Value};
 
-use crate::{bodies, create_dataset, import, start, KEY};
+use crate::{bodies, cpu_seconds, create_dataset, import, start, KEY};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -142,13 +142,20 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
     {
         let (server, _) = start(&args.juror).await?;
         let (dataset, keys) = setup(&client, &server.url, args.records, args.labelers, 2).await?;
+        let cpu_before = cpu_seconds(server.child_id())?;
         let (cycles, elapsed) = cycles(&server.url, &dataset, keys, args.seconds).await?;
+        let server_cpu = cpu_seconds(server.child_id())? - cpu_before;
         println!(
             "cycles: {} labelers, {} records, min_submitted=2: {cycles} next+submit cycles in {:.1} s = {:.0} cycles/s",
             args.labelers,
             args.records,
             elapsed.as_secs_f64(),
             cycles as f64 / elapsed.as_secs_f64()
+        );
+        println!(
+            "server CPU during the cycles: {server_cpu:.1} core-seconds of {:.1} available = {:.0} µs per cycle",
+            2.0 * elapsed.as_secs_f64(),
+            server_cpu * 1e6 / cycles.max(1) as f64
         );
     }
     for size in &args.sizes {

@@ -65,6 +65,13 @@ pub(crate) struct Server {
     _data: tempfile::TempDir,
 }
 
+impl Server {
+    /// The process id of the running juror.
+    pub(crate) fn child_id(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -106,7 +113,7 @@ pub(crate) async fn start(juror: &PathBuf) -> anyhow::Result<(Server, Duration)>
 }
 
 /// CPU time (user + system) a process has used so far, in seconds.
-fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
+pub(crate) fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
     // Fields after the command name, which is in parentheses and may contain spaces.
     let after = stat.rsplit_once(')').context("malformed stat")?.1;
