@@ -99,13 +99,14 @@ async fn skipped_records_come_back_last_and_releasing_frees_the_claim() {
 
 #[tokio::test]
 async fn expired_leases_are_reclaimed() {
-    let app = TestApp::spawn_with_lease(Duration::from_millis(300)).await;
+    // Long enough that a slow machine still asks for bob inside alice's lease.
+    let app = TestApp::spawn_with_lease(Duration::from_secs(2)).await;
     let (workspace, dataset) = dataset_with(&app, 1, 1).await;
     let alice = app.create_member(&workspace, "alice", "annotator").await;
     let bob = app.create_member(&workspace, "bob", "annotator").await;
     let record = next(&app, &alice, &dataset).await.unwrap();
     assert_eq!(next(&app, &bob, &dataset).await, None);
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::sleep(Duration::from_millis(2200)).await;
     assert_eq!(next(&app, &bob, &dataset).await, Some(record));
 }
 
