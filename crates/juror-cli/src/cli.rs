@@ -31,6 +31,10 @@ pub enum Command {
     Consolidate(ConsolidateArgs),
     /// Limit how many records a labeler may take in a dataset.
     Quota(QuotaArgs),
+    /// Write a dataset's preference pairs (or its raw judgments) as JSON lines for training.
+    Export(ExportArgs),
+    /// Print how far a dataset's preference data can be trusted: agreement and length bias.
+    Metrics(MetricsArgs),
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -148,6 +152,67 @@ pub struct QuotaArgs {
     /// Most records (submitted plus leased) the labeler may take; `none` removes the limit.
     #[arg(long)]
     pub max: String,
+}
+
+/// How disagreeing labelers are resolved into one verdict per pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StrategyArg {
+    /// The most common verdict.
+    Majority,
+    /// The lower mean rank wins.
+    MeanRank,
+    /// The most Borda points win.
+    Borda,
+    /// Votes weighted by each labeler's estimated accuracy (Dawid-Skene).
+    Reliability,
+}
+
+/// Which pairs to resolve, and with which question and prompt.
+#[derive(Debug, Args)]
+pub struct PreferenceArgs {
+    #[command(flatten)]
+    pub target: DatasetArgs,
+    /// Conflict resolution between labelers.
+    #[arg(long, value_enum, default_value_t = StrategyArg::Majority)]
+    pub strategy: StrategyArg,
+    /// The preference question (default: the first ranking question, else a 0/1/2 rating).
+    #[arg(long)]
+    pub question: Option<String>,
+    /// The prompt field (default: `prompt`, else the first field).
+    #[arg(long)]
+    pub prompt_field: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub preferences: PreferenceArgs,
+    /// The file layout: `trl` (prompt, chosen, rejected), `trl-implicit` (prompt joined to each
+    /// response by a blank line), `trl-conversational` (message lists), `openai-dpo` (OpenAI's
+    /// DPO fine-tuning), or `judgments` (one line per labeler response, unresolved).
+    #[arg(long)]
+    pub format: String,
+    /// Keep pairs resolved as ties (their chosen side is arbitrary).
+    #[arg(long)]
+    pub keep_ties: bool,
+    /// Only each record's best response against its worst, not every pair.
+    #[arg(long)]
+    pub best_vs_worst: bool,
+    /// Add `p_chosen`, `margin`, `judgments` and `agreement` to every pair.
+    #[arg(long)]
+    pub with_confidence: bool,
+    /// Add `margin` to every pair.
+    #[arg(long)]
+    pub with_margin: bool,
+    /// The output file, or `-` for standard output.
+    #[arg(long, short)]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct MetricsArgs {
+    #[command(flatten)]
+    pub preferences: PreferenceArgs,
 }
 
 #[derive(Debug, Subcommand)]

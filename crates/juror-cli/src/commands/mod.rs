@@ -2,6 +2,7 @@
 
 mod admin;
 mod distribute;
+mod export;
 mod import;
 mod serve;
 
@@ -27,6 +28,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Split(args) => distribute::split(args).await,
             Command::Consolidate(args) => distribute::consolidate(args).await,
             Command::Quota(args) => distribute::quota(args).await,
+            Command::Export(args) => export::export(args).await,
+            Command::Metrics(args) => export::metrics(args).await,
             Command::User(command) => admin::user(command).await,
             Command::Workspace(command) => admin::workspace(command).await,
         }

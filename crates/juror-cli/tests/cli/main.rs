@@ -2,6 +2,7 @@
 
 mod admin;
 mod distribute;
+mod export;
 mod helpers;
 mod import;
 mod serve;

@@ -1,0 +1,348 @@
+//! From responses to training data: which question says which response is better, the labelers'
+//! answers to it as `juror_prefs` judgments, resolved pairs with the response texts, and the raw
+//! per-labeler rows.
+//!
+//! Memory grows with the judgments, not the dataset: records are read a page at a time, and only
+//! the texts of records that have at least one judgment are kept.
+
+use std::collections::{BTreeSet, HashMap};
+
+use juror_core::field::FieldSettings;
+use juror_core::ids::DatasetId;
+use juror_core::question::QuestionSettings;
+use juror_core::record::{DatasetSchema, Record};
+use juror_core::response::ResponseStatus;
+use juror_export::{JudgmentRow, Message, PairRow};
+use juror_prefs::agreement::{consensus_agreement, krippendorff_alpha, percent_agreement, Level, ReliabilityData};
+use juror_prefs::bias::{longer_response, BiasOptions, LengthBias};
+use juror_prefs::pairs::{Binarization, TiePolicy};
+use juror_prefs::resolve::{resolve, ResolvedPair, Strategy};
+use juror_prefs::{Judgment, PairJudgment};
+use juror_store::RecordInclude;
+use serde_json::{Map, Value};
+
+use crate::auth::Caller;
+use crate::error::{AppError, AppResult};
+use crate::policy::Action;
+use crate::App;
+
+/// Records read per store call.
+const PAGE: u64 = 1000;
+
+/// How the preference question reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PreferenceKind {
+    /// A ranking question whose options are response field names.
+    Ranking,
+    /// The reward-modeling guide's rating over two responses: 0 = equal, 1 = the first is better,
+    /// 2 = the second is.
+    PairRating,
+}
+
+/// Which question, prompt and responses make a dataset's preference data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreferenceSettings {
+    /// The question's name.
+    pub question: String,
+    pub kind: PreferenceKind,
+    /// The field holding the prompt.
+    pub prompt_field: String,
+    /// Whether the prompt field is a chat field (a list of messages).
+    pub prompt_is_chat: bool,
+    /// The fields holding the compared responses; they double as option ids.
+    pub responses: Vec<String>,
+}
+
+/// What to export and how to resolve disagreements.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreferenceRequest {
+    /// The question to read, instead of the detected one.
+    pub question: Option<String>,
+    /// The prompt field, instead of the detected one.
+    pub prompt_field: Option<String>,
+    pub strategy: Strategy,
+    pub binarization: Binarization,
+    pub ties: TiePolicy,
+}
+
+/// Resolved pairs with the numbers that say how far to trust them.
+#[derive(Debug, Clone)]
+pub struct PreferenceReport {
+    pub settings: PreferenceSettings,
+    /// The pairs, by record.
+    pub rows: Vec<PairRow>,
+    /// Submitted judgments read.
+    pub judgments: usize,
+    /// Records with at least one judgment.
+    pub records_with_judgments: usize,
+    /// Submitted responses whose value for the question could not be read (settings changed since).
+    pub unreadable: usize,
+    /// Resolved pairs that came out as ties (kept or dropped by the tie policy).
+    pub ties: usize,
+    /// Krippendorff's alpha (ordinal) over the pair verdicts, when computable.
+    pub alpha: Option<f64>,
+    /// Percent agreement over the pair verdicts, when computable.
+    pub percent_agreement: Option<f64>,
+    /// Each labeler's agreement with the consensus, by username.
+    pub labelers: Vec<LabelerSummary>,
+    /// Whether the longer response wins more than half the time (lengths in characters).
+    pub length_bias: LengthBias,
+}
+
+/// One labeler's agreement with the resolved pairs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelerSummary {
+    pub username: String,
+    /// Pair verdicts that had a resolved pair to compare with.
+    pub compared: usize,
+    /// The share of those equal to the resolved verdict.
+    pub agreement: f64,
+}
+
+impl App {
+    /// The dataset's preference pairs, resolved with `request.strategy` (owners and admins).
+    pub async fn preference_pairs(&self, caller: &Caller, id: DatasetId, request: &PreferenceRequest) -> AppResult<PreferenceReport> {
+        self.dataset_for(caller, id, Action::Manage).await?;
+        let schema = self.schema(id).await?;
+        let settings = detect_settings(&schema, request.question.as_deref(), request.prompt_field.as_deref())?;
+        let (mut judgments, mut texts, mut unreadable) = (Vec::new(), HashMap::new(), 0);
+        self.for_each_record(id, |record, responses| {
+            let before = judgments.len();
+            for response in responses.iter().filter(|response| response.status == ResponseStatus::Submitted) {
+                match response.values.as_ref().map(|values| judgment_from_values(&settings, &record.id.to_string(), &response.user_id.to_string(), values)) {
+                    Some(Ok(Some(judgment))) => judgments.push(judgment),
+                    Some(Ok(None)) | None => {}
+                    Some(Err(_)) => unreadable += 1,
+                }
+            }
+            if judgments.len() > before {
+                texts.insert(record.id.to_string(), RecordTexts::of(&settings, record));
+            }
+        })
+        .await?;
+
+        let resolved = resolve(&judgments, &request.strategy);
+        let ties = resolved.iter().filter(|pair| pair.tie).count();
+        let kept = select_pairs(&resolved, request.binarization, request.ties);
+        let rows = kept.iter().filter_map(|pair| pair_row(pair, texts.get(&pair.item)?)).collect();
+        let verdicts = ReliabilityData::from_pair_verdicts(&judgments);
+        let length_of = |item: &str, option: &str| texts.get(item)?.responses.get(option).map(|text| text.chars().count());
+        let usernames: HashMap<String, String> = self.store.list_users().await?.into_iter().map(|user| (user.id.to_string(), user.username)).collect();
+        let labelers = consensus_agreement(&judgments, &resolved)
+            .into_iter()
+            .map(|labeler| LabelerSummary {
+                username: usernames.get(&labeler.labeler).cloned().unwrap_or(labeler.labeler),
+                compared: labeler.compared,
+                agreement: labeler.agreement,
+            })
+            .collect();
+        Ok(PreferenceReport {
+            rows,
+            judgments: judgments.len(),
+            records_with_judgments: texts.len(),
+            unreadable,
+            ties,
+            alpha: krippendorff_alpha(&verdicts, Level::Ordinal).ok(),
+            percent_agreement: percent_agreement(&verdicts).ok(),
+            labelers,
+            length_bias: longer_response(&judgments, length_of, &BiasOptions::default()),
+            settings,
+        })
+    }
+
+    /// Every response of the dataset (submitted, discarded or draft) as one row each, in record
+    /// order (owners and admins).
+    pub async fn raw_judgments(&self, caller: &Caller, id: DatasetId) -> AppResult<Vec<JudgmentRow>> {
+        self.dataset_for(caller, id, Action::Manage).await?;
+        let usernames: HashMap<String, String> = self.store.list_users().await?.into_iter().map(|user| (user.id.to_string(), user.username)).collect();
+        let mut rows = Vec::new();
+        self.for_each_record(id, |record, responses| {
+            for response in responses {
+                let user_id = response.user_id.to_string();
+                rows.push(JudgmentRow {
+                    record_id: record.id.to_string(),
+                    external_id: record.external_id.clone(),
+                    user: usernames.get(&user_id).cloned().unwrap_or(user_id),
+                    status: response.status.as_str().to_owned(),
+                    values: response.values.clone().map_or(Value::Null, Value::Object),
+                    inserted_at: response.inserted_at.to_naive_iso(),
+                });
+            }
+        })
+        .await?;
+        Ok(rows)
+    }
+
+    /// Calls `visit` with each record of the dataset and its responses, a page at a time.
+    async fn for_each_record(&self, id: DatasetId, mut visit: impl FnMut(&Record, &[juror_core::response::Response])) -> AppResult<()> {
+        let include = RecordInclude { responses: true, ..RecordInclude::default() };
+        let mut offset = 0;
+        loop {
+            let page = self.store.list_records(id, offset, PAGE, &include).await?;
+            if page.items.is_empty() {
+                return Ok(());
+            }
+            offset += page.items.len() as u64;
+            for (record, relations) in &page.items {
+                visit(record, relations.responses.as_deref().unwrap_or_default());
+            }
+        }
+    }
+}
+
+/// Finds the preference question, the prompt field and the response fields of `schema`; `question`
+/// and `prompt_field` override the detection.
+pub fn detect_settings(schema: &DatasetSchema, question: Option<&str>, prompt_field: Option<&str>) -> AppResult<PreferenceSettings> {
+    let prompt = match prompt_field {
+        Some(name) => schema.fields.iter().find(|field| field.name == name).ok_or_else(|| AppError::Invalid(format!("the dataset has no field named `{name}`")))?,
+        None => schema
+            .fields
+            .iter()
+            .find(|field| field.name == "prompt")
+            .or_else(|| schema.fields.first())
+            .ok_or_else(|| AppError::Invalid("the dataset has no fields, so it has no prompt".into()))?,
+    };
+    let candidates: Vec<_> = match question {
+        Some(name) => vec![schema.questions.iter().find(|question| question.name == name).ok_or_else(|| AppError::Invalid(format!("the dataset has no question named `{name}`")))?],
+        None => schema.questions.iter().collect(),
+    };
+    let field_names: Vec<&str> = schema.fields.iter().map(|field| field.name.as_str()).collect();
+    let pick = |kind_wanted: &PreferenceKind| {
+        candidates.iter().find_map(|question| match (&question.settings, kind_wanted) {
+            (QuestionSettings::Ranking { options }, PreferenceKind::Ranking) => {
+                let responses: Vec<String> = options.iter().filter(|option| field_names.contains(&option.value.as_str())).map(|option| option.value.clone()).collect();
+                Some((question.name.clone(), PreferenceKind::Ranking, responses))
+            }
+            (QuestionSettings::Rating { values }, PreferenceKind::PairRating) if values.iter().copied().collect::<BTreeSet<i64>>() == BTreeSet::from([0, 1, 2]) => {
+                let responses: Vec<String> = field_names.iter().filter(|name| **name != prompt.name).take(2).map(|name| (*name).to_owned()).collect();
+                Some((question.name.clone(), PreferenceKind::PairRating, responses))
+            }
+            _ => None,
+        })
+    };
+    let Some((question, kind, responses)) = pick(&PreferenceKind::Ranking).or_else(|| pick(&PreferenceKind::PairRating)) else {
+        let wanted = "a ranking question, or a rating question with values 0, 1 and 2 (equal, first better, second better)";
+        return Err(AppError::Invalid(match question {
+            Some(name) => format!("question `{name}` is not a preference question: expected {wanted}"),
+            None => format!("the dataset has no preference question: expected {wanted}"),
+        }));
+    };
+    if responses.len() < 2 {
+        return Err(AppError::Invalid(format!("question `{question}` compares fewer than two response fields: ranking options must be named after fields")));
+    }
+    let prompt_is_chat = matches!(prompt.settings, FieldSettings::Chat { .. });
+    Ok(PreferenceSettings { question, kind, prompt_field: prompt.name.clone(), prompt_is_chat, responses })
+}
+
+/// One labeler's answer to the preference question as a judgment: `Ok(None)` when the response
+/// does not answer it (or compares fewer than two response fields), `Err` when the value is malformed.
+pub fn judgment_from_values(settings: &PreferenceSettings, item: &str, labeler: &str, values: &Map<String, Value>) -> Result<Option<Judgment>, String> {
+    let Some(value) = values.get(&settings.question).and_then(|answer| answer.get("value")).filter(|value| !value.is_null()) else {
+        return Ok(None);
+    };
+    match settings.kind {
+        PreferenceKind::Ranking => {
+            let entries = value.as_array().ok_or("a ranking value must be a list")?;
+            let mut ranks = Vec::with_capacity(entries.len());
+            for entry in entries {
+                let option = entry.get("value").and_then(Value::as_str).ok_or("a ranked option needs a `value`")?;
+                let rank = entry.get("rank").and_then(Value::as_u64).and_then(|rank| u32::try_from(rank).ok()).ok_or("a ranked option needs a `rank`")?;
+                if settings.responses.iter().any(|response| response == option) {
+                    ranks.push((option.to_owned(), rank));
+                }
+            }
+            if ranks.len() < 2 {
+                return Ok(None);
+            }
+            Judgment::new(item, labeler, ranks).map(Some).map_err(|error| error.to_string())
+        }
+        PreferenceKind::PairRating => {
+            let rating = value.as_i64().ok_or("a rating value must be an integer")?;
+            let pair = PairJudgment::from_rating(item, labeler, &settings.responses[0], &settings.responses[1], rating).map_err(|error| error.to_string())?;
+            Ok(Some(Judgment::from_pair(&pair)))
+        }
+    }
+}
+
+/// The texts of one judged record.
+#[derive(Debug)]
+struct RecordTexts {
+    prompt: String,
+    prompt_messages: Option<Vec<Message>>,
+    responses: HashMap<String, String>,
+}
+
+impl RecordTexts {
+    fn of(settings: &PreferenceSettings, record: &Record) -> Self {
+        let prompt = record.fields.get(&settings.prompt_field).unwrap_or(&Value::Null);
+        let responses = settings.responses.iter().filter_map(|name| Some((name.clone(), field_text(record.fields.get(name)?)))).collect();
+        Self { prompt: field_text(prompt), prompt_messages: chat_messages(prompt), responses }
+    }
+}
+
+/// A field value as text: strings as they are, chat messages as `role: content` blocks separated
+/// by blank lines, anything else as JSON.
+fn field_text(value: &Value) -> String {
+    match (value, chat_messages(value)) {
+        (Value::String(text), _) => text.clone(),
+        (_, Some(messages)) => messages.iter().map(|message| format!("{}: {}", message.role, message.content)).collect::<Vec<_>>().join("\n\n"),
+        (Value::Null, None) => String::new(),
+        (other, None) => other.to_string(),
+    }
+}
+
+/// A chat field's messages, when `value` is a list of `{role, content}` objects.
+fn chat_messages(value: &Value) -> Option<Vec<Message>> {
+    value
+        .as_array()?
+        .iter()
+        .map(|message| Some(Message { role: message.get("role")?.as_str()?.to_owned(), content: message.get("content")?.as_str()?.to_owned() }))
+        .collect()
+}
+
+/// The resolved pairs the binarization and tie policies keep. Best-vs-worst keeps, per record, the
+/// pairs of a top option against a bottom one, scoring each option by its resolved wins (a tie
+/// counts half), the consensus counterpart of `juror_prefs::pairs::Binarization::BestVsWorst`.
+fn select_pairs(resolved: &[ResolvedPair], binarization: Binarization, ties: TiePolicy) -> Vec<&ResolvedPair> {
+    let mut scores: HashMap<(&str, &str), f64> = HashMap::new();
+    for pair in resolved {
+        let (chosen_points, rejected_points) = if pair.tie { (0.5, 0.5) } else { (1.0, 0.0) };
+        *scores.entry((&pair.item, &pair.chosen)).or_default() += chosen_points;
+        *scores.entry((&pair.item, &pair.rejected)).or_default() += rejected_points;
+    }
+    let mut bounds: HashMap<&str, (f64, f64)> = HashMap::new();
+    for ((item, _), score) in &scores {
+        let bound = bounds.entry(item).or_insert((f64::NEG_INFINITY, f64::INFINITY));
+        *bound = (bound.0.max(*score), bound.1.min(*score));
+    }
+    resolved
+        .iter()
+        .filter(|pair| !pair.tie || ties == TiePolicy::Keep)
+        .filter(|pair| match binarization {
+            Binarization::AllPairs => true,
+            Binarization::BestVsWorst => {
+                let (best, worst) = bounds[pair.item.as_str()];
+                let score = |option: &str| scores[&(pair.item.as_str(), option)];
+                best == worst || (score(&pair.chosen) == best && score(&pair.rejected) == worst)
+            }
+        })
+        .collect()
+}
+
+fn pair_row(pair: &ResolvedPair, texts: &RecordTexts) -> Option<PairRow> {
+    Some(PairRow {
+        item: pair.item.clone(),
+        prompt: texts.prompt.clone(),
+        prompt_messages: texts.prompt_messages.clone(),
+        chosen: texts.responses.get(&pair.chosen)?.clone(),
+        rejected: texts.responses.get(&pair.rejected)?.clone(),
+        p_chosen: pair.p_chosen,
+        margin: pair.margin,
+        judgments: pair.judgments,
+        agreement: pair.agreement,
+    })
+}
+
+#[cfg(test)]
+#[path = "preferences_tests.rs"]
+mod tests;

@@ -1,0 +1,109 @@
+//! `juror export` and `juror metrics`: a dataset's responses as training files, and how far to
+//! trust them.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+
+use anyhow::Context;
+use juror_app::{PreferenceKind, PreferenceReport, PreferenceRequest};
+use juror_export::{Columns, Format, JudgmentWriter, PairWriter};
+use juror_prefs::pairs::{Binarization, TiePolicy};
+use juror_prefs::resolve::{ReliabilityOptions, Strategy};
+
+use super::{cli_caller, find_dataset, open_app};
+use crate::cli::{ExportArgs, MetricsArgs, PreferenceArgs, StrategyArg};
+
+pub(super) async fn export(args: ExportArgs) -> anyhow::Result<()> {
+    let format: Format = args.format.parse()?;
+    let target = &args.preferences.target;
+    let (app, store) = open_app(&target.data.data_dir).await?;
+    let caller = cli_caller(&app).await?;
+    let schema = find_dataset(&app, &caller, &target.dataset, target.workspace.as_deref()).await?;
+    let output = args.output.display().to_string();
+    let out: Box<dyn Write> = if output == "-" {
+        Box::new(std::io::stdout().lock())
+    } else {
+        Box::new(File::create(&args.output).with_context(|| format!("failed to create {output}"))?)
+    };
+    let out = BufWriter::new(out);
+    let written = match format {
+        Format::Judgments => {
+            let mut writer = JudgmentWriter::new(out);
+            for row in app.raw_judgments(&caller, schema.dataset.id).await? {
+                writer.write(&row).with_context(|| format!("failed to write {output}"))?;
+            }
+            writer.finish().with_context(|| format!("failed to write {output}"))?
+        }
+        Format::Pairs(pair_format) => {
+            let request = PreferenceRequest {
+                binarization: if args.best_vs_worst { Binarization::BestVsWorst } else { Binarization::AllPairs },
+                ties: if args.keep_ties { TiePolicy::Keep } else { TiePolicy::Drop },
+                ..request(&args.preferences)
+            };
+            let report = app.preference_pairs(&caller, schema.dataset.id, &request).await?;
+            let mut writer = PairWriter::new(out, pair_format, Columns { margin: args.with_margin, confidence: args.with_confidence });
+            for row in &report.rows {
+                writer.write(row).with_context(|| format!("failed to write {output}"))?;
+            }
+            writer.finish().with_context(|| format!("failed to write {output}"))?
+        }
+    };
+    eprintln!("wrote {written} {} lines of `{}` to {output}", format.as_str(), schema.dataset.name);
+    store.close().await;
+    Ok(())
+}
+
+pub(super) async fn metrics(args: MetricsArgs) -> anyhow::Result<()> {
+    let target = &args.preferences.target;
+    let (app, store) = open_app(&target.data.data_dir).await?;
+    let caller = cli_caller(&app).await?;
+    let schema = find_dataset(&app, &caller, &target.dataset, target.workspace.as_deref()).await?;
+    let report = app.preference_pairs(&caller, schema.dataset.id, &request(&args.preferences)).await?;
+    print!("{}", render_metrics(&schema.dataset.name, &report));
+    store.close().await;
+    Ok(())
+}
+
+/// The request both commands start from: every pair, ties kept, so metrics see everything.
+fn request(args: &PreferenceArgs) -> PreferenceRequest {
+    let strategy = match args.strategy {
+        StrategyArg::Majority => Strategy::Majority,
+        StrategyArg::MeanRank => Strategy::MeanRank,
+        StrategyArg::Borda => Strategy::Borda,
+        StrategyArg::Reliability => Strategy::Reliability(ReliabilityOptions::default()),
+    };
+    PreferenceRequest {
+        question: args.question.clone(),
+        prompt_field: args.prompt_field.clone(),
+        strategy,
+        binarization: Binarization::AllPairs,
+        ties: TiePolicy::Keep,
+    }
+}
+
+fn render_metrics(dataset: &str, report: &PreferenceReport) -> String {
+    let settings = &report.settings;
+    let kind = match settings.kind {
+        PreferenceKind::Ranking => "ranking",
+        PreferenceKind::PairRating => "0/1/2 rating",
+    };
+    let optional = |value: Option<f64>| value.map_or_else(|| "not computable (too few overlapping judgments)".to_owned(), |value| format!("{value:.3}"));
+    let mut text = format!(
+        "dataset `{dataset}`: question `{}` ({kind} of {}), prompt `{}`\n",
+        settings.question,
+        settings.responses.join(", "),
+        settings.prompt_field
+    );
+    text += &format!("judgments: {} on {} records ({} unreadable)\n", report.judgments, report.records_with_judgments, report.unreadable);
+    text += &format!("pairs: {} ({} resolved as ties)\n", report.rows.len(), report.ties);
+    text += &format!("krippendorff's alpha (ordinal, pair verdicts): {}\n", optional(report.alpha));
+    text += &format!("percent agreement (pair verdicts): {}\n", optional(report.percent_agreement));
+    text += "agreement with the consensus, per labeler:\n";
+    for labeler in &report.labelers {
+        text += &format!("  {}\t{:.3} over {} pairs\n", labeler.username, labeler.agreement, labeler.compared);
+    }
+    let length = &report.length_bias.test;
+    let flag = if length.flagged { "FLAGGED: the longer response wins suspiciously often" } else { "not flagged" };
+    text += &format!("longer-response win rate: {:.3} over {} pairs (z = {:.2}), {flag}\n", length.rate, length.observations, length.z);
+    text
+}

@@ -1,0 +1,105 @@
+//! `juror export` and `juror metrics`: rankings submitted over HTTP come out as training lines.
+
+use std::collections::HashMap;
+
+use serde_json::{json, Value};
+
+use crate::helpers::{data_dir, juror, text, Served};
+
+fn api_key(output: &std::process::Output) -> String {
+    text(&output.stdout).rsplit("API key: ").next().unwrap().trim().to_owned()
+}
+
+/// A comparison dataset of 3 records answered by 3 labelers: on `p0` two prefer response-1 and one
+/// response-2; `p1` is unanimous for response-2 and `p2` for response-1.
+fn answered_dataset() -> (tempfile::TempDir, Served) {
+    let data = data_dir();
+    let served = Served::start(data.path(), &[]);
+    let dataset = served.comparison_dataset("guide");
+    let items: Vec<Value> = (0..3).map(|index| json!({"fields": {"prompt": format!("p{index}"), "response-1": format!("short {index}"), "response-2": format!("a longer answer {index}")}})).collect();
+    assert_eq!(served.send("POST", &format!("/api/v1/datasets/{dataset}/records/bulk"), json!({"items": items})).0, 201);
+    let records = served.get(&format!("/api/v1/datasets/{dataset}/records")).1;
+    let ids: HashMap<String, String> =
+        records["items"].as_array().unwrap().iter().map(|record| (record["fields"]["prompt"].as_str().unwrap().to_owned(), record["id"].as_str().unwrap().to_owned())).collect();
+    let client = reqwest::blocking::Client::new();
+    for (labeler, name) in ["natalia", "amelie", "dani"].iter().enumerate() {
+        let output = juror(&["user", "add", "--username", name, "--password", "correct-horse", "--workspace", "argilla"], data.path());
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        let key = api_key(&output);
+        for (prompt, best) in [("p0", if labeler < 2 { "response-1" } else { "response-2" }), ("p1", "response-2"), ("p2", "response-1")] {
+            let worst = if best == "response-1" { "response-2" } else { "response-1" };
+            let ranking = json!({"status": "submitted", "values": {"preference": {"value": [{"value": best, "rank": 1}, {"value": worst, "rank": 2}]}}});
+            let response = client.post(format!("{}/api/v1/records/{}/responses", served.url, ids[prompt])).header("X-Argilla-Api-Key", &key).json(&ranking).send().unwrap();
+            assert_eq!(response.status().as_u16(), 201);
+        }
+    }
+    (data, served)
+}
+
+/// Runs `juror export --dataset guide ARGS --output -` and returns its lines as JSON.
+fn export(data: &std::path::Path, args: &[&str]) -> Vec<Value> {
+    let mut all = vec!["export", "--dataset", "guide", "--workspace", "argilla", "--output", "-"];
+    all.extend_from_slice(args);
+    let output = juror(&all, data);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    text(&output.stdout).lines().map(|line| serde_json::from_str(line).unwrap()).collect()
+}
+
+#[test]
+fn export_writes_resolved_pairs_and_raw_judgments() {
+    let (data, _served) = answered_dataset();
+
+    let lines = export(data.path(), &["--format", "trl", "--with-confidence"]);
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    let by_prompt: HashMap<&str, &Value> = lines.iter().map(|line| (line["prompt"].as_str().unwrap(), line)).collect();
+    let expected = [("p0", "short 0", "a longer answer 0", 3), ("p1", "a longer answer 1", "short 1", 3), ("p2", "short 2", "a longer answer 2", 3)];
+    for (prompt, chosen, rejected, judgments) in expected {
+        let line = by_prompt[prompt];
+        assert_eq!((line["chosen"].as_str().unwrap(), line["rejected"].as_str().unwrap()), (chosen, rejected), "{line}");
+        assert_eq!(line["judgments"], judgments, "{line}");
+        assert!(line["p_chosen"].as_f64().unwrap() > 0.5, "{line}");
+    }
+    assert!((by_prompt["p0"]["p_chosen"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-9);
+    assert_eq!(by_prompt["p1"]["agreement"], 1.0);
+
+    let lines = export(data.path(), &["--format", "openai-dpo"]);
+    assert_eq!(lines.len(), 3);
+    let p0 = lines.iter().find(|line| line["input"]["messages"][0]["content"] == "p0").expect("p0 is exported");
+    assert_eq!(
+        p0,
+        &json!({
+            "input": {"messages": [{"role": "user", "content": "p0"}]},
+            "preferred_output": [{"role": "assistant", "content": "short 0"}],
+            "non_preferred_output": [{"role": "assistant", "content": "a longer answer 0"}]
+        })
+    );
+
+    let lines = export(data.path(), &["--format", "judgments"]);
+    assert_eq!(lines.len(), 9, "one line per response");
+    assert!(lines.iter().all(|line| line["status"] == "submitted" && line["values"]["preference"]["value"].is_array()));
+    assert_eq!(lines.iter().filter(|line| line["user"] == "dani").count(), 3);
+}
+
+#[test]
+fn metrics_reports_judgments_and_agreement() {
+    let (data, _served) = answered_dataset();
+    let output = juror(&["metrics", "--dataset", "guide", "--strategy", "borda"], data.path());
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let report = text(&output.stdout);
+    assert!(report.contains("judgments: 9 on 3 records"), "{report}");
+    assert!(report.contains("pairs: 3"), "{report}");
+    assert!(report.contains("krippendorff's alpha"), "{report}");
+    assert!(report.contains("dani\t0.667 over 3 pairs"), "{report}");
+    assert!(report.contains("longer-response win rate"), "{report}");
+}
+
+#[test]
+fn export_errors_exit_2_with_a_message() {
+    let (data, _served) = answered_dataset();
+    let output = juror(&["export", "--dataset", "guide", "--format", "parquet", "--output", "-"], data.path());
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("unknown export format `parquet`"), "{}", text(&output.stderr));
+    let output = juror(&["export", "--dataset", "guide", "--format", "trl", "--question", "nope", "--output", "-"], data.path());
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("no question named `nope`"), "{}", text(&output.stderr));
+}

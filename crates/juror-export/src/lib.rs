@@ -1,0 +1,19 @@
+//! Preference data as training files: one JSON object per line, written row by row.
+//!
+//! The inputs are plain rows ([`PairRow`], [`JudgmentRow`]) that the app layer builds from stored
+//! responses and resolved pairs, so this crate knows nothing of records, stores or statistics.
+//! Every writer streams to any [`std::io::Write`]: memory does not grow with the file.
+//!
+//! - [`PairFormat`]: TRL's explicit-prompt, implicit-prompt and conversational preference formats,
+//!   and OpenAI's DPO fine-tuning format, each optionally with confidence columns.
+//! - [`JudgmentWriter`]: one line per labeler response, for analyses outside Juror.
+
+pub mod error;
+pub mod format;
+pub mod judgments;
+pub mod pairs;
+
+pub use error::ExportError;
+pub use format::{Format, PairFormat};
+pub use judgments::{JudgmentRow, JudgmentWriter};
+pub use pairs::{Columns, Message, PairRow, PairWriter};
