@@ -29,7 +29,7 @@ pub use auth::{generate_api_key, Caller};
 pub use datasets::{DatasetPatch, NewDataset};
 pub use distribution::{NextRecord, DEFAULT_LEASE};
 pub use error::{AppError, AppResult};
-pub use preferences::{detect_settings, judgment_from_values, LabelerSummary, PreferenceKind, PreferenceReport, PreferenceRequest, PreferenceSettings};
+pub use preferences::{detect_settings, judgment_from_values, strategy_named, LabelerSummary, PreferenceKind, PreferenceReport, PreferenceRequest, PreferenceSettings};
 pub use progress::{DatasetMetrics, UserProgress};
 pub use records::{RecordView, RecordsQuery};
 pub use responses::{BulkResponseItem, ResponseWrite};

@@ -99,6 +99,17 @@ pub struct LabelerSummary {
     pub agreement: f64,
 }
 
+/// The resolution strategy with this name: `majority`, `mean-rank`, `borda` or `reliability`.
+pub fn strategy_named(name: &str) -> AppResult<Strategy> {
+    match name {
+        "majority" => Ok(Strategy::Majority),
+        "mean-rank" | "mean_rank" => Ok(Strategy::MeanRank),
+        "borda" => Ok(Strategy::Borda),
+        "reliability" => Ok(Strategy::Reliability(juror_prefs::resolve::ReliabilityOptions::default())),
+        other => Err(AppError::Invalid(format!("unknown strategy `{other}`: expected majority, mean-rank, borda or reliability"))),
+    }
+}
+
 impl App {
     /// The dataset's preference pairs, resolved with `request.strategy` (owners and admins).
     pub async fn preference_pairs(&self, caller: &Caller, id: DatasetId, request: &PreferenceRequest) -> AppResult<PreferenceReport> {

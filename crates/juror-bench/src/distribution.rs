@@ -109,6 +109,33 @@ async fn cycles(url: &str, dataset: &str, keys: Vec<String>, seconds: u64) -> an
     Ok((done.load(Ordering::Relaxed), elapsed))
 }
 
+/// The HTTP floor: the same clients calling `GET /api/v1/me` (authentication and a small JSON
+/// answer, no database) as fast as they can; returns requests per second.
+async fn floor(url: &str, keys: &[String], seconds: u64) -> anyhow::Result<f64> {
+    let done = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for key in keys {
+        let (done, stop, url, key) = (done.clone(), stop.clone(), url.to_owned(), key.clone());
+        tasks.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            while !stop.load(Ordering::Relaxed) {
+                client.get(format!("{url}/api/v1/me")).header("X-Argilla-Api-Key", &key).send().await?.error_for_status()?.bytes().await?;
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok::<_, anyhow::Error>(())
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let elapsed = started.elapsed();
+    for task in tasks {
+        task.await??;
+    }
+    Ok(done.load(Ordering::Relaxed) as f64 / elapsed.as_secs_f64())
+}
+
 /// Next-record latencies of one client on an idle server, releasing each lease so the dataset
 /// stays open.
 async fn latencies(url: &str, dataset: &str, key: &str, samples: usize) -> anyhow::Result<Vec<Duration>> {
@@ -142,6 +169,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
     {
         let (server, _) = start(&args.juror).await?;
         let (dataset, keys) = setup(&client, &server.url, args.records, args.labelers, 2).await?;
+        let floor_rate = floor(&server.url, &keys, args.seconds.min(5)).await?;
         let cpu_before = cpu_seconds(server.child_id())?;
         let (cycles, elapsed) = cycles(&server.url, &dataset, keys, args.seconds).await?;
         let server_cpu = cpu_seconds(server.child_id())? - cpu_before;
@@ -151,6 +179,11 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
             args.records,
             elapsed.as_secs_f64(),
             cycles as f64 / elapsed.as_secs_f64()
+        );
+        println!(
+            "HTTP floor: the same {} clients on GET /api/v1/me: {floor_rate:.0} requests/s; a cycle is two requests, so the cycles reach {:.0}% of the floor",
+            args.labelers,
+            100.0 * 2.0 * cycles as f64 / elapsed.as_secs_f64() / floor_rate
         );
         println!(
             "server CPU during the cycles: {server_cpu:.1} core-seconds of {:.1} available = {:.0} µs per cycle",

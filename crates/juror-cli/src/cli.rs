@@ -31,7 +31,7 @@ pub enum Command {
     Consolidate(ConsolidateArgs),
     /// Limit how many records a labeler may take in a dataset.
     Quota(QuotaArgs),
-    /// Write a dataset's preference pairs (or its raw judgments) as JSON lines for training.
+    /// Write a dataset's preference pairs (or its raw judgments) as JSON lines or Parquet for training.
     Export(ExportArgs),
     /// Print how far a dataset's preference data can be trusted: agreement and length bias.
     Metrics(MetricsArgs),
@@ -207,6 +207,21 @@ pub struct ExportArgs {
     /// The output file, or `-` for standard output.
     #[arg(long, short)]
     pub output: PathBuf,
+    /// How the rows are stored: `jsonl` (one JSON object per line) or `parquet` (snappy-compressed,
+    /// typed columns: strings, `p_chosen`/`margin`/`agreement` as doubles, `judgments` as int64).
+    /// Defaults to `parquet` when `--output` ends in `.parquet`, else `jsonl`. Parquet is only
+    /// available for the flat formats `trl` and `trl-implicit`.
+    #[arg(long, value_enum)]
+    pub file_format: Option<ExportFileFormat>,
+}
+
+/// How `juror export` stores its rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFileFormat {
+    /// One JSON object per line.
+    Jsonl,
+    /// One Parquet file, 10,000 rows per row group.
+    Parquet,
 }
 
 #[derive(Debug, Args)]

@@ -1,4 +1,4 @@
-//! Preference data as training files: one JSON object per line, written row by row.
+//! Preference data as training files: one JSON object per line, written row by row, or Parquet.
 //!
 //! The inputs are plain rows ([`PairRow`], [`JudgmentRow`]) that the app layer builds from stored
 //! responses and resolved pairs, so this crate knows nothing of records, stores or statistics.
@@ -6,14 +6,18 @@
 //!
 //! - [`PairFormat`]: TRL's explicit-prompt, implicit-prompt and conversational preference formats,
 //!   and OpenAI's DPO fine-tuning format, each optionally with confidence columns.
+//! - [`ParquetPairWriter`]: the flat pair formats (`trl`, `trl-implicit`) as a Parquet file,
+//!   buffered one row group at a time.
 //! - [`JudgmentWriter`]: one line per labeler response, for analyses outside Juror.
 
 pub mod error;
 pub mod format;
 pub mod judgments;
 pub mod pairs;
+pub mod parquet;
 
 pub use error::ExportError;
 pub use format::{Format, PairFormat};
 pub use judgments::{JudgmentRow, JudgmentWriter};
 pub use pairs::{Columns, Message, PairRow, PairWriter};
+pub use parquet::ParquetPairWriter;

@@ -6,26 +6,43 @@ use std::io::{BufWriter, Write};
 
 use anyhow::Context;
 use juror_app::{PreferenceKind, PreferenceReport, PreferenceRequest};
-use juror_export::{Columns, Format, JudgmentWriter, PairWriter};
+use juror_export::{Columns, Format, JudgmentWriter, PairWriter, ParquetPairWriter};
 use juror_prefs::pairs::{Binarization, TiePolicy};
 use juror_prefs::resolve::{ReliabilityOptions, Strategy};
 
 use super::{cli_caller, find_dataset, open_app};
-use crate::cli::{ExportArgs, MetricsArgs, PreferenceArgs, StrategyArg};
+use crate::cli::{ExportArgs, ExportFileFormat, MetricsArgs, PreferenceArgs, StrategyArg};
 
 pub(super) async fn export(args: ExportArgs) -> anyhow::Result<()> {
-    let format: Format = args.format.parse()?;
+    let format: Format = args.format.parse().map_err(|error| match args.format.as_str() {
+        "parquet" => anyhow::anyhow!("{error} (Parquet is a file format: add `--file-format parquet` to `--format trl`)"),
+        _ => anyhow::Error::new(error),
+    })?;
     let target = &args.preferences.target;
     let (app, store) = open_app(&target.data.data_dir).await?;
     let caller = cli_caller(&app).await?;
     let schema = find_dataset(&app, &caller, &target.dataset, target.workspace.as_deref()).await?;
     let output = args.output.display().to_string();
-    let out: Box<dyn Write> = if output == "-" {
-        Box::new(std::io::stdout().lock())
+    let file_format = args.file_format.unwrap_or(if args.output.extension().is_some_and(|extension| extension.eq_ignore_ascii_case("parquet")) {
+        ExportFileFormat::Parquet
+    } else {
+        ExportFileFormat::Jsonl
+    });
+    if file_format == ExportFileFormat::Parquet {
+        match format {
+            Format::Pairs(pair_format) if ParquetPairWriter::<Vec<u8>>::supports(pair_format) => {}
+            _ => anyhow::bail!(
+                "`--format {}` cannot be written as Parquet: only `trl` and `trl-implicit` can; write it as JSON lines (`--file-format jsonl`, or an --output not ending in .parquet)",
+                format.as_str()
+            ),
+        }
+    }
+    let out: Box<dyn Write + Send> = if output == "-" {
+        Box::new(std::io::stdout())
     } else {
         Box::new(File::create(&args.output).with_context(|| format!("failed to create {output}"))?)
     };
-    let out = BufWriter::new(out);
+    let out = BufWriter::with_capacity(1 << 16, out);
     let written = match format {
         Format::Judgments => {
             let mut writer = JudgmentWriter::new(out);
@@ -41,14 +58,30 @@ pub(super) async fn export(args: ExportArgs) -> anyhow::Result<()> {
                 ..request(&args.preferences)
             };
             let report = app.preference_pairs(&caller, schema.dataset.id, &request).await?;
-            let mut writer = PairWriter::new(out, pair_format, Columns { margin: args.with_margin, confidence: args.with_confidence });
-            for row in &report.rows {
-                writer.write(row).with_context(|| format!("failed to write {output}"))?;
+            let columns = Columns { margin: args.with_margin, confidence: args.with_confidence };
+            match file_format {
+                ExportFileFormat::Jsonl => {
+                    let mut writer = PairWriter::new(out, pair_format, columns);
+                    for row in &report.rows {
+                        writer.write(row).with_context(|| format!("failed to write {output}"))?;
+                    }
+                    writer.finish().with_context(|| format!("failed to write {output}"))?
+                }
+                ExportFileFormat::Parquet => {
+                    let mut writer = ParquetPairWriter::new(out, pair_format, columns).with_context(|| format!("failed to write {output}"))?;
+                    for row in &report.rows {
+                        writer.write(row).with_context(|| format!("failed to write {output}"))?;
+                    }
+                    writer.finish().with_context(|| format!("failed to write {output}"))?
+                }
             }
-            writer.finish().with_context(|| format!("failed to write {output}"))?
         }
     };
-    eprintln!("wrote {written} {} lines of `{}` to {output}", format.as_str(), schema.dataset.name);
+    let unit = match file_format {
+        ExportFileFormat::Jsonl => "lines",
+        ExportFileFormat::Parquet => "Parquet rows",
+    };
+    eprintln!("wrote {written} {} {unit} of `{}` to {output}", format.as_str(), schema.dataset.name);
     store.close().await;
     Ok(())
 }

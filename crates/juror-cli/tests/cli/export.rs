@@ -80,6 +80,62 @@ fn export_writes_resolved_pairs_and_raw_judgments() {
     assert_eq!(lines.iter().filter(|line| line["user"] == "dani").count(), 3);
 }
 
+/// Reads a Parquet file's rows as JSON objects, with its schema printed.
+fn read_parquet(path: &std::path::Path) -> (Vec<Value>, String) {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let reader = SerializedFileReader::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut schema = Vec::new();
+    parquet::schema::printer::print_schema(&mut schema, reader.metadata().file_metadata().schema());
+    (reader.into_iter().map(|row| row.unwrap().to_json_value()).collect(), text(&schema))
+}
+
+#[test]
+fn export_writes_flat_pairs_as_parquet() {
+    let (data, _served) = answered_dataset();
+    let out = tempfile::tempdir().unwrap();
+
+    // Inferred from the extension.
+    let path = out.path().join("pairs.parquet");
+    let output = juror(&["export", "--dataset", "guide", "--format", "trl", "--with-confidence", "--output", path.to_str().unwrap()], data.path());
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("wrote 3 trl Parquet rows"), "{}", text(&output.stderr));
+    let (rows, schema) = read_parquet(&path);
+    for column in ["BYTE_ARRAY prompt (STRING)", "BYTE_ARRAY chosen (STRING)", "BYTE_ARRAY rejected (STRING)", "DOUBLE p_chosen", "DOUBLE margin", "INT64 judgments", "DOUBLE agreement"] {
+        assert!(schema.contains(column), "{schema}");
+    }
+    assert_eq!(rows.len(), 3);
+    let p1 = rows.iter().find(|row| row["prompt"] == "p1").expect("p1 is exported");
+    assert_eq!((&p1["chosen"], &p1["rejected"], &p1["judgments"], &p1["agreement"]), (&json!("a longer answer 1"), &json!("short 1"), &json!(3), &json!(1.0)));
+    let jsonl = export(data.path(), &["--format", "trl", "--with-confidence"]);
+    let mut from_json: Vec<String> = jsonl.iter().map(Value::to_string).collect();
+    let mut from_parquet: Vec<String> = rows.iter().map(Value::to_string).collect();
+    from_json.sort();
+    from_parquet.sort();
+    assert_eq!(from_json, from_parquet, "Parquet holds the same rows as JSON lines");
+
+    // Asked for explicitly, whatever the name.
+    let path = out.path().join("implicit.bin");
+    let output = juror(&["export", "--dataset", "guide", "--format", "trl-implicit", "--file-format", "parquet", "--output", path.to_str().unwrap()], data.path());
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let (rows, _) = read_parquet(&path);
+    assert!(rows.contains(&json!({"chosen": "p0\n\nshort 0", "rejected": "p0\n\na longer answer 0"})), "{rows:?}");
+
+    // `--file-format jsonl` wins over the extension.
+    let path = out.path().join("lines.parquet");
+    let output = juror(&["export", "--dataset", "guide", "--format", "trl", "--file-format", "jsonl", "--output", path.to_str().unwrap()], data.path());
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 3);
+
+    // Message formats and judgments have no flat layout: refused before any file is created.
+    for format in ["openai-dpo", "trl-conversational", "judgments"] {
+        let path = out.path().join(format!("{format}.parquet"));
+        let output = juror(&["export", "--dataset", "guide", "--format", format, "--output", path.to_str().unwrap()], data.path());
+        assert_eq!(output.status.code(), Some(2));
+        assert!(text(&output.stderr).contains(&format!("`--format {format}` cannot be written as Parquet")), "{}", text(&output.stderr));
+        assert!(!path.exists());
+    }
+}
+
 #[test]
 fn metrics_reports_judgments_and_agreement() {
     let (data, _served) = answered_dataset();
@@ -99,6 +155,7 @@ fn export_errors_exit_2_with_a_message() {
     let output = juror(&["export", "--dataset", "guide", "--format", "parquet", "--output", "-"], data.path());
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("unknown export format `parquet`"), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("--file-format parquet"), "{}", text(&output.stderr));
     let output = juror(&["export", "--dataset", "guide", "--format", "trl", "--question", "nope", "--output", "-"], data.path());
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("no question named `nope`"), "{}", text(&output.stderr));

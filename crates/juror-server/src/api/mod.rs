@@ -4,6 +4,7 @@ mod body;
 mod datasets;
 mod distribution;
 mod legacy;
+mod preferences;
 mod progress;
 mod records;
 mod responses;
@@ -38,6 +39,8 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(progress::router())
         // Juror's own additions: workload distribution (leases, assignments, quotas).
         .merge(distribution::router())
+        // Juror's own additions: preference pairs, agreement and exports.
+        .merge(preferences::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

@@ -4,6 +4,7 @@
 mod auth;
 mod distribution;
 mod helpers;
+mod preferences;
 mod records;
 mod responses;
 mod roles;

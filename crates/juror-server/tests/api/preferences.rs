@@ -1,0 +1,67 @@
+//! Preference pairs over HTTP: agreement metrics and JSONL downloads.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{comparison_record, ranking, TestApp, TestUser};
+
+/// Three labelers rank two records: 2-1 for response-1 on the first, unanimous for response-2 on
+/// the second.
+async fn answered(app: &TestApp) -> (String, Vec<TestUser>) {
+    let workspace = app.owner_workspace_id().await;
+    let dataset = app.create_comparison_dataset(&workspace, "prefs").await;
+    let records = app.create_records(&dataset, vec![comparison_record("first prompt"), comparison_record("second prompt")]).await;
+    let mut labelers = Vec::new();
+    for (index, first_choice) in [("response-1", "response-2"), ("response-1", "response-2"), ("response-2", "response-1")].iter().enumerate() {
+        let labeler = app.create_member(&workspace, &format!("labeler-{index}"), "annotator").await;
+        for (record, (best, worst)) in records.iter().zip([*first_choice, ("response-2", "response-1")]) {
+            let body = json!({"status": "submitted", "values": {"preference": {"value": ranking(&[(best, json!(1)), (worst, json!(2))])}}});
+            let answer = app.with_key(&labeler.api_key).post(&format!("/api/v1/records/{record}/responses"), &body).await;
+            assert_eq!(answer.status, 201, "{answer:?}");
+        }
+        labelers.push(labeler);
+    }
+    (dataset, labelers)
+}
+
+#[tokio::test]
+async fn metrics_report_judgments_agreement_and_labelers() {
+    let app = TestApp::spawn().await;
+    let (dataset, labelers) = answered(&app).await;
+    let answer = app.owner().get(&format!("/api/v1/datasets/{dataset}/preferences/metrics")).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let report = &answer.body;
+    assert_eq!(report["question"], "preference");
+    assert_eq!(report["prompt_field"], "prompt");
+    assert_eq!(report["judgments"], 6);
+    assert_eq!(report["records"], 2);
+    assert_eq!(report["pairs"], 2);
+    let dissenter = report["labelers"].as_array().unwrap().iter().find(|labeler| labeler["username"] == "labeler-2").unwrap();
+    assert_eq!(dissenter["agreement"], 0.5, "labeler-2 disagrees with the majority on one of two records");
+    let refused = app.with_key(&labelers[0].api_key).get(&format!("/api/v1/datasets/{dataset}/preferences/metrics")).await;
+    assert_eq!(refused.status, 403);
+    let unknown = app.owner().get(&format!("/api/v1/datasets/{dataset}/preferences/metrics?strategy=coin-flip")).await;
+    assert_eq!(unknown.status, 422);
+}
+
+#[tokio::test]
+async fn trl_export_downloads_one_pair_per_record_with_confidence() {
+    let app = TestApp::spawn().await;
+    let (dataset, _) = answered(&app).await;
+    let answer = app.owner().get(&format!("/api/v1/datasets/{dataset}/preferences/export?format=trl&with_confidence=true&strategy=reliability")).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let text = answer.body.as_str().expect("JSONL is not one JSON document");
+    let lines: Vec<Value> = text.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    assert_eq!(lines.len(), 2);
+    let first = lines.iter().find(|line| line["prompt"] == "first prompt").unwrap();
+    assert_eq!(first["chosen"], "first answer");
+    assert_eq!(first["rejected"], "second answer");
+    assert_eq!(first["judgments"], 3);
+    assert!(first["p_chosen"].as_f64().unwrap() > 0.5);
+    let second = lines.iter().find(|line| line["prompt"] == "second prompt").unwrap();
+    assert_eq!(second["chosen"], "second answer");
+
+    let raw = app.owner().get(&format!("/api/v1/datasets/{dataset}/preferences/export?format=judgments")).await;
+    assert_eq!(raw.body.as_str().unwrap().lines().count(), 6);
+    let bad = app.owner().get(&format!("/api/v1/datasets/{dataset}/preferences/export?format=csv")).await;
+    assert_eq!(bad.status, 422);
+}
