@@ -8,8 +8,8 @@ use juror_core::record::Record;
 use juror_core::time::Timestamp;
 use sqlx::Row;
 
-use super::rows::{self, RECORD_COLUMNS};
-use super::users::prefixed;
+use super::hot::{HotResult, HotWrite};
+use super::rows;
 use super::SqliteStore;
 use crate::error::StoreResult;
 use crate::store::{DistributionStore, Lease, LeaseRequest};
@@ -17,27 +17,10 @@ use crate::store::{DistributionStore, Lease, LeaseRequest};
 #[async_trait]
 impl DistributionStore for SqliteStore {
     async fn lease_next_record(&self, request: &LeaseRequest) -> StoreResult<Option<(Lease, Record)>> {
-        // One statement on the writer: the `lease_requests_decide` trigger reclaims expired
-        // leases, keeps the labeler's current lease or picks and leases the next record.
-        sqlx::query("INSERT INTO lease_requests (user_id, dataset_id, min_submitted, now, expires_at) VALUES (?, ?, ?, ?, ?)")
-            .bind(request.user.to_string())
-            .bind(request.dataset.to_string())
-            .bind(i64::from(request.min_submitted))
-            .bind(request.now.micros())
-            .bind(request.expires_at.micros())
-            .execute(&self.writer)
-            .await?;
-        let query = format!(
-            "SELECT {}, l.expires_at FROM record_leases l JOIN records r ON r.id = l.record_id WHERE l.user_id = ? AND l.dataset_id = ?",
-            prefixed("r", RECORD_COLUMNS)
-        );
-        let row = sqlx::query(&query).bind(request.user.to_string()).bind(request.dataset.to_string()).fetch_optional(&self.reader).await?;
-        row.map(|row| {
-            let record = rows::record(&row)?;
-            let expires_at = Timestamp::from_micros(row.try_get(8)?);
-            Ok((Lease { record_id: record.id, user_id: request.user, expires_at }, record))
-        })
-        .transpose()
+        match self.hot.submit(HotWrite::Lease(*request)).await? {
+            HotResult::Lease(lease) => Ok(lease),
+            HotResult::Done => Err(crate::StoreError::Other("a lease request answered without a lease".into())),
+        }
     }
 
     async fn release_lease(&self, record: RecordId, user: UserId, skip: bool) -> StoreResult<bool> {

@@ -2,10 +2,12 @@
 //!
 //! All writes go through a single connection, so they queue in process instead of fighting over
 //! SQLite's lock; readers never wait for the writer in WAL mode. `synchronous=FULL` makes every
-//! commit durable before it is acknowledged.
+//! commit durable before it is acknowledged. The labeling loop's writes (hand-outs and answers)
+//! are committed in groups by one task (`hot.rs`), one fsync per group.
 
 mod datasets;
 mod distribution;
+mod hot;
 mod records;
 mod responses;
 mod rows;
@@ -42,6 +44,8 @@ impl SqliteStoreOptions {
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// Group-commits the labeling loop's writes on the writer pool.
+    hot: hot::HotWriter,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -64,7 +68,8 @@ impl SqliteStore {
             .test_before_acquire(false)
             .connect_with(connect.read_only(true))
             .await?;
-        Ok(Self { writer, reader })
+        let hot = hot::HotWriter::start(writer.clone());
+        Ok(Self { writer, reader, hot })
     }
 
     /// Closes every connection, checkpointing the write-ahead log.

@@ -7,6 +7,7 @@ use juror_core::response::{NewSuggestion, Response, ResponseStatus, Suggestion};
 use juror_core::time::Timestamp;
 use sqlx::{Row, SqliteConnection};
 
+use super::hot::HotWrite;
 use super::rows::{self, RESPONSE_COLUMNS, SUGGESTION_COLUMNS};
 use super::users::expect_one;
 use super::{placeholders, SqliteStore};
@@ -16,21 +17,7 @@ use crate::store::{DatasetProgress, ResponseCounts, ResponseStore, UserProgressR
 #[async_trait]
 impl ResponseStore for SqliteStore {
     async fn create_response(&self, response: &Response) -> StoreResult<()> {
-        // One statement: the `responses_added` trigger ends the labeler's lease, recomputes the
-        // record's status and claims, and touches the dataset, all in the same transaction.
-        sqlx::query(
-            "INSERT INTO responses (id, record_id, user_id, \"values\", status, inserted_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(response.id.to_string())
-        .bind(response.record_id.to_string())
-        .bind(response.user_id.to_string())
-        .bind(rows::encode_object(response.values.as_ref()))
-        .bind(response.status.as_str())
-        .bind(response.inserted_at.micros())
-        .bind(response.updated_at.micros())
-        .execute(&self.writer)
-        .await?;
-        Ok(())
+        self.hot.submit(HotWrite::CreateResponse(response.clone())).await.map(|_| ())
     }
 
     async fn get_response(&self, id: ResponseId) -> StoreResult<Option<Response>> {
@@ -40,14 +27,7 @@ impl ResponseStore for SqliteStore {
     }
 
     async fn update_response(&self, response: &Response) -> StoreResult<()> {
-        let result = sqlx::query("UPDATE responses SET \"values\" = ?, status = ?, updated_at = ? WHERE id = ?")
-            .bind(rows::encode_object(response.values.as_ref()))
-            .bind(response.status.as_str())
-            .bind(response.updated_at.micros())
-            .bind(response.id.to_string())
-            .execute(&self.writer)
-            .await?;
-        expect_one(result.rows_affected())
+        self.hot.submit(HotWrite::UpdateResponse(response.clone())).await.map(|_| ())
     }
 
     async fn delete_response(&self, id: ResponseId) -> StoreResult<()> {

@@ -1,0 +1,156 @@
+//! The labeling loop's writes (hand-outs and answers), committed in groups.
+//!
+//! Labelers' requests arrive together and each is one statement, so a single task takes every
+//! request waiting at that moment, runs them one after the other in one transaction on the
+//! writer connection, commits once (one fsync for the group), and only then answers each caller.
+//! Each statement is atomic on its own, so one failing request (a duplicate answer, say) is
+//! rolled back alone and the others in its group still commit.
+
+use juror_core::record::Record;
+use juror_core::response::Response;
+use juror_core::time::Timestamp;
+use sqlx::pool::PoolConnection;
+use sqlx::{Row, Sqlite, SqlitePool};
+use tokio::sync::{mpsc, oneshot};
+
+use super::rows::{self, RECORD_COLUMNS};
+use super::users::{expect_one, prefixed};
+use crate::error::{StoreError, StoreResult};
+use crate::store::{Lease, LeaseRequest};
+
+/// Most requests committed together.
+const MAX_GROUP: usize = 256;
+
+/// A write on the labeling hot path.
+pub(crate) enum HotWrite {
+    Lease(LeaseRequest),
+    CreateResponse(Response),
+    UpdateResponse(Response),
+}
+
+/// What a hot write answers.
+pub(crate) enum HotResult {
+    Lease(Option<(Lease, Record)>),
+    Done,
+}
+
+struct Job {
+    write: HotWrite,
+    reply: oneshot::Sender<StoreResult<HotResult>>,
+}
+
+/// The handle to the group-committing task.
+#[derive(Debug, Clone)]
+pub(crate) struct HotWriter {
+    sender: mpsc::UnboundedSender<Job>,
+}
+
+impl HotWriter {
+    /// Starts the task that owns the hot path's use of the writer pool.
+    pub(crate) fn start(writer: SqlitePool) -> Self {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        tokio::spawn(run(writer, receiver));
+        Self { sender }
+    }
+
+    /// Queues a write and waits until its group is committed.
+    pub(crate) async fn submit(&self, write: HotWrite) -> StoreResult<HotResult> {
+        let (reply, answer) = oneshot::channel();
+        self.sender.send(Job { write, reply }).map_err(|_| StoreError::Other("the writer task has stopped".into()))?;
+        answer.await.map_err(|_| StoreError::Other("the writer task dropped a request".into()))?
+    }
+}
+
+async fn run(writer: SqlitePool, mut receiver: mpsc::UnboundedReceiver<Job>) {
+    while let Some(first) = receiver.recv().await {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_GROUP {
+            match receiver.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        match commit_group(&writer, &jobs).await {
+            Ok(results) => {
+                for (job, result) in jobs.into_iter().zip(results) {
+                    let _ = job.reply.send(result);
+                }
+            }
+            Err(error) => {
+                let message = error.to_string();
+                for job in jobs {
+                    let _ = job.reply.send(Err(StoreError::Other(message.clone())));
+                }
+            }
+        }
+    }
+}
+
+async fn commit_group(writer: &SqlitePool, jobs: &[Job]) -> StoreResult<Vec<StoreResult<HotResult>>> {
+    let mut connection = writer.acquire().await?;
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *connection).await?;
+    let mut results = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        results.push(apply(&mut connection, &job.write).await);
+    }
+    if let Err(error) = sqlx::query("COMMIT").execute(&mut *connection).await {
+        let _ = sqlx::query("ROLLBACK").execute(&mut *connection).await;
+        return Err(error.into());
+    }
+    Ok(results)
+}
+
+async fn apply(connection: &mut PoolConnection<Sqlite>, write: &HotWrite) -> StoreResult<HotResult> {
+    match write {
+        HotWrite::Lease(request) => lease(connection, request).await.map(HotResult::Lease),
+        HotWrite::CreateResponse(response) => {
+            // The `responses_added` trigger ends the labeler's lease, recomputes the record's
+            // status and claims, and touches the dataset.
+            sqlx::query("INSERT INTO responses (id, record_id, user_id, \"values\", status, inserted_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                .bind(response.id.to_string())
+                .bind(response.record_id.to_string())
+                .bind(response.user_id.to_string())
+                .bind(rows::encode_object(response.values.as_ref()))
+                .bind(response.status.as_str())
+                .bind(response.inserted_at.micros())
+                .bind(response.updated_at.micros())
+                .execute(&mut **connection)
+                .await?;
+            Ok(HotResult::Done)
+        }
+        HotWrite::UpdateResponse(response) => {
+            let result = sqlx::query("UPDATE responses SET \"values\" = ?, status = ?, updated_at = ? WHERE id = ?")
+                .bind(rows::encode_object(response.values.as_ref()))
+                .bind(response.status.as_str())
+                .bind(response.updated_at.micros())
+                .bind(response.id.to_string())
+                .execute(&mut **connection)
+                .await?;
+            expect_one(result.rows_affected()).map(|()| HotResult::Done)
+        }
+    }
+}
+
+/// One statement decides (the `lease_requests_decide` trigger reclaims expired leases, keeps the
+/// labeler's current lease or picks and leases the next record); the lease is then read back.
+async fn lease(connection: &mut PoolConnection<Sqlite>, request: &LeaseRequest) -> StoreResult<Option<(Lease, Record)>> {
+    sqlx::query("INSERT INTO lease_requests (user_id, dataset_id, min_submitted, now, expires_at) VALUES (?, ?, ?, ?, ?)")
+        .bind(request.user.to_string())
+        .bind(request.dataset.to_string())
+        .bind(i64::from(request.min_submitted))
+        .bind(request.now.micros())
+        .bind(request.expires_at.micros())
+        .execute(&mut **connection)
+        .await?;
+    let query = format!(
+        "SELECT {}, l.expires_at FROM record_leases l JOIN records r ON r.id = l.record_id WHERE l.user_id = ? AND l.dataset_id = ?",
+        prefixed("r", RECORD_COLUMNS)
+    );
+    let row = sqlx::query(&query).bind(request.user.to_string()).bind(request.dataset.to_string()).fetch_optional(&mut **connection).await?;
+    row.map(|row| {
+        let record = rows::record(&row)?;
+        let expires_at = Timestamp::from_micros(row.try_get(8)?);
+        Ok((Lease { record_id: record.id, user_id: request.user, expires_at }, record))
+    })
+    .transpose()
+}
