@@ -91,7 +91,15 @@ async fn commit_group(writer: &SqlitePool, jobs: &[Job]) -> StoreResult<Vec<Stor
     sqlx::query("BEGIN IMMEDIATE").execute(&mut *connection).await?;
     let mut results = Vec::with_capacity(jobs.len());
     for job in jobs {
-        results.push(apply(&mut connection, &job.write).await);
+        let result = apply(&mut connection, &job.write).await;
+        // A constraint failure undoes its own statement only; anything else (I/O, a full disk)
+        // may have ended the transaction, so the whole group fails rather than half-commit.
+        if let Err(error @ StoreError::Other(_)) = &result {
+            let message = error.to_string();
+            let _ = sqlx::query("ROLLBACK").execute(&mut *connection).await;
+            return Err(StoreError::Other(message));
+        }
+        results.push(result);
     }
     if let Err(error) = sqlx::query("COMMIT").execute(&mut *connection).await {
         let _ = sqlx::query("ROLLBACK").execute(&mut *connection).await;
