@@ -5,6 +5,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::error::ExportError;
+use crate::lines::JsonLines;
 
 /// One labeler's response to one record, as exported.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -25,28 +26,23 @@ pub struct JudgmentRow {
 
 /// Writes judgment rows to `out`, one line each, as they come.
 pub struct JudgmentWriter<W: Write> {
-    out: W,
-    rows: usize,
+    lines: JsonLines<W>,
 }
 
 impl<W: Write> JudgmentWriter<W> {
     /// A writer to `out`.
     pub fn new(out: W) -> Self {
-        Self { out, rows: 0 }
+        Self { lines: JsonLines::new(out) }
     }
 
     /// Writes one row as one line.
     pub fn write(&mut self, row: &JudgmentRow) -> Result<(), ExportError> {
-        serde_json::to_writer(&mut self.out, row)?;
-        self.out.write_all(b"\n")?;
-        self.rows += 1;
-        Ok(())
+        self.lines.write(row)
     }
 
     /// Flushes the output and returns how many lines were written.
-    pub fn finish(mut self) -> Result<usize, ExportError> {
-        self.out.flush()?;
-        Ok(self.rows)
+    pub fn finish(self) -> Result<usize, ExportError> {
+        self.lines.finish()
     }
 }
 

@@ -13,6 +13,7 @@
 pub mod error;
 pub mod format;
 pub mod judgments;
+mod lines;
 pub mod pairs;
 pub mod parquet;
 

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::error::ExportError;
 use crate::format::PairFormat;
+use crate::lines::JsonLines;
 
 /// One resolved preference: a prompt, the better and the worse response, and how sure we are.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,31 +56,30 @@ pub struct Columns {
 
 /// Writes pairs in one format to `out`, one line per pair, as they come.
 pub struct PairWriter<W: Write> {
-    out: W,
+    lines: JsonLines<W>,
     format: PairFormat,
     columns: Columns,
-    rows: usize,
 }
 
 impl<W: Write> PairWriter<W> {
     /// A writer of `format` lines with `columns` to `out`.
     pub fn new(out: W, format: PairFormat, columns: Columns) -> Self {
-        Self { out, format, columns, rows: 0 }
+        Self { lines: JsonLines::new(out), format, columns }
     }
 
     /// Writes one pair as one line.
     pub fn write(&mut self, row: &PairRow) -> Result<(), ExportError> {
         let extra = Extra::of(row, self.columns);
         match self.format {
-            PairFormat::Trl => serde_json::to_writer(&mut self.out, &Explicit { prompt: &row.prompt, chosen: &row.chosen, rejected: &row.rejected, extra })?,
+            PairFormat::Trl => self.lines.write(&Explicit { prompt: &row.prompt, chosen: &row.chosen, rejected: &row.rejected, extra }),
             PairFormat::TrlImplicit => {
                 let chosen = format!("{}\n\n{}", row.prompt, row.chosen);
                 let rejected = format!("{}\n\n{}", row.prompt, row.rejected);
-                serde_json::to_writer(&mut self.out, &Implicit { chosen: &chosen, rejected: &rejected, extra })?
+                self.lines.write(&Implicit { chosen: &chosen, rejected: &rejected, extra })
             }
             PairFormat::TrlConversational => {
                 let line = Conversational { prompt: prompt_messages(row), chosen: [assistant(&row.chosen)], rejected: [assistant(&row.rejected)], extra };
-                serde_json::to_writer(&mut self.out, &line)?
+                self.lines.write(&line)
             }
             PairFormat::OpenAiDpo => {
                 let line = OpenAiDpo {
@@ -88,18 +88,14 @@ impl<W: Write> PairWriter<W> {
                     non_preferred_output: [assistant(&row.rejected)],
                     extra,
                 };
-                serde_json::to_writer(&mut self.out, &line)?
+                self.lines.write(&line)
             }
         }
-        self.out.write_all(b"\n")?;
-        self.rows += 1;
-        Ok(())
     }
 
     /// Flushes the output and returns how many lines were written.
-    pub fn finish(mut self) -> Result<usize, ExportError> {
-        self.out.flush()?;
-        Ok(self.rows)
+    pub fn finish(self) -> Result<usize, ExportError> {
+        self.lines.finish()
     }
 }
 
@@ -204,11 +200,10 @@ mod tests {
     }
 
     fn check(format: PairFormat, columns: Columns, row: &PairRow, expect: &str) {
-        let mut writer = PairWriter::new(Vec::new(), format, columns);
-        writer.write(row).unwrap();
-        writer.write(row).unwrap();
         let mut out = Vec::new();
-        std::mem::swap(&mut out, &mut writer.out);
+        let mut writer = PairWriter::new(&mut out, format, columns);
+        writer.write(row).unwrap();
+        writer.write(row).unwrap();
         assert_eq!(writer.finish().unwrap(), 2);
         assert_eq!(String::from_utf8(out).unwrap(), format!("{expect}\n{expect}\n"));
     }
