@@ -20,7 +20,7 @@ use crate::cli::{Cli, Command};
 /// Runs a parsed command line to completion.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("failed to start the async runtime")?;
-    runtime.block_on(async move {
+    let result = runtime.block_on(async move {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
             Command::Import(args) => import::run(args).await,
@@ -33,7 +33,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::User(command) => admin::user(command).await,
             Command::Workspace(command) => admin::workspace(command).await,
         }
-    })
+    });
+    // Every command has committed (or failed) by now; background tasks such as the database
+    // pools' must not hold the process open, so shutdown waits a bounded time.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    result
 }
 
 /// Opens (creating if needed) the database in `data_dir`.

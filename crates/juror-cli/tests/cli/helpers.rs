@@ -13,14 +13,38 @@ pub fn data_dir() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")
 }
 
+/// How long a one-shot command may run before the test fails instead of hanging.
+const COMMAND_LIMIT: Duration = Duration::from_secs(120);
+
 /// Runs `juror ARGS` to completion.
 pub fn juror(args: &[&str], data: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_juror")).args(args).arg("--data-dir").arg(data).output().expect("juror runs")
+    let mut command = Command::new(env!("CARGO_BIN_EXE_juror"));
+    command.args(args).arg("--data-dir").arg(data);
+    run_bounded(command, args)
 }
 
 /// Runs `juror ARGS` with no data directory flag (for `--help`).
 pub fn juror_plain(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_juror")).args(args).output().expect("juror runs")
+    let mut command = Command::new(env!("CARGO_BIN_EXE_juror"));
+    command.args(args);
+    run_bounded(command, args)
+}
+
+/// Runs a command, failing the test (after killing it) when it outlives `COMMAND_LIMIT`.
+fn run_bounded(mut command: Command, args: &[&str]) -> Output {
+    let child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("juror runs");
+    let pid = child.id();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(child.wait_with_output());
+    });
+    match receiver.recv_timeout(COMMAND_LIMIT) {
+        Ok(output) => output.expect("juror runs"),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+            panic!("`juror {}` did not finish within {COMMAND_LIMIT:?}", args.join(" "));
+        }
+    }
 }
 
 pub fn text(bytes: &[u8]) -> String {
