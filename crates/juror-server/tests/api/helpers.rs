@@ -302,6 +302,26 @@ impl TestApp {
             .remove(0)
     }
 
+    /// Bulk-creates records as the owner, whatever the answer.
+    pub async fn bulk_post(&self, dataset_id: &str, body: &Value) -> Answer {
+        self.owner().post(&bulk_path(dataset_id), body).await
+    }
+
+    /// Bulk-upserts records as the owner, whatever the answer.
+    pub async fn bulk_put(&self, dataset_id: &str, body: &Value) -> Answer {
+        self.owner().put(&bulk_path(dataset_id), body).await
+    }
+
+    /// A server with an annotator who is a member of the owner's workspace, which holds one
+    /// comparison dataset: (app, annotator, workspace id, dataset id).
+    pub async fn with_annotator() -> (Self, TestUser, String, String) {
+        let app = Self::spawn().await;
+        let workspace_id = app.owner_workspace_id().await;
+        let annotator = app.create_member(&workspace_id, "annotator", "annotator").await;
+        let dataset_id = app.create_comparison_dataset(&workspace_id, "comparisons").await;
+        (app, annotator, workspace_id, dataset_id)
+    }
+
     /// The number of records in a dataset, from `/me/datasets/{id}/metrics`.
     pub async fn record_count(&self, dataset_id: &str) -> u64 {
         let answer = self
@@ -429,6 +449,11 @@ async fn read_answer(response: reqwest::Response) -> Answer {
         serde_json::from_str(&text).unwrap_or(Value::String(text))
     };
     Answer { status, body }
+}
+
+/// The bulk record route of a dataset.
+pub fn bulk_path(dataset_id: &str) -> String {
+    format!("/api/v1/datasets/{dataset_id}/records/bulk")
 }
 
 /// The `id` of a JSON object.

@@ -5,9 +5,6 @@ use serde_json::{json, Value};
 
 use crate::helpers::{assert_invalid, comparison_record, id_of, submitted_response, TestApp};
 
-fn bulk_path(dataset_id: &str) -> String {
-    format!("/api/v1/datasets/{dataset_id}/records/bulk")
-}
 
 fn external(external_id: &str, prompt: &str) -> Value {
     let mut record = comparison_record(prompt);
@@ -45,13 +42,7 @@ async fn bulk_create_returns_the_records_with_ids_in_order() {
     let app = TestApp::spawn().await;
     let dataset_id = app.owner_dataset().await;
 
-    let answer = app
-        .owner()
-        .post(
-            &bulk_path(&dataset_id),
-            &json!({"items": [external("a", "first"), comparison_record("second")]}),
-        )
-        .await;
+    let answer = app.bulk_post(&dataset_id, &json!({"items": [external("a", "first"), comparison_record("second")]})).await;
 
     assert_eq!(answer.status, 201, "{answer:?}");
     let items = answer.body["items"].as_array().unwrap();
@@ -75,13 +66,7 @@ async fn bulk_create_refuses_an_external_id_that_already_exists() {
     app.create_records(&dataset_id, vec![external("a", "first")])
         .await;
 
-    let answer = app
-        .owner()
-        .post(
-            &bulk_path(&dataset_id),
-            &json!({"items": [external("b", "new"), external("a", "again")]}),
-        )
-        .await;
+    let answer = app.bulk_post(&dataset_id, &json!({"items": [external("b", "new"), external("a", "again")]})).await;
 
     assert_eq!(
         assert_invalid(&answer),
@@ -95,24 +80,12 @@ async fn upserting_the_same_external_id_twice_updates_the_record() {
     let app = TestApp::spawn().await;
     let dataset_id = app.owner_dataset().await;
 
-    let first = app
-        .owner()
-        .put(
-            &bulk_path(&dataset_id),
-            &json!({"items": [external("r1", "version one")]}),
-        )
-        .await;
+    let first = app.bulk_put(&dataset_id, &json!({"items": [external("r1", "version one")]})).await;
     assert_eq!(first.status, 200, "{first:?}");
     assert_bulk_record(&first.body["items"][0], &dataset_id);
     let record_id = id_of(&first.body["items"][0]);
 
-    let second = app
-        .owner()
-        .put(
-            &bulk_path(&dataset_id),
-            &json!({"items": [external("r1", "version two"), external("r2", "another")]}),
-        )
-        .await;
+    let second = app.bulk_put(&dataset_id, &json!({"items": [external("r1", "version two"), external("r2", "another")]})).await;
 
     assert_eq!(second.status, 200, "{second:?}");
     let items = second.body["items"].as_array().unwrap();
@@ -138,21 +111,12 @@ async fn upserting_the_same_external_id_twice_updates_the_record() {
 async fn upserting_with_responses_recomputes_the_status() {
     let app = TestApp::spawn().await;
     let dataset_id = app.owner_dataset().await;
-    let first = app
-        .owner()
-        .put(
-            &bulk_path(&dataset_id),
-            &json!({"items": [external("r1", "p")]}),
-        )
-        .await;
+    let first = app.bulk_put(&dataset_id, &json!({"items": [external("r1", "p")]})).await;
     assert_eq!(first.body["items"][0]["status"], "pending");
 
     let mut record = external("r1", "p");
     record["responses"] = json!([submitted_response()]);
-    let second = app
-        .owner()
-        .put(&bulk_path(&dataset_id), &json!({"items": [record]}))
-        .await;
+    let second = app.bulk_put(&dataset_id, &json!({"items": [record]})).await;
 
     assert_eq!(second.status, 200, "{second:?}");
     assert_eq!(second.body["items"][0]["status"], "completed");
@@ -298,10 +262,7 @@ async fn bulk_create_refuses_more_than_500_records() {
         .map(|index| comparison_record(&index.to_string()))
         .collect();
 
-    let answer = app
-        .owner()
-        .post(&bulk_path(&dataset_id), &json!({"items": items}))
-        .await;
+    let answer = app.bulk_post(&dataset_id, &json!({"items": items})).await;
 
     let error = crate::helpers::assert_request_invalid(&answer);
     assert_eq!(error["loc"], json!(["body", "items"]));
@@ -313,13 +274,7 @@ async fn upserting_an_external_id_twice_in_one_request_is_rejected_whole() {
     let app = TestApp::spawn().await;
     let dataset_id = app.owner_dataset().await;
 
-    let answer = app
-        .owner()
-        .put(
-            &bulk_path(&dataset_id),
-            &json!({"items": [external("new", "a"), external("dup", "b"), external("dup", "c")]}),
-        )
-        .await;
+    let answer = app.bulk_put(&dataset_id, &json!({"items": [external("new", "a"), external("dup", "b"), external("dup", "c")]})).await;
 
     // The message names the constraint rather than the position (`Record at position 2 ...`).
     let message = assert_invalid(&answer);
@@ -337,10 +292,7 @@ async fn upserting_with_the_id_of_another_datasets_record_creates_a_new_record()
     let mut record = comparison_record("copied");
     record["id"] = json!(source_record_id);
 
-    let answer = app
-        .owner()
-        .put(&bulk_path(&copy_id), &json!({"items": [record]}))
-        .await;
+    let answer = app.bulk_put(&copy_id, &json!({"items": [record]})).await;
 
     assert_eq!(answer.status, 200, "{answer:?}");
     assert_ne!(id_of(&answer.body["items"][0]), source_record_id);

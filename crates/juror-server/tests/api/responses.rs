@@ -7,14 +7,7 @@ use crate::helpers::{assert_invalid, ranking, TestApp, TestUser};
 
 /// A server with an annotator in the owner's workspace and one record to answer.
 async fn with_record() -> (TestApp, TestUser, String) {
-    let app = TestApp::spawn().await;
-    let workspace_id = app.owner_workspace_id().await;
-    let annotator = app
-        .create_member(&workspace_id, "annotator", "annotator")
-        .await;
-    let dataset_id = app
-        .create_comparison_dataset(&workspace_id, "comparisons")
-        .await;
+    let (app, annotator, _, dataset_id) = TestApp::with_annotator().await;
     let record_id = app.create_record(&dataset_id).await;
     (app, annotator, record_id)
 }

@@ -4,22 +4,9 @@
 use serde_json::json;
 
 use crate::helpers::{
-    assert_forbidden, comparison_record, id_of, submitted_response, TestApp, TestUser,
+    assert_forbidden, comparison_record, id_of, submitted_response, TestApp,
 };
 
-/// A server with an annotator who is a member of the owner's workspace, which holds one
-/// comparison dataset.
-async fn with_annotator() -> (TestApp, TestUser, String, String) {
-    let app = TestApp::spawn().await;
-    let workspace_id = app.owner_workspace_id().await;
-    let annotator = app
-        .create_member(&workspace_id, "annotator", "annotator")
-        .await;
-    let dataset_id = app
-        .create_comparison_dataset(&workspace_id, "comparisons")
-        .await;
-    (app, annotator, workspace_id, dataset_id)
-}
 
 fn usernames(body: &serde_json::Value) -> Vec<String> {
     body["items"]
@@ -43,14 +30,14 @@ fn names(body: &serde_json::Value) -> Vec<String> {
 
 #[tokio::test]
 async fn annotator_cannot_list_users() {
-    let (app, annotator, _, _) = with_annotator().await;
+    let (app, annotator, _, _) = TestApp::with_annotator().await;
 
     assert_forbidden(&app.with_key(&annotator.api_key).get("/api/v1/users").await);
 }
 
 #[tokio::test]
 async fn annotator_cannot_create_users() {
-    let (app, annotator, _, _) = with_annotator().await;
+    let (app, annotator, _, _) = TestApp::with_annotator().await;
     let body = json!({"first_name": "Mallory", "username": "mallory", "role": "owner", "password": "password1234"});
 
     assert_forbidden(
@@ -66,7 +53,7 @@ async fn annotator_cannot_create_users() {
 
 #[tokio::test]
 async fn annotator_cannot_create_workspaces() {
-    let (app, annotator, _, _) = with_annotator().await;
+    let (app, annotator, _, _) = TestApp::with_annotator().await;
 
     assert_forbidden(
         &app.with_key(&annotator.api_key)
@@ -80,7 +67,7 @@ async fn annotator_cannot_create_workspaces() {
 
 #[tokio::test]
 async fn annotator_cannot_delete_a_workspace() {
-    let (app, annotator, _, _) = with_annotator().await;
+    let (app, annotator, _, _) = TestApp::with_annotator().await;
     let empty_workspace_id = app.create_workspace("empty").await;
     app.add_member(&empty_workspace_id, &annotator).await;
 
@@ -100,7 +87,7 @@ async fn annotator_cannot_delete_a_workspace() {
 
 #[tokio::test]
 async fn annotator_cannot_create_a_dataset_in_their_own_workspace() {
-    let (app, annotator, workspace_id, _) = with_annotator().await;
+    let (app, annotator, workspace_id, _) = TestApp::with_annotator().await;
 
     let answer = app
         .with_key(&annotator.api_key)
@@ -119,7 +106,7 @@ async fn annotator_cannot_create_a_dataset_in_their_own_workspace() {
 
 #[tokio::test]
 async fn annotator_cannot_create_records() {
-    let (app, annotator, _, dataset_id) = with_annotator().await;
+    let (app, annotator, _, dataset_id) = TestApp::with_annotator().await;
     let body = json!({"items": [comparison_record("from an annotator")]});
 
     assert_forbidden(
@@ -149,7 +136,7 @@ async fn annotator_cannot_create_records() {
 
 #[tokio::test]
 async fn annotator_cannot_list_records_with_all_responses() {
-    let (app, annotator, _, dataset_id) = with_annotator().await;
+    let (app, annotator, _, dataset_id) = TestApp::with_annotator().await;
     app.create_record(&dataset_id).await;
 
     assert_forbidden(
@@ -168,7 +155,7 @@ async fn annotator_cannot_list_records_with_all_responses() {
 
 #[tokio::test]
 async fn annotator_sees_only_datasets_of_their_workspaces() {
-    let (app, annotator, _, dataset_id) = with_annotator().await;
+    let (app, annotator, _, dataset_id) = TestApp::with_annotator().await;
     let other_workspace_id = app.create_workspace("other").await;
     let hidden_id = app
         .create_comparison_dataset(&other_workspace_id, "hidden")
@@ -204,7 +191,7 @@ async fn annotator_sees_only_datasets_of_their_workspaces() {
 
 #[tokio::test]
 async fn annotator_cannot_read_a_dataset_of_another_workspace() {
-    let (app, annotator, _, dataset_id) = with_annotator().await;
+    let (app, annotator, _, dataset_id) = TestApp::with_annotator().await;
     let other_workspace_id = app.create_workspace("other").await;
     let hidden_id = app
         .create_comparison_dataset(&other_workspace_id, "hidden")
@@ -226,7 +213,7 @@ async fn annotator_cannot_read_a_dataset_of_another_workspace() {
 
 #[tokio::test]
 async fn reading_an_unknown_dataset_is_not_found() {
-    let (app, annotator, _, _) = with_annotator().await;
+    let (app, annotator, _, _) = TestApp::with_annotator().await;
     let unknown = uuid::Uuid::new_v4();
 
     for caller in [app.with_key(&annotator.api_key), app.owner()] {
@@ -295,7 +282,7 @@ async fn admin_cannot_create_datasets_in_a_workspace_they_do_not_belong_to() {
 
 #[tokio::test]
 async fn annotator_can_answer_records_in_their_workspace() {
-    let (app, annotator, _, dataset_id) = with_annotator().await;
+    let (app, annotator, _, dataset_id) = TestApp::with_annotator().await;
     let record_id = app.create_record(&dataset_id).await;
 
     let answer = app
@@ -319,7 +306,7 @@ async fn annotator_can_answer_records_in_their_workspace() {
 
 #[tokio::test]
 async fn a_second_response_to_the_same_record_is_a_conflict() {
-    let (app, annotator, _, dataset_id) = with_annotator().await;
+    let (app, annotator, _, dataset_id) = TestApp::with_annotator().await;
     let record_id = app.create_record(&dataset_id).await;
     let path = format!("/api/v1/records/{record_id}/responses");
     let first = app
@@ -345,7 +332,7 @@ async fn a_second_response_to_the_same_record_is_a_conflict() {
 
 #[tokio::test]
 async fn annotator_cannot_answer_records_outside_their_workspaces() {
-    let (app, annotator, _, _) = with_annotator().await;
+    let (app, annotator, _, _) = TestApp::with_annotator().await;
     let other_workspace_id = app.create_workspace("other").await;
     let hidden_id = app
         .create_comparison_dataset(&other_workspace_id, "hidden")

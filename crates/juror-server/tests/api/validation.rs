@@ -8,9 +8,7 @@ use crate::helpers::{
     assert_invalid, assert_request_invalid, comparison_record, TestApp, MAX_BODY_BYTES,
 };
 
-fn bulk_path(dataset_id: &str) -> String {
-    format!("/api/v1/datasets/{dataset_id}/records/bulk")
-}
+use crate::helpers::bulk_path;
 
 #[tokio::test]
 async fn malformed_json_is_a_validation_error() {
@@ -37,13 +35,7 @@ async fn a_fields_value_that_is_not_an_object_is_a_validation_error() {
     let app = TestApp::spawn().await;
     let dataset_id = app.owner_dataset().await;
 
-    let answer = app
-        .owner()
-        .post(
-            &bulk_path(&dataset_id),
-            &json!({"items": [{"fields": "x"}]}),
-        )
-        .await;
+    let answer = app.bulk_post(&dataset_id, &json!({"items": [{"fields": "x"}]})).await;
 
     let error = assert_request_invalid(&answer);
     assert_eq!(error["loc"], json!(["body", "items", 0, "fields"]));
@@ -55,10 +47,7 @@ async fn items_that_are_not_a_list_are_a_validation_error() {
     let app = TestApp::spawn().await;
     let dataset_id = app.owner_dataset().await;
 
-    let answer = app
-        .owner()
-        .post(&bulk_path(&dataset_id), &json!({"items": {}}))
-        .await;
+    let answer = app.bulk_post(&dataset_id, &json!({"items": {}})).await;
 
     let error = assert_request_invalid(&answer);
     assert_eq!(error["loc"], json!(["body", "items"]));
@@ -70,13 +59,7 @@ async fn a_body_without_items_is_a_validation_error() {
     let app = TestApp::spawn().await;
     let dataset_id = app.owner_dataset().await;
 
-    let answer = app
-        .owner()
-        .post(
-            &bulk_path(&dataset_id),
-            &json!({"records": [comparison_record("p")]}),
-        )
-        .await;
+    let answer = app.bulk_post(&dataset_id, &json!({"records": [comparison_record("p")]})).await;
 
     assert_request_invalid(&answer);
     assert_eq!(app.record_count(&dataset_id).await, 0);
@@ -89,10 +72,7 @@ async fn a_record_with_an_unknown_field_is_rejected() {
     let mut record = comparison_record("p");
     record["fields"]["unknown"] = json!("surprise");
 
-    let answer = app
-        .owner()
-        .post(&bulk_path(&dataset_id), &json!({"items": [record]}))
-        .await;
+    let answer = app.bulk_post(&dataset_id, &json!({"items": [record]})).await;
 
     let message = assert_invalid(&answer);
     assert!(message.starts_with("Record at position 0 is not valid because found fields values for non configured fields"), "{message}");
@@ -106,10 +86,7 @@ async fn a_record_missing_a_required_field_is_rejected() {
     let dataset_id = app.owner_dataset().await;
     let record = json!({"fields": {"prompt": "p", "response-1": "only one answer"}});
 
-    let answer = app
-        .owner()
-        .post(&bulk_path(&dataset_id), &json!({"items": [record]}))
-        .await;
+    let answer = app.bulk_post(&dataset_id, &json!({"items": [record]})).await;
 
     let message = assert_invalid(&answer);
     assert!(
@@ -127,10 +104,7 @@ async fn a_record_with_empty_fields_is_rejected() {
     let app = TestApp::spawn().await;
     let dataset_id = app.owner_dataset().await;
 
-    let answer = app
-        .owner()
-        .post(&bulk_path(&dataset_id), &json!({"items": [{"fields": {}}]}))
-        .await;
+    let answer = app.bulk_post(&dataset_id, &json!({"items": [{"fields": {}}]})).await;
 
     let message = assert_invalid(&answer);
     assert_eq!(
@@ -148,10 +122,7 @@ async fn one_bad_record_rejects_the_whole_batch() {
     bad["fields"]["nope"] = json!("x");
     let items = json!([comparison_record("first"), comparison_record("second"), bad]);
 
-    let answer = app
-        .owner()
-        .post(&bulk_path(&dataset_id), &json!({"items": items}))
-        .await;
+    let answer = app.bulk_post(&dataset_id, &json!({"items": items})).await;
 
     let message = assert_invalid(&answer);
     assert!(
@@ -170,10 +141,7 @@ async fn one_bad_record_rejects_the_whole_upsert_batch() {
     first["external_id"] = json!("first");
     let bad = json!({"external_id": "bad", "fields": {"prompt": 42.5, "response-1": ["not", "text"], "response-2": "x"}});
 
-    let answer = app
-        .owner()
-        .put(&bulk_path(&dataset_id), &json!({"items": [first, bad]}))
-        .await;
+    let answer = app.bulk_put(&dataset_id, &json!({"items": [first, bad]})).await;
 
     let message = assert_invalid(&answer);
     assert!(
@@ -188,10 +156,7 @@ async fn an_empty_batch_is_rejected() {
     let app = TestApp::spawn().await;
     let dataset_id = app.owner_dataset().await;
 
-    let answer = app
-        .owner()
-        .post(&bulk_path(&dataset_id), &json!({"items": []}))
-        .await;
+    let answer = app.bulk_post(&dataset_id, &json!({"items": []})).await;
 
     let error = assert_request_invalid(&answer);
     assert_eq!(error["loc"], json!(["body", "items"]));
@@ -211,13 +176,7 @@ async fn records_cannot_be_created_in_a_draft_dataset() {
         .await;
     let dataset_id = draft.body["id"].as_str().unwrap().to_owned();
 
-    let answer = app
-        .owner()
-        .post(
-            &bulk_path(&dataset_id),
-            &json!({"items": [{"fields": {"prompt": "p"}}]}),
-        )
-        .await;
+    let answer = app.bulk_post(&dataset_id, &json!({"items": [{"fields": {"prompt": "p"}}]})).await;
 
     assert_eq!(
         assert_invalid(&answer),
