@@ -3,12 +3,22 @@
 # and real servers on free ports) and the SDK tests (the official Argilla Python SDKs, unchanged,
 # against a real `juror serve`).
 #
-# Needs: cargo, python3 with venv. Installs the SDKs into .venv on first use.
+# Needs: cargo, python3 with venv, apt (for Chromium). Installs the SDKs and Selenium into .venv
+# and Debian's chromium + chromium-driver on first use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The web UI tests drive Debian's Chromium through ChromeDriver.
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+    echo "== installing Debian's chromium and chromium-driver for the web UI tests"
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
 venv=.venv
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import argilla, argilla_v1, pytest" 2>/dev/null; then
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import argilla, argilla_v1, pytest, selenium" 2>/dev/null; then
     echo "== installing the Argilla SDKs into $venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --upgrade pip
@@ -21,5 +31,5 @@ cargo build --workspace --locked
 echo "== cargo test"
 cargo test --workspace --locked
 
-echo "== SDK tests (argilla 2.8.0 and argilla-v1 1.29.1 against juror serve)"
+echo "== SDK and browser tests (argilla 2.8.0, argilla-v1 1.29.1 and headless Chromium against juror serve)"
 JUROR_BIN="$PWD/target/debug/juror" "$venv/bin/python" -m pytest tests/sdk -q

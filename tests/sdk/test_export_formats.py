@@ -151,7 +151,9 @@ def test_judgments_jsonl_has_one_row_per_response(juror_server, answered, tmp_pa
     _export(juror_server, answered, path, "--format", "judgments")
     ds = load_dataset("json", data_files=str(path), split="train", cache_dir=str(tmp_path / "hf-cache"))
     assert ds.num_rows == 12
-    assert ds.column_names == ["record_id", "external_id", "user", "status", "values", "inserted_at"]
+    assert ds.column_names == ["record_id", "external_id", "user", "status", "values", "shown_order", "time_on_task_ms", "inserted_at"]
+    # Answers given through the API have no shown order or time on task (the web UI records them).
+    assert set(ds["shown_order"]) == {None} and set(ds["time_on_task_ms"]) == {None}
     dtypes = _dtypes(ds)
     for name in ["record_id", "external_id", "user", "status", "inserted_at"]:
         assert dtypes[name] == "string", dtypes

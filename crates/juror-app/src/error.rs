@@ -24,6 +24,9 @@ pub enum AppError {
     /// A similarity query names a record that lacks the vector.
     #[error("{0}")]
     MissingVector(String),
+    /// Too many failed attempts; the client may try again after `retry_after`.
+    #[error("too many failed attempts; try again in {} s", retry_after.as_secs().max(1))]
+    TooManyAttempts { retry_after: std::time::Duration },
     /// Something unexpected; the cause is logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),

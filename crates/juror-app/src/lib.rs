@@ -9,14 +9,17 @@ mod cache;
 mod datasets;
 mod distribution;
 mod error;
+mod labeling;
 mod policy;
 mod preferences;
 mod progress;
 mod records;
 mod responses;
 mod search;
+mod sessions;
 mod settings;
 mod setup;
+mod throttle;
 mod users;
 mod workspaces;
 mod workspaces_split;
@@ -29,11 +32,13 @@ pub use auth::{generate_api_key, Caller};
 pub use datasets::{DatasetPatch, NewDataset};
 pub use distribution::{NextRecord, DEFAULT_LEASE};
 pub use error::{AppError, AppResult};
+pub use labeling::LabelingRecord;
 pub use preferences::{detect_settings, judgment_from_values, strategy_named, LabelerSummary, PreferenceKind, PreferenceReport, PreferenceRequest, PreferenceSettings};
 pub use progress::{DatasetMetrics, UserProgress};
 pub use records::{RecordView, RecordsQuery};
 pub use responses::{BulkResponseItem, ResponseWrite};
 pub use search::{ScopeRequest, SearchHit, SearchRequest, SearchResult, VectorQuery};
+pub use sessions::{ActiveSession, SessionStart, SESSION_LIFETIME};
 pub use settings::{NewField, NewMetadataProperty, NewQuestion, NewVectorSettings, SettingPatch};
 pub use setup::DefaultOwner;
 pub use users::{NewUser, UserPatch};
@@ -46,13 +51,14 @@ pub struct App {
     auth_cache: Arc<auth::AuthCache>,
     schema_cache: Arc<cache::SchemaCache>,
     membership_cache: Arc<cache::MembershipCache>,
+    login_throttle: Arc<throttle::LoginThrottle>,
     lease_duration: std::time::Duration,
 }
 
 impl App {
     /// An application over `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store, auth_cache: Arc::default(), schema_cache: Arc::default(), membership_cache: Arc::default(), lease_duration: DEFAULT_LEASE }
+        Self { store, auth_cache: Arc::default(), schema_cache: Arc::default(), membership_cache: Arc::default(), login_throttle: Arc::default(), lease_duration: DEFAULT_LEASE }
     }
 
     /// The same application, handing out records for `duration` at a time.
@@ -67,4 +73,4 @@ impl App {
     }
 }
 
-pub use juror_store::{DatasetProgress, Lease, RecordInclude, ResponseCounts};
+pub use juror_store::{DatasetProgress, Lease, RecordInclude, ResponseCounts, WebSession};

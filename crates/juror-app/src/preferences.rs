@@ -14,7 +14,8 @@ use juror_core::record::{DatasetSchema, Record};
 use juror_core::response::ResponseStatus;
 use juror_export::{JudgmentRow, Message, PairRow};
 use juror_prefs::agreement::{consensus_agreement, krippendorff_alpha, percent_agreement, Level, ReliabilityData};
-use juror_prefs::bias::{longer_response, BiasOptions, LengthBias};
+use juror_core::presentation::Presentation;
+use juror_prefs::bias::{first_position, hasty_labelers, longer_response, BiasOptions, LengthBias, PositionBias, TimeOptions, TimeReport};
 use juror_prefs::pairs::{Binarization, TiePolicy};
 use juror_prefs::resolve::{resolve, ResolvedPair, Strategy};
 use juror_prefs::{Judgment, PairJudgment};
@@ -87,6 +88,11 @@ pub struct PreferenceReport {
     pub labelers: Vec<LabelerSummary>,
     /// Whether the longer response wins more than half the time (lengths in characters).
     pub length_bias: LengthBias,
+    /// Whether the first-shown response wins more than chance, over the judgments given in the
+    /// web UI (the only ones with a recorded shown order); labelers by username.
+    pub position_bias: PositionBias,
+    /// Time on task per labeler (web UI judgments), with the implausibly quick ones flagged.
+    pub time_on_task: TimeReport,
 }
 
 /// One labeler's agreement with the resolved pairs.
@@ -121,7 +127,7 @@ impl App {
             let before = judgments.len();
             for response in responses.iter().filter(|response| response.status == ResponseStatus::Submitted) {
                 match response.values.as_ref().map(|values| judgment_from_values(&settings, &record.id.to_string(), &response.user_id.to_string(), values)) {
-                    Some(Ok(Some(judgment))) => judgments.push(judgment),
+                    Some(Ok(Some(judgment))) => judgments.push(with_presentation(judgment, &settings, response.presentation.as_ref())),
                     Some(Ok(None)) | None => {}
                     Some(Err(_)) => unreadable += 1,
                 }
@@ -157,6 +163,8 @@ impl App {
             percent_agreement: percent_agreement(&verdicts).ok(),
             labelers,
             length_bias: longer_response(&judgments, length_of, &BiasOptions::default()),
+            position_bias: named_rates(first_position(&judgments, &BiasOptions::default()), &usernames),
+            time_on_task: named_times(hasty_labelers(&judgments, &TimeOptions::default()), &usernames),
             settings,
         })
     }
@@ -176,6 +184,8 @@ impl App {
                     user: usernames.get(&user_id).cloned().unwrap_or(user_id),
                     status: response.status.as_str().to_owned(),
                     values: response.values.clone().map_or(Value::Null, Value::Object),
+                    shown_order: response.presentation.as_ref().map(|presentation| presentation.shown_order.clone()),
+                    time_on_task_ms: response.presentation.as_ref().and_then(|presentation| presentation.time_on_task_ms),
                     inserted_at: response.inserted_at.to_naive_iso(),
                 });
             }
@@ -273,6 +283,40 @@ pub fn judgment_from_values(settings: &PreferenceSettings, item: &str, labeler: 
             Ok(Some(Judgment::from_pair(&pair)))
         }
     }
+}
+
+/// The judgment with how the web UI showed the record: the question's shown order, when it is
+/// the order of the judged options, and the time on task.
+fn with_presentation(judgment: Judgment, settings: &PreferenceSettings, presentation: Option<&Presentation>) -> Judgment {
+    let Some(presentation) = presentation else { return judgment };
+    let judgment = match presentation.time_on_task_ms {
+        Some(ms) => judgment.with_time_on_task_ms(ms),
+        None => judgment,
+    };
+    match presentation.shown_order.get(&settings.question) {
+        Some(order) if settings.kind == PreferenceKind::Ranking => judgment.clone().with_shown_order(order.iter().cloned()).unwrap_or(judgment),
+        _ => judgment,
+    }
+}
+
+/// The position report with labelers named by username instead of id.
+fn named_rates(mut report: PositionBias, usernames: &HashMap<String, String>) -> PositionBias {
+    for labeler in &mut report.labelers {
+        if let Some(name) = usernames.get(&labeler.labeler) {
+            labeler.labeler = name.clone();
+        }
+    }
+    report
+}
+
+/// The time report with labelers named by username instead of id.
+fn named_times(mut report: TimeReport, usernames: &HashMap<String, String>) -> TimeReport {
+    for labeler in &mut report.labelers {
+        if let Some(name) = usernames.get(&labeler.labeler) {
+            labeler.labeler = name.clone();
+        }
+    }
+    report
 }
 
 /// The texts of one judged record.

@@ -1,6 +1,7 @@
 //! Responses: a labeler answers a record, edits or withdraws the answer; and suggestions.
 
 use juror_core::ids::{QuestionId, RecordId, ResponseId, SuggestionId};
+use juror_core::presentation::Presentation;
 use juror_core::record::Record;
 use juror_core::response::{check_response_values, check_suggestion, NewSuggestion, Response, ResponseStatus, Suggestion};
 use juror_core::time::Timestamp;
@@ -17,6 +18,8 @@ use crate::App;
 pub struct ResponseWrite {
     pub values: Option<Map<String, Value>>,
     pub status: ResponseStatus,
+    /// How the web UI showed the record; `None` keeps what was stored (API clients).
+    pub presentation: Option<Presentation>,
 }
 
 /// The outcome of one item of a bulk response write.
@@ -35,7 +38,7 @@ impl App {
         self.dataset_for(caller, record.dataset_id, Action::Answer).await?;
         self.check_values(&record, &write).await?;
         let now = Timestamp::now();
-        let response = Response { id: ResponseId::new(), record_id, user_id: caller.user.id, values: write.values, status: write.status, inserted_at: now, updated_at: now };
+        let response = Response { id: ResponseId::new(), record_id, user_id: caller.user.id, values: write.values, status: write.status, presentation: write.presentation, inserted_at: now, updated_at: now };
         self.store
             .create_response(&response)
             .await
@@ -49,6 +52,9 @@ impl App {
         self.check_values(&record, &write).await?;
         response.values = write.values;
         response.status = write.status;
+        if write.presentation.is_some() {
+            response.presentation = write.presentation;
+        }
         response.updated_at = Timestamp::now();
         self.store.update_response(&response).await?;
         Ok(response)
@@ -73,7 +79,8 @@ impl App {
         Ok(results)
     }
 
-    async fn upsert_my_response(&self, caller: &Caller, record_id: RecordId, write: ResponseWrite) -> AppResult<Response> {
+    /// Creates or replaces the caller's response to a record.
+    pub async fn upsert_my_response(&self, caller: &Caller, record_id: RecordId, write: ResponseWrite) -> AppResult<Response> {
         match self.store.find_response(record_id, caller.user.id).await? {
             Some(existing) => self.update_response(caller, existing.id, write).await,
             None => self.create_response(caller, record_id, write).await,

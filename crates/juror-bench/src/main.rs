@@ -5,6 +5,8 @@
 //! - bulk import: records of a prompt and two 100-300-word responses (about 3 KB each) pushed
 //!   through `PUT /api/v1/datasets/{id}/records/bulk` by several clients at once.
 //!
+//! - render: the annotation page of a record with three 2,000-word markdown fields.
+//!
 //! - distribution: next-plus-submit cycles per second with concurrent labelers, and the latency
 //!   of the next-record call as the dataset grows.
 //!
@@ -31,6 +33,8 @@ enum Bench {
     Import(Args),
     /// Next-plus-submit cycles with concurrent labelers, and next-record latency by dataset size.
     Distribution(distribution::Args),
+    /// Server-side render time of the annotation page for long markdown records.
+    Render(render::Args),
 }
 
 #[derive(Debug, clap::Args)]
@@ -56,6 +60,7 @@ struct Args {
 }
 
 mod distribution;
+mod render;
 
 pub(crate) const KEY: &str = "argilla.apikey";
 
@@ -129,7 +134,7 @@ fn rss_kib(pid: u32) -> anyhow::Result<u64> {
 }
 
 /// A deterministic pseudo-random generator, so every run sends the same records.
-struct Words(u64);
+pub(crate) struct Words(pub(crate) u64);
 
 impl Words {
     const VOCABULARY: [&'static str; 32] = [
@@ -145,7 +150,7 @@ impl Words {
         self.0
     }
 
-    fn text(&mut self, min_words: u64, max_words: u64) -> String {
+    pub(crate) fn text(&mut self, min_words: u64, max_words: u64) -> String {
         let count = min_words + self.next() % (max_words - min_words + 1);
         let mut text = String::with_capacity(count as usize * 7);
         for index in 0..count {
@@ -260,6 +265,7 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().bench {
         Bench::Import(args) => import_bench(args).await,
         Bench::Distribution(args) => distribution::run(args).await,
+        Bench::Render(args) => render::run(args).await,
     }
 }
 

@@ -13,6 +13,7 @@ pub mod error;
 pub mod field;
 pub mod ids;
 pub mod metadata;
+pub mod presentation;
 pub mod question;
 pub mod record;
 pub mod response;

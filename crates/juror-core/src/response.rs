@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{ensure, ValidationError};
 use crate::ids::{QuestionId, RecordId, ResponseId, SuggestionId, UserId};
+use crate::presentation::Presentation;
 use crate::question::Question;
 use crate::time::Timestamp;
 use crate::value::{check_value, ValueContext};
@@ -47,6 +48,8 @@ pub struct Response {
     pub user_id: UserId,
     pub values: Option<Map<String, Value>>,
     pub status: ResponseStatus,
+    /// How the web UI showed the record when this answer was given; `None` for API answers.
+    pub presentation: Option<Presentation>,
     pub inserted_at: Timestamp,
     pub updated_at: Timestamp,
 }

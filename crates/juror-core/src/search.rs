@@ -267,6 +267,7 @@ mod tests {
             user_id: user,
             values: values.as_object().cloned(),
             status,
+            presentation: None,
             inserted_at: Timestamp::from_micros(1),
             updated_at: Timestamp::from_micros(1),
         }

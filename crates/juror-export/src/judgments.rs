@@ -20,6 +20,11 @@ pub struct JudgmentRow {
     pub status: String,
     /// The response's values by question name, as stored (`null` for a discard without values).
     pub values: serde_json::Value,
+    /// Per ranking question, the option values in the order the web UI showed them; `None` for
+    /// answers given through the API.
+    pub shown_order: Option<std::collections::BTreeMap<String, Vec<String>>>,
+    /// Milliseconds from the page's first render to the answer, for web UI answers.
+    pub time_on_task_ms: Option<u64>,
     /// When the response was first written, ISO-8601 in UTC.
     pub inserted_at: String,
 }
@@ -58,17 +63,19 @@ mod tests {
             user: "natalia".into(),
             status: "submitted".into(),
             values: serde_json::json!({"rating": {"value": 2}}),
+            shown_order: Some([("rank".to_owned(), vec!["b".to_owned(), "a".to_owned()])].into()),
+            time_on_task_ms: Some(5300),
             inserted_at: "2026-01-02T03:04:05.000006".into(),
         };
         let mut out = Vec::new();
         let mut writer = JudgmentWriter::new(&mut out);
         writer.write(&row).unwrap();
-        writer.write(&JudgmentRow { external_id: Some("e1".into()), status: "discarded".into(), values: serde_json::Value::Null, ..row }).unwrap();
+        writer.write(&JudgmentRow { external_id: Some("e1".into()), status: "discarded".into(), values: serde_json::Value::Null, shown_order: None, time_on_task_ms: None, ..row }).unwrap();
         assert_eq!(writer.finish().unwrap(), 2);
         let expect = concat!(
-            r#"{"record_id":"r1","external_id":null,"user":"natalia","status":"submitted","values":{"rating":{"value":2}},"inserted_at":"2026-01-02T03:04:05.000006"}"#,
+            r#"{"record_id":"r1","external_id":null,"user":"natalia","status":"submitted","values":{"rating":{"value":2}},"shown_order":{"rank":["b","a"]},"time_on_task_ms":5300,"inserted_at":"2026-01-02T03:04:05.000006"}"#,
             "\n",
-            r#"{"record_id":"r1","external_id":"e1","user":"natalia","status":"discarded","values":null,"inserted_at":"2026-01-02T03:04:05.000006"}"#,
+            r#"{"record_id":"r1","external_id":"e1","user":"natalia","status":"discarded","values":null,"shown_order":null,"time_on_task_ms":null,"inserted_at":"2026-01-02T03:04:05.000006"}"#,
             "\n"
         );
         assert_eq!(String::from_utf8(out).unwrap(), expect);

@@ -2,7 +2,7 @@
 
 use std::any::Any;
 
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use juror_app::AppError;
@@ -55,6 +55,11 @@ impl IntoResponse for ApiError {
             Self::App(AppError::Invalid(message)) => (StatusCode::UNPROCESSABLE_ENTITY, json!({"detail": message})),
             Self::App(AppError::MissingVector(message)) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, json!({"code": "missing_vector", "message": message}))
+            }
+            Self::App(AppError::TooManyAttempts { retry_after }) => {
+                let seconds = retry_after.as_secs().max(1);
+                let body = json!({"detail": format!("Too many failed attempts; try again in {seconds} s")});
+                return (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, seconds.to_string())], Json(body)).into_response();
             }
             Self::App(AppError::Internal(error)) => {
                 tracing::error!(error = format!("{error:#}"), "request failed: {error:#}");

@@ -7,6 +7,7 @@
 mod api;
 mod error;
 mod extract;
+mod ui;
 mod wire;
 
 use std::future::Future;
@@ -42,6 +43,7 @@ pub struct AppState {
 /// The whole HTTP surface for `app`.
 pub fn router(app: App, config: &ServerConfig) -> Router {
     api::router()
+        .merge(ui::router())
         .with_state(AppState { app })
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(CatchPanicLayer::custom(error::panic_response))
@@ -51,5 +53,7 @@ pub fn router(app: App, config: &ServerConfig) -> Router {
 /// Serves `app` on `listener` until `shutdown` resolves, then drains in-flight requests.
 pub async fn serve(listener: TcpListener, app: App, config: &ServerConfig, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
     let router = router(app, config);
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+    // The client address slows down password guessing per address.
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(shutdown).await
 }

@@ -93,9 +93,20 @@ pub struct ResponseCounts {
 /// Everything Juror stores: one implementation per database, each method one transaction.
 ///
 /// The methods are grouped into one trait per area so each backend module implements one of them.
-pub trait Store: UserStore + DatasetStore + RecordStore + ResponseStore + DistributionStore {}
+pub trait Store: UserStore + DatasetStore + RecordStore + ResponseStore + DistributionStore + SessionStore {}
 
-impl<T: UserStore + DatasetStore + RecordStore + ResponseStore + DistributionStore> Store for T {}
+impl<T: UserStore + DatasetStore + RecordStore + ResponseStore + DistributionStore + SessionStore> Store for T {}
+
+/// A browser login: the digest of the cookie's token, whose it is, and the form token that
+/// every state-changing request of the session must carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebSession {
+    pub token_digest: String,
+    pub user_id: UserId,
+    pub csrf_token: String,
+    pub inserted_at: Timestamp,
+    pub expires_at: Timestamp,
+}
 
 /// Asks for the next record of a dataset for one labeler.
 #[derive(Debug, Clone, Copy)]
@@ -226,6 +237,19 @@ pub trait ResponseStore: Send + Sync + 'static {
     async fn dataset_progress(&self, dataset: DatasetId) -> StoreResult<DatasetProgress>;
     async fn users_progress(&self, dataset: DatasetId) -> StoreResult<Vec<UserProgressRow>>;
     async fn user_response_counts(&self, dataset: DatasetId, user: UserId) -> StoreResult<ResponseCounts>;
+    /// A user's responses in a dataset, with this status or any, most recently changed first.
+    async fn list_user_responses(&self, dataset: DatasetId, user: UserId, status: Option<ResponseStatus>, limit: u64) -> StoreResult<Vec<Response>>;
+}
+
+/// Browser sessions of the web UI.
+#[async_trait]
+pub trait SessionStore: Send + Sync + 'static {
+    async fn create_session(&self, session: &WebSession) -> StoreResult<()>;
+    /// The unexpired session with this token digest, and its user.
+    async fn find_session(&self, token_digest: &str, now: Timestamp) -> StoreResult<Option<(WebSession, User)>>;
+    async fn delete_session(&self, token_digest: &str) -> StoreResult<()>;
+    /// Ends every session of the user but `keep` (after a password change), and any expired one.
+    async fn delete_user_sessions(&self, user: UserId, keep: Option<&str>, now: Timestamp) -> StoreResult<()>;
 }
 
 /// Workload distribution: leases, skips, explicit assignments and quotas.

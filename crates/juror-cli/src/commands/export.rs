@@ -138,5 +138,18 @@ fn render_metrics(dataset: &str, report: &PreferenceReport) -> String {
     let length = &report.length_bias.test;
     let flag = if length.flagged { "FLAGGED: the longer response wins suspiciously often" } else { "not flagged" };
     text += &format!("longer-response win rate: {:.3} over {} pairs (z = {:.2}), {flag}\n", length.rate, length.observations, length.z);
+    let position = &report.position_bias.overall;
+    if position.observations == 0 {
+        text += "first-shown win rate: no judgments with a recorded shown order (answers from the web UI have one)\n";
+    } else {
+        let flag = if position.flagged { "FLAGGED: the response shown first wins suspiciously often" } else { "not flagged" };
+        text += &format!("first-shown win rate: {:.3} over {} judgments (z = {:.2}), {flag}\n", position.rate, position.observations, position.z);
+        for labeler in report.position_bias.labelers.iter().filter(|labeler| labeler.test.flagged) {
+            text += &format!("  {}\tfirst-shown win rate {:.3} over {} judgments: FLAGGED\n", labeler.labeler, labeler.test.rate, labeler.test.observations);
+        }
+    }
+    for labeler in report.time_on_task.labelers.iter().filter(|labeler| labeler.flag.is_some()) {
+        text += &format!("  {}\tmedian time on task {:.1} s: FLAGGED as hasty\n", labeler.labeler, labeler.median_ms / 1000.0);
+    }
     text
 }

@@ -65,6 +65,21 @@ fn report_json(report: &PreferenceReport) -> Value {
             "mean_chosen_length": length.mean_chosen_length,
             "mean_rejected_length": length.mean_rejected_length,
         },
+        "position_bias": {
+            "judgments": report.position_bias.overall.observations,
+            "first_shown_wins_rate": report.position_bias.overall.rate,
+            "z": report.position_bias.overall.z,
+            "flagged": report.position_bias.overall.flagged,
+            "labelers": report.position_bias.labelers.iter().map(|labeler| json!({
+                "username": labeler.labeler, "judgments": labeler.test.observations, "first_shown_wins_rate": labeler.test.rate, "z": labeler.test.z, "flagged": labeler.test.flagged,
+            })).collect::<Vec<_>>(),
+        },
+        "time_on_task": {
+            "crowd_median_ms": report.time_on_task.crowd_median_ms,
+            "labelers": report.time_on_task.labelers.iter().map(|labeler| json!({
+                "username": labeler.labeler, "timed": labeler.timed, "median_ms": labeler.median_ms, "flagged": labeler.flag.is_some(),
+            })).collect::<Vec<_>>(),
+        },
     })
 }
 

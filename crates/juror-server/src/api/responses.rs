@@ -41,7 +41,7 @@ impl ResponseBody {
     fn into_write(self) -> ApiResult<ResponseWrite> {
         let status = ResponseStatus::parse(&self.status)
             .map_err(|error| ApiError::request(vec!["body".into(), "status".into()], "enum", error.message()))?;
-        Ok(ResponseWrite { values: self.values, status })
+        Ok(ResponseWrite { values: self.values, status, presentation: None })
     }
 }
 

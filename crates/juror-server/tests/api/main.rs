@@ -10,4 +10,5 @@ mod responses;
 mod roles;
 mod search;
 mod status;
+mod ui;
 mod validation;

@@ -114,23 +114,32 @@ async fn apply(connection: &mut PoolConnection<Sqlite>, write: &HotWrite) -> Sto
         HotWrite::CreateResponse(response) => {
             // The `responses_added` trigger ends the labeler's lease, recomputes the record's
             // status and claims, and touches the dataset.
-            sqlx::query("INSERT INTO responses (id, record_id, user_id, \"values\", status, inserted_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
-                .bind(response.id.to_string())
-                .bind(response.record_id.to_string())
-                .bind(response.user_id.to_string())
-                .bind(rows::encode_object(response.values.as_ref()))
-                .bind(response.status.as_str())
-                .bind(response.inserted_at.micros())
-                .bind(response.updated_at.micros())
+            let (shown_order, time_on_task_ms) = rows::encode_presentation(response.presentation.as_ref());
+            sqlx::query(
+                "INSERT INTO responses (id, record_id, user_id, \"values\", status, inserted_at, updated_at, shown_order, time_on_task_ms) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(response.id.to_string())
+            .bind(response.record_id.to_string())
+            .bind(response.user_id.to_string())
+            .bind(rows::encode_object(response.values.as_ref()))
+            .bind(response.status.as_str())
+            .bind(response.inserted_at.micros())
+            .bind(response.updated_at.micros())
+            .bind(shown_order)
+            .bind(time_on_task_ms)
                 .execute(&mut **connection)
                 .await?;
             Ok(HotResult::Done)
         }
         HotWrite::UpdateResponse(response) => {
-            let result = sqlx::query("UPDATE responses SET \"values\" = ?, status = ?, updated_at = ? WHERE id = ?")
+            let (shown_order, time_on_task_ms) = rows::encode_presentation(response.presentation.as_ref());
+            let result = sqlx::query("UPDATE responses SET \"values\" = ?, status = ?, updated_at = ?, shown_order = ?, time_on_task_ms = ? WHERE id = ?")
                 .bind(rows::encode_object(response.values.as_ref()))
                 .bind(response.status.as_str())
                 .bind(response.updated_at.micros())
+                .bind(shown_order)
+                .bind(time_on_task_ms)
                 .bind(response.id.to_string())
                 .execute(&mut **connection)
                 .await?;

@@ -11,6 +11,7 @@ mod hot;
 mod records;
 mod responses;
 mod rows;
+mod sessions;
 mod users;
 
 use std::path::{Path, PathBuf};

@@ -9,7 +9,7 @@ use sqlx::{Row, SqliteConnection};
 
 use super::hot::HotWrite;
 use super::rows::{self, RESPONSE_COLUMNS, SUGGESTION_COLUMNS};
-use super::users::expect_one;
+use super::users::{expect_one, prefixed};
 use super::{placeholders, SqliteStore};
 use crate::error::StoreResult;
 use crate::store::{DatasetProgress, ResponseCounts, ResponseStore, UserProgressRow};
@@ -146,6 +146,27 @@ impl ResponseStore for SqliteStore {
             }
         }
         Ok(counts)
+    }
+
+    async fn list_user_responses(&self, dataset: DatasetId, user: UserId, status: Option<ResponseStatus>, limit: u64) -> StoreResult<Vec<Response>> {
+        let query = format!(
+            "SELECT {} FROM responses r JOIN records rec ON rec.id = r.record_id
+             WHERE rec.dataset_id = ? AND r.user_id = ? AND (? IS NULL OR r.status = ?)
+             ORDER BY r.updated_at DESC, r.rowid DESC LIMIT ?",
+            prefixed("r", RESPONSE_COLUMNS)
+        );
+        let status = status.map(ResponseStatus::as_str);
+        sqlx::query(&query)
+            .bind(dataset.to_string())
+            .bind(user.to_string())
+            .bind(status)
+            .bind(status)
+            .bind(limit.min(i64::MAX as u64) as i64)
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(rows::response)
+            .collect()
     }
 }
 

@@ -5,6 +5,7 @@ use std::str::FromStr;
 use juror_core::dataset::{Dataset, DatasetStatus, Distribution};
 use juror_core::field::{Field, FieldSettings};
 use juror_core::metadata::{MetadataProperty, MetadataSettings};
+use juror_core::presentation::Presentation;
 use juror_core::question::{Question, QuestionSettings};
 use juror_core::record::{Record, RecordStatus};
 use juror_core::response::{Response, ResponseStatus, Suggestion, SuggestionType};
@@ -28,7 +29,8 @@ pub(crate) const METADATA_COLUMNS: &str =
     "id, name, title, settings, visible_for_annotators, dataset_id, inserted_at, updated_at";
 pub(crate) const VECTOR_COLUMNS: &str = "id, name, title, dimensions, dataset_id, inserted_at, updated_at";
 pub(crate) const RECORD_COLUMNS: &str = "id, dataset_id, external_id, fields, metadata, status, inserted_at, updated_at";
-pub(crate) const RESPONSE_COLUMNS: &str = "id, record_id, user_id, \"values\", status, inserted_at, updated_at";
+pub(crate) const RESPONSE_COLUMNS: &str =
+    "id, record_id, user_id, \"values\", status, inserted_at, updated_at, shown_order, time_on_task_ms";
 pub(crate) const SUGGESTION_COLUMNS: &str =
     "id, record_id, question_id, type, value, agent, score, inserted_at, updated_at";
 
@@ -66,16 +68,21 @@ pub(crate) fn encode_map(object: &Map<String, Value>) -> String {
 }
 
 pub(crate) fn user(row: &SqliteRow) -> StoreResult<User> {
+    user_at(row, 0)
+}
+
+/// A user whose `USER_COLUMNS` start at column `at`.
+pub(crate) fn user_at(row: &SqliteRow, at: usize) -> StoreResult<User> {
     Ok(User {
-        id: id(row, 0)?,
-        username: row.try_get(1)?,
-        first_name: row.try_get(2)?,
-        last_name: row.try_get(3)?,
-        role: Role::parse(row.try_get(4)?).map_err(|error| corrupt("role", error))?,
-        api_key: row.try_get(5)?,
-        password_hash: row.try_get(6)?,
-        inserted_at: timestamp(row, 7)?,
-        updated_at: timestamp(row, 8)?,
+        id: id(row, at)?,
+        username: row.try_get(at + 1)?,
+        first_name: row.try_get(at + 2)?,
+        last_name: row.try_get(at + 3)?,
+        role: Role::parse(row.try_get(at + 4)?).map_err(|error| corrupt("role", error))?,
+        api_key: row.try_get(at + 5)?,
+        password_hash: row.try_get(at + 6)?,
+        inserted_at: timestamp(row, at + 7)?,
+        updated_at: timestamp(row, at + 8)?,
     })
 }
 
@@ -179,9 +186,32 @@ pub(crate) fn response(row: &SqliteRow) -> StoreResult<Response> {
         user_id: id(row, 2)?,
         values: json_object(row.try_get(3)?)?,
         status: ResponseStatus::parse(row.try_get(4)?).map_err(|error| corrupt("response status", error))?,
+        presentation: presentation(row.try_get(7)?, row.try_get(8)?)?,
         inserted_at: timestamp(row, 5)?,
         updated_at: timestamp(row, 6)?,
     })
+}
+
+fn presentation(shown_order: Option<&str>, time_on_task_ms: Option<i64>) -> StoreResult<Option<Presentation>> {
+    if shown_order.is_none() && time_on_task_ms.is_none() {
+        return Ok(None);
+    }
+    let shown_order = match shown_order {
+        Some(text) => serde_json::from_str(text)?,
+        None => Default::default(),
+    };
+    Ok(Some(Presentation { shown_order, time_on_task_ms: time_on_task_ms.map(|ms| ms.max(0) as u64) }))
+}
+
+/// The stored columns of a response's presentation: shown order as JSON, time on task.
+pub(crate) fn encode_presentation(presentation: Option<&Presentation>) -> (Option<String>, Option<i64>) {
+    match presentation {
+        None => (None, None),
+        Some(presentation) => (
+            Some(serde_json::to_string(&presentation.shown_order).unwrap_or_else(|_| "{}".to_owned())),
+            presentation.time_on_task_ms.map(|ms| ms.min(i64::MAX as u64) as i64),
+        ),
+    }
 }
 
 pub(crate) fn suggestion(row: &SqliteRow) -> StoreResult<Suggestion> {

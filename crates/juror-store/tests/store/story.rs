@@ -3,13 +3,14 @@
 use juror_core::dataset::{Dataset, DatasetStatus, Distribution};
 use juror_core::field::{Field, FieldSettings};
 use juror_core::ids::{DatasetId, FieldId, QuestionId, RecordId, ResponseId, UserId, VectorSettingsId, WorkspaceId};
+use juror_core::presentation::Presentation;
 use juror_core::question::{Question, QuestionSettings};
 use juror_core::record::{NewResponse, RecordStatus, ValidRecordWrite};
 use juror_core::response::{NewSuggestion, Response, ResponseStatus};
 use juror_core::time::Timestamp;
 use juror_core::user::{Role, User, Workspace};
 use juror_core::vector::VectorSettings;
-use juror_store::{RecordInclude, RecordWriteBatch, Store, StoreError, SuggestionsMode};
+use juror_store::{RecordInclude, RecordWriteBatch, Store, StoreError, SuggestionsMode, WebSession};
 use serde_json::{json, Map, Value};
 
 /// What the story wrote, for checking after a reopen.
@@ -132,7 +133,7 @@ pub async fn run(store: &dyn Store) -> Written {
 
     // Responses move the status; a discard does not count; the threshold can change.
     let answered_at = Timestamp::now();
-    let response = Response { id: ResponseId::new(), record_id: ids[0], user_id: bob.id, values: Some(ranking("b", "a")), status: ResponseStatus::Submitted, inserted_at: answered_at, updated_at: answered_at };
+    let response = Response { id: ResponseId::new(), record_id: ids[0], user_id: bob.id, values: Some(ranking("b", "a")), status: ResponseStatus::Submitted, presentation: None, inserted_at: answered_at, updated_at: answered_at };
     store.create_response(&response).await.unwrap();
     assert_eq!(store.get_record(ids[0]).await.unwrap().unwrap().status, RecordStatus::Completed);
     let duplicate_response = Response { id: ResponseId::new(), ..response.clone() };
@@ -147,6 +148,28 @@ pub async fn run(store: &dyn Store) -> Written {
     assert_eq!(progress.users, vec!["alice".to_owned(), "bob".to_owned()]);
     let counts = store.user_response_counts(dataset.id, bob.id).await.unwrap();
     assert_eq!((counts.submitted, counts.discarded), (0, 1));
+
+    // How the web UI showed a record is kept with the answer, and only its author's list has it.
+    let shown = Presentation { shown_order: [("rank".to_owned(), vec!["b".to_owned(), "a".to_owned()])].into(), time_on_task_ms: Some(4200) };
+    store.update_response(&Response { presentation: Some(shown.clone()), status: ResponseStatus::Discarded, ..response.clone() }).await.unwrap();
+    assert_eq!(store.get_response(response.id).await.unwrap().unwrap().presentation, Some(shown));
+    let bobs = store.list_user_responses(dataset.id, bob.id, Some(ResponseStatus::Discarded), 10).await.unwrap();
+    assert_eq!(bobs.iter().map(|response| response.record_id).collect::<Vec<_>>(), vec![ids[0]]);
+    assert!(store.list_user_responses(dataset.id, bob.id, Some(ResponseStatus::Draft), 10).await.unwrap().is_empty());
+
+    // Sessions: found by digest until they expire; a password change ends all but one.
+    let later = Timestamp::from_micros(now.micros() + 3_600_000_000);
+    for digest in ["s1", "s2"] {
+        store.create_session(&WebSession { token_digest: digest.into(), user_id: bob.id, csrf_token: format!("csrf-{digest}"), inserted_at: now, expires_at: later }).await.unwrap();
+    }
+    let (session, user) = store.find_session("s1", now).await.unwrap().unwrap();
+    assert_eq!((session.csrf_token.as_str(), user.id), ("csrf-s1", bob.id));
+    assert!(store.find_session("s1", later).await.unwrap().is_none(), "an expired session is not found");
+    store.delete_user_sessions(bob.id, Some("s1"), now).await.unwrap();
+    assert!(store.find_session("s1", now).await.unwrap().is_some());
+    assert!(store.find_session("s2", now).await.unwrap().is_none());
+    store.delete_session("s1").await.unwrap();
+    assert!(store.find_session("s1", now).await.unwrap().is_none());
 
     // Relations come back as written.
     let include = RecordInclude { responses: true, suggestions: true, vectors: Some(Vec::new()), responses_of: None };

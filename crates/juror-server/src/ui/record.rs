@@ -1,0 +1,109 @@
+//! The annotation page's handlers: show a record, take the form (submit, draft, discard, skip),
+//! and the differences between its responses.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Json, Redirect, Response};
+use juror_app::{AppError, LabelingRecord, ResponseWrite};
+use juror_core::ids::RecordId;
+use juror_core::presentation::{Layout, Presentation};
+use juror_core::response::ResponseStatus;
+use maud::{html, Markup};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::answer_form::{self, FormAction};
+use super::diff::word_diff;
+use super::error::UiResult;
+use super::record_page::{self, PageState};
+use super::session::Web;
+use super::path_id;
+use crate::AppState;
+
+#[derive(Debug, Deserialize)]
+pub(super) struct ShowQuery {
+    saved: Option<String>,
+}
+
+/// The annotation page, pre-filled with my saved answer.
+pub(super) async fn show(State(state): State<AppState>, web: Web, Path(id): Path<String>, Query(query): Query<ShowQuery>) -> UiResult<Markup> {
+    let id: RecordId = path_id(&id, "Record")?;
+    let data = state.app.labeling_record(&web.caller, id).await?;
+    let back = previous_record(&state, &web, &data).await?;
+    let layout = Layout::of(&data.schema.fields, &data.schema.questions, id, web.caller.user.id);
+    let flash = query.saved.is_some().then_some(("ok", "Draft saved."));
+    let page = PageState { values: data.response.as_ref().and_then(|response| response.values.as_ref()), status: data.response.as_ref().map(|response| response.status), back, flash };
+    Ok(record_page::render(&web, &data, &layout, &page))
+}
+
+/// Takes the form: skip hands the record back; submit and discard go on to the next record; a
+/// draft stays. Requests from the page's script (`X-Requested-With: fetch`) get JSON instead.
+pub(super) async fn answer(State(state): State<AppState>, web: Web, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> UiResult<Response> {
+    let id: RecordId = path_id(&id, "Record")?;
+    let app = &state.app;
+    let data = app.labeling_record(&web.caller, id).await?;
+    let form = answer_form::parse(&body, &data.schema.questions);
+    web.check_csrf(&form.csrf)?;
+    let from_script = headers.get("x-requested-with").is_some_and(|value| value == "fetch");
+    let next = format!("/datasets/{}/next", data.schema.dataset.id);
+    let status = match form.action {
+        FormAction::Skip => {
+            app.release_record(&web.caller, id, true).await?;
+            return Ok(Redirect::to(&next).into_response());
+        }
+        FormAction::Submit => ResponseStatus::Submitted,
+        FormAction::Draft => ResponseStatus::Draft,
+        FormAction::Discard => ResponseStatus::Discarded,
+    };
+    if let Some(problem) = form.problems.first() {
+        return refuse(&state, &web, &data, &form.values, problem, from_script).await;
+    }
+    let layout = Layout::of(&data.schema.fields, &data.schema.questions, id, web.caller.user.id);
+    let presentation = Presentation { shown_order: layout.shown_order(&data.schema.questions), time_on_task_ms: form.time_on_task_ms };
+    let values = (!form.values.is_empty()).then(|| form.values.clone());
+    let write = ResponseWrite { values, status, presentation: Some(presentation) };
+    match app.upsert_my_response(&web.caller, id, write).await {
+        Ok(saved) if from_script => Ok(Json(json!({"status": saved.status.as_str(), "saved_at": saved.updated_at.to_naive_iso()})).into_response()),
+        Ok(_) if status == ResponseStatus::Draft => Ok(Redirect::to(&format!("/records/{id}?saved=1")).into_response()),
+        Ok(_) => Ok(Redirect::to(&next).into_response()),
+        Err(AppError::Invalid(message)) => refuse(&state, &web, &data, &form.values, &message, from_script).await,
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Shows the page again with what was posted and why it was not taken (422).
+async fn refuse(state: &AppState, web: &Web, data: &LabelingRecord, posted: &Map<String, Value>, problem: &str, from_script: bool) -> UiResult<Response> {
+    if from_script {
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"detail": problem}))).into_response());
+    }
+    let back = previous_record(state, web, data).await?;
+    let layout = Layout::of(&data.schema.fields, &data.schema.questions, data.record.id, web.caller.user.id);
+    let page = PageState { values: Some(posted), status: data.response.as_ref().map(|response| response.status), back, flash: Some(("error", problem)) };
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, record_page::render(web, data, &layout, &page)).into_response())
+}
+
+/// The record I answered most recently before this one, in the same dataset.
+async fn previous_record(state: &AppState, web: &Web, data: &LabelingRecord) -> UiResult<Option<RecordId>> {
+    let (_, recent) = state.app.my_responses(&web.caller, data.schema.dataset.id, None, 2).await?;
+    Ok(recent.into_iter().map(|(response, _)| response.record_id).find(|record| *record != data.record.id))
+}
+
+/// Each response against the first shown, word by word.
+pub(super) async fn differences(State(state): State<AppState>, web: Web, Path(id): Path<String>) -> UiResult<Markup> {
+    let id: RecordId = path_id(&id, "Record")?;
+    let data = state.app.labeling_record(&web.caller, id).await?;
+    let layout = Layout::of(&data.schema.fields, &data.schema.questions, id, web.caller.user.id);
+    let text = |index: usize| data.record.fields.get(&data.schema.fields[index].name).and_then(Value::as_str).unwrap_or_default();
+    let letter = |position: usize| char::from(b'A' + (position % 26) as u8);
+    let Some((&first, others)) = layout.responses.split_first() else { return Ok(html! { p.muted { "No responses to compare." } }) };
+    Ok(html! {
+        @for (position, &other) in others.iter().enumerate() {
+            section.diff-pair {
+                h3 { "Response " (letter(0)) " → Response " (letter(position + 1)) }
+                p.legend { del { "only in " (letter(0)) } " " ins { "only in " (letter(position + 1)) } }
+                (word_diff(text(first), text(other)))
+            }
+        }
+    })
+}

@@ -1,0 +1,112 @@
+//! Who is using the browser: the session cookie, the login form's token, and the per-session
+//! form token (CSRF) that every state-changing request must carry.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use juror_app::Caller;
+use subtle::ConstantTimeEq;
+
+use super::error::UiError;
+use crate::AppState;
+
+/// The cookie holding the session token.
+pub(crate) const SESSION_COOKIE: &str = "juror_session";
+/// The cookie holding the login form's token (before there is a session).
+pub(crate) const LOGIN_COOKIE: &str = "juror_login";
+
+/// A logged-in browser: the user, the session's form token and the cookie's token.
+pub(crate) struct Web {
+    pub caller: Caller,
+    pub csrf: String,
+    pub token: String,
+}
+
+impl Web {
+    /// Fails unless `given` is this session's form token.
+    pub(crate) fn check_csrf(&self, given: &str) -> Result<(), UiError> {
+        if same_secret(given, &self.csrf) {
+            Ok(())
+        } else {
+            Err(UiError::Forbidden("This form has expired. Reload the page and try again.".into()))
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Web {
+    type Rejection = UiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let to_login = || UiError::Login { next: parts.uri.path_and_query().map_or_else(|| "/".to_owned(), ToString::to_string) };
+        let token = cookie(&parts.headers, SESSION_COOKIE).ok_or_else(to_login)?;
+        let session = state.app.find_session(&token).await.map_err(|_| to_login())?;
+        Ok(Self { caller: session.caller, csrf: session.csrf_token, token })
+    }
+}
+
+/// The client's address, for slowing down password guessing; "unknown" when not served over TCP.
+pub(crate) fn client_address(parts_extensions: &axum::http::Extensions) -> String {
+    parts_extensions.get::<ConnectInfo<SocketAddr>>().map_or_else(|| "unknown".to_owned(), |info| info.0.ip().to_string())
+}
+
+/// The value of one cookie of the request.
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_owned())
+        .filter(|value| !value.is_empty())
+}
+
+/// A `Set-Cookie` value: HttpOnly and SameSite=Lax, for `max_age` seconds (0 removes it).
+pub(crate) fn set_cookie(name: &str, value: &str, path: &str, max_age: u64) -> String {
+    format!("{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Lax")
+}
+
+/// Compares two secrets in constant time.
+pub(crate) fn same_secret(given: &str, expected: &str) -> bool {
+    !expected.is_empty() && bool::from(given.as_bytes().ct_eq(expected.as_bytes()))
+}
+
+/// Where to go after logging in: a local path, never another site.
+pub(crate) fn local_path(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_found_by_name() {
+        let mut headers = HeaderMap::new();
+        headers.append(header::COOKIE, "a=1; juror_session=tok; b=2".parse().unwrap());
+        assert_eq!(cookie(&headers, SESSION_COOKIE).as_deref(), Some("tok"));
+        assert_eq!(cookie(&headers, "missing"), None);
+    }
+
+    #[test]
+    fn only_local_paths_are_followed_after_login() {
+        assert_eq!(local_path(Some("/datasets/1")), "/datasets/1");
+        assert_eq!(local_path(Some("//evil.example")), "/");
+        assert_eq!(local_path(Some("https://evil.example")), "/");
+        assert_eq!(local_path(Some("/\\evil.example")), "/");
+        assert_eq!(local_path(None), "/");
+    }
+
+    #[test]
+    fn secrets_compare_exactly() {
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abd", "abc"));
+        assert!(!same_secret("", ""));
+    }
+}

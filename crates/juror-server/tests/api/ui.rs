@@ -1,0 +1,301 @@
+//! The labeling web UI over HTTP, as a browser without JavaScript uses it: log in with a cookie,
+//! answer through the record page's form, and the safety rules (form tokens, throttled logins,
+//! sanitized markdown, security headers). The real-browser run is `tests/sdk/test_web_ui.py`.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::redirect::Policy;
+use serde_json::{json, Value};
+
+use crate::helpers::{comparison_record, id_of, TestApp};
+
+/// A browser without JavaScript: follows nothing by itself, keeps cookies.
+struct Browser {
+    base: String,
+    http: reqwest::Client,
+    cookies: HashMap<String, String>,
+}
+
+/// A page: status, headers and HTML.
+struct Page {
+    status: u16,
+    headers: HeaderMap,
+    html: String,
+}
+
+impl Page {
+    fn location(&self) -> &str {
+        self.headers.get(LOCATION).and_then(|value| value.to_str().ok()).unwrap_or_default()
+    }
+
+    /// The value of the first hidden input with this name.
+    fn hidden(&self, name: &str) -> String {
+        let marker = format!(r#"name="{name}" value=""#);
+        let start = self.html.find(&marker).unwrap_or_else(|| panic!("no input `{name}` in {}", self.html)) + marker.len();
+        self.html[start..].split('"').next().unwrap_or_default().to_owned()
+    }
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Self {
+        let http = reqwest::Client::builder().redirect(Policy::none()).timeout(Duration::from_secs(30)).build().unwrap();
+        Self { base: app.base_url.clone(), http, cookies: HashMap::new() }
+    }
+
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
+        let cookie = self.cookies.iter().map(|(name, value)| format!("{name}={value}")).collect::<Vec<_>>().join("; ");
+        let response = request.header(COOKIE, cookie).send().await.unwrap();
+        for value in response.headers().get_all(SET_COOKIE) {
+            let pair = value.to_str().unwrap().split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            if value.is_empty() {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        let (status, headers) = (response.status().as_u16(), response.headers().clone());
+        Page { status, headers, html: response.text().await.unwrap() }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let request = self.http.get(format!("{}{path}", self.base));
+        self.send(request).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+        let request = self.http.post(format!("{}{path}", self.base)).header("content-type", "application/x-www-form-urlencoded").body(body);
+        self.send(request).await
+    }
+
+    async fn login(&mut self, username: &str, password: &str) -> Page {
+        let form = self.get("/login").await;
+        assert_eq!(form.status, 200);
+        let token = form.hidden("csrf");
+        self.post("/login", &[("username", username), ("password", password), ("csrf", &token), ("next", "/")]).await
+    }
+}
+
+#[tokio::test]
+async fn pages_need_a_login_and_a_wrong_password_or_form_token_is_refused() {
+    let (app, annotator, _, dataset_id) = TestApp::with_annotator().await;
+    let mut browser = Browser::new(&app);
+    let page = browser.get(&format!("/datasets/{dataset_id}")).await;
+    assert_eq!(page.status, 303);
+    assert_eq!(page.location(), format!("/login?next=%2Fdatasets%2F{dataset_id}"));
+
+    let page = browser.post("/login", &[("username", &annotator.username), ("password", "password1234"), ("csrf", "forged")]).await;
+    assert_eq!(page.status, 403, "a login without the form's token is refused");
+    let page = browser.login(&annotator.username, "wrong password").await;
+    assert_eq!(page.status, 401);
+    assert!(page.html.contains("Wrong username or password"));
+    assert!(!browser.cookies.contains_key("juror_session"));
+
+    let page = browser.login(&annotator.username, "password1234").await;
+    assert_eq!(page.status, 303);
+    assert_eq!(page.location(), "/");
+    let set_cookie = page.headers.get_all(SET_COOKIE).iter().map(|value| value.to_str().unwrap().to_owned()).find(|value| value.starts_with("juror_session=")).unwrap();
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+    let home = browser.get("/").await;
+    assert_eq!(home.status, 200);
+    assert!(home.html.contains("comparisons"));
+    let policy = home.headers.get("content-security-policy").unwrap().to_str().unwrap();
+    assert!(policy.contains("script-src 'self'") && !policy.contains("unsafe-inline"), "{policy}");
+
+    let csrf = home.hidden("csrf");
+    assert_eq!(browser.post("/logout", &[("csrf", "forged")]).await.status, 403);
+    assert_eq!(browser.post("/logout", &[("csrf", &csrf)]).await.status, 303);
+    assert_eq!(browser.get("/").await.status, 303, "the session ended at logout");
+}
+
+#[tokio::test]
+async fn repeated_failed_logins_are_slowed_down() {
+    let app = TestApp::spawn().await;
+    let mut browser = Browser::new(&app);
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        statuses.push(browser.login("argilla", "not the password").await.status);
+    }
+    assert_eq!(statuses, vec![401, 401, 401, 401, 401, 429]);
+    let page = browser.login("argilla", "12345678").await;
+    assert_eq!(page.status, 429, "even the right password waits while the lockout lasts");
+    assert!(page.headers.get("retry-after").is_some());
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(browser.login("argilla", "12345678").await.status, 303);
+}
+
+#[tokio::test]
+async fn the_record_form_stores_canonical_values_with_the_shown_order_and_time() {
+    let (app, annotator, _, dataset_id) = TestApp::with_annotator().await;
+    let record_ids = app.create_records(&dataset_id, vec![comparison_record("first"), comparison_record("second")]).await;
+    let mut browser = Browser::new(&app);
+    browser.login(&annotator.username, "password1234").await;
+
+    let next = browser.get(&format!("/datasets/{dataset_id}/next")).await;
+    assert_eq!(next.status, 303);
+    let record_path = next.location().to_owned();
+    let record_id = record_path.trim_start_matches("/records/").to_owned();
+    assert!(record_ids.contains(&record_id));
+    let page = browser.get(&record_path).await;
+    assert_eq!(page.status, 200);
+    // The responses are shown in this labeler's order; the form names options by canonical index.
+    let first_shown = if page.html.find(r#"data-field="response-1""#) < page.html.find(r#"data-field="response-2""#) { "response-1" } else { "response-2" };
+    let csrf = page.hidden("csrf");
+
+    // A partial ranking is refused with the page shown again, and nothing is stored.
+    let refused = browser.post(&record_path, &[("csrf", &csrf), ("r.0.0", "1"), ("action", "submit")]).await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.html.contains("give every option a rank"));
+    assert!(app.responses_of(&record_id).await.is_empty());
+    // A wrong form token is refused.
+    let forged = browser.post(&record_path, &[("csrf", "forged"), ("r.0.0", "1"), ("r.0.1", "2"), ("action", "submit")]).await;
+    assert_eq!(forged.status, 403);
+
+    // response-2 better than response-1 (canonical indexes 1 and 0), a rating of 4.
+    let done = browser.post(&record_path, &[("csrf", &csrf), ("time_on_task_ms", "5321"), ("r.0.0", "2"), ("r.0.1", "1"), ("q.1", "4"), ("action", "submit")]).await;
+    assert_eq!(done.status, 303);
+    assert_eq!(done.location(), format!("/datasets/{dataset_id}/next"));
+    let responses = app.responses_of(&record_id).await;
+    assert_eq!(responses.len(), 1);
+    assert_eq!(responses[0]["status"], "submitted");
+    assert_eq!(responses[0]["values"]["preference"]["value"], json!([{"value": "response-1", "rank": 2}, {"value": "response-2", "rank": 1}]));
+    assert_eq!(responses[0]["values"]["quality"]["value"], 4);
+    assert!(responses[0].get("shown_order").is_none(), "Argilla's response shape is unchanged");
+
+    // The raw judgments export carries the shown order and the time on task.
+    let export = reqwest::Client::new()
+        .get(format!("{}/api/v1/datasets/{dataset_id}/preferences/export?format=judgments", app.base_url))
+        .header("X-Argilla-Api-Key", crate::helpers::OWNER_API_KEY)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let row: Value = serde_json::from_str(export.lines().next().unwrap()).unwrap();
+    assert_eq!(row["time_on_task_ms"], 5321);
+    assert_eq!(row["shown_order"]["preference"][0], first_shown, "{row}");
+    assert_eq!(row["shown_order"]["preference"].as_array().unwrap().len(), 2);
+
+    // The next record is the other one; a draft saved from the script answers JSON and stays.
+    let next = browser.get(&format!("/datasets/{dataset_id}/next")).await;
+    let other_path = next.location().to_owned();
+    assert_ne!(other_path, record_path);
+    let other_id = other_path.trim_start_matches("/records/");
+    let body = format!("csrf={csrf}&r.0.0=1&r.0.1=&action=draft");
+    let draft = reqwest::Client::new()
+        .post(format!("{}{other_path}", app.base_url))
+        .header(COOKIE, format!("juror_session={}", browser.cookies["juror_session"]))
+        .header("x-requested-with", "fetch")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(draft.status(), 422, "a partial ranking is not saved, even as a draft");
+    let draft = browser.post(&other_path, &[("csrf", &csrf), ("q.1", "2"), ("action", "draft")]).await;
+    assert_eq!(draft.status, 303);
+    assert_eq!(draft.location(), format!("{other_path}?saved=1"));
+    assert_eq!(app.responses_of(other_id).await[0]["status"], "draft");
+    let reloaded = browser.get(&other_path).await;
+    assert!(reloaded.html.contains(r#"value="2" checked"#), "the draft's rating is pre-filled");
+    assert!(reloaded.html.contains(&format!(r#"href="{record_path}""#)), "Back leads to the record answered before");
+
+    // Discard, then the dataset page lists each status.
+    let discarded = browser.post(&other_path, &[("csrf", &csrf), ("action", "discard")]).await;
+    assert_eq!(discarded.status, 303);
+    assert_eq!(app.responses_of(other_id).await[0]["status"], "discarded");
+    let listed = browser.get(&format!("/datasets/{dataset_id}?view=discarded")).await;
+    assert!(listed.html.contains(&other_path));
+    assert!(!listed.html.contains(&record_path));
+    let finished = browser.get(&format!("/datasets/{dataset_id}/next")).await;
+    assert_eq!(finished.status, 200);
+    assert!(finished.html.contains("Nothing left for you"));
+}
+
+#[tokio::test]
+async fn skip_hands_the_record_back_and_serves_another() {
+    let (app, annotator, _, dataset_id) = TestApp::with_annotator().await;
+    app.create_records(&dataset_id, vec![comparison_record("one"), comparison_record("two")]).await;
+    let mut browser = Browser::new(&app);
+    browser.login(&annotator.username, "password1234").await;
+    let first = browser.get(&format!("/datasets/{dataset_id}/next")).await.location().to_owned();
+    let csrf = browser.get(&first).await.hidden("csrf");
+    let skipped = browser.post(&first, &[("csrf", &csrf), ("action", "skip")]).await;
+    assert_eq!(skipped.status, 303);
+    let second = browser.get(&format!("/datasets/{dataset_id}/next")).await.location().to_owned();
+    assert_ne!(first, second, "the skipped record goes behind the others");
+}
+
+#[tokio::test]
+async fn untrusted_markdown_is_rendered_inert() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner();
+    let workspace_id = app.owner_workspace_id().await;
+    let dataset = owner.post("/api/v1/datasets", &json!({"name": "unsafe", "workspace_id": workspace_id, "guidelines": "Rank <script>alert('guidelines')</script> well."})).await;
+    let dataset_id = id_of(&dataset.body);
+    for name in ["prompt", "answer"] {
+        let field = json!({"name": name, "title": name, "required": true, "settings": {"type": "text", "use_markdown": true}});
+        assert_eq!(owner.post(&format!("/api/v1/datasets/{dataset_id}/fields"), &field).await.status, 201);
+    }
+    let question = json!({"name": "ok", "title": "OK?", "required": true, "settings": {"type": "label_selection", "options": [{"value": "yes", "text": "Yes"}, {"value": "no", "text": "No"}]}});
+    assert_eq!(owner.post(&format!("/api/v1/datasets/{dataset_id}/questions"), &question).await.status, 201);
+    assert_eq!(owner.put(&format!("/api/v1/datasets/{dataset_id}/publish"), &json!({})).await.status, 200);
+    let hostile = "**bold** <script>alert('x')</script> <img src=x onerror=\"alert('img')\"> [click](javascript:alert('link')) <a href=\"javascript:alert(1)\">a</a> ![remote](https://example.com/track.png)";
+    let record = app.create_records(&dataset_id, vec![json!({"fields": {"prompt": "Say hi", "answer": hostile}})]).await.remove(0);
+
+    let mut browser = Browser::new(&app);
+    browser.login("argilla", "12345678").await;
+    let page = browser.get(&format!("/records/{record}")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.html.contains("<strong>bold</strong>"), "markdown still renders");
+    for forbidden in ["<script>alert", "onerror", "javascript:", "<img", "alert('guidelines')"] {
+        assert!(!page.html.contains(forbidden), "`{forbidden}` reached the page");
+    }
+    assert_eq!(page.html.matches("<script").count(), 1, "only the page's own script tag");
+    assert!(page.html.contains(r#"<script src="/assets/app.js" defer>"#));
+}
+
+#[tokio::test]
+async fn admin_pages_are_for_managers_and_show_each_labelers_progress() {
+    let (app, annotator, _, dataset_id) = TestApp::with_annotator().await;
+    let record = app.create_record(&dataset_id).await;
+    let answer = app.with_key(&annotator.api_key).post(&format!("/api/v1/records/{record}/responses"), &json!({"values": {"preference": {"value": [{"value": "response-1", "rank": 1}, {"value": "response-2", "rank": 2}]}}, "status": "submitted"})).await;
+    assert_eq!(answer.status, 201, "{answer:?}");
+
+    let mut labeler = Browser::new(&app);
+    labeler.login(&annotator.username, "password1234").await;
+    assert_eq!(labeler.get("/admin").await.status, 403);
+
+    let mut owner = Browser::new(&app);
+    owner.login("argilla", "12345678").await;
+    let page = owner.get("/admin").await;
+    assert_eq!(page.status, 200);
+    assert!(page.html.contains(&format!("/admin/datasets/{dataset_id}")));
+    let page = owner.get(&format!("/admin/datasets/{dataset_id}")).await;
+    assert_eq!(page.status, 200);
+    let row = page.html.split("<tr>").find(|row| row.contains(&format!("<td>{}</td>", annotator.username))).expect("a row for the annotator");
+    assert!(row.starts_with(&format!("<td>{}</td><td>1</td><td>0</td><td>0</td>", annotator.username)), "{row}");
+    assert!(page.html.contains("<strong>1</strong> of 1 records completed"), "{}", page.html);
+}
+
+#[tokio::test]
+async fn changing_the_password_ends_the_other_sessions() {
+    let (app, annotator, _, _) = TestApp::with_annotator().await;
+    let (mut desk, mut phone) = (Browser::new(&app), Browser::new(&app));
+    desk.login(&annotator.username, "password1234").await;
+    phone.login(&annotator.username, "password1234").await;
+    let account = desk.get("/account").await;
+    assert!(account.html.contains(&annotator.api_key), "the account page shows the API key");
+    let csrf = account.hidden("csrf");
+    let wrong = desk.post("/account/password", &[("csrf", &csrf), ("current", "nope"), ("new", "a-new-password")]).await;
+    assert_eq!(wrong.status, 422);
+    let changed = desk.post("/account/password", &[("csrf", &csrf), ("current", "password1234"), ("new", "a-new-password")]).await;
+    assert_eq!(changed.status, 200);
+    assert_eq!(desk.get("/").await.status, 200, "this session goes on");
+    assert_eq!(phone.get("/").await.status, 303, "the other session ended");
+    assert_eq!(Browser::new(&app).login(&annotator.username, "a-new-password").await.status, 303);
+}
