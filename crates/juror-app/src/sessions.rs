@@ -35,18 +35,7 @@ impl App {
     /// Checks the password and opens a session. Repeated failures for the username or from the
     /// client address make further attempts wait (`AppError::TooManyAttempts`).
     pub async fn start_session(&self, username: &str, password: &str, client: &str) -> AppResult<SessionStart> {
-        let keys = [format!("user:{username}"), format!("addr:{client}")];
-        if let Some(wait) = self.login_throttle.wait(&keys, Instant::now()) {
-            return Err(AppError::TooManyAttempts { retry_after: wait });
-        }
-        let caller = match self.login(username, password).await {
-            Ok(caller) => caller,
-            Err(error) => {
-                self.login_throttle.failed(&keys, Instant::now());
-                return Err(error);
-            }
-        };
-        self.login_throttle.succeeded(&keys);
+        let caller = self.throttled_login(username, password, Some(client)).await?;
         let (token, csrf_token) = (generate_api_key(), generate_api_key());
         let now = Timestamp::now();
         let session = WebSession {
@@ -57,7 +46,34 @@ impl App {
             expires_at: Timestamp::from_micros(now.micros().saturating_add(SESSION_LIFETIME.as_micros() as i64)),
         };
         self.store.create_session(&session).await?;
+        self.store.delete_expired_sessions(now).await?;
         Ok(SessionStart { token, csrf_token, caller })
+    }
+
+    /// Checks a password under the throttle: repeated failures for the username (and from the
+    /// client address, when known) make later attempts wait.
+    async fn throttled_login(&self, username: &str, password: &str, client: Option<&str>) -> AppResult<Caller> {
+        // Usernames are at most 200 characters; longer ones cannot exist and would only grow
+        // the throttle's memory.
+        if username.chars().count() > 200 {
+            return Err(AppError::Unauthorized);
+        }
+        let user_key = format!("user:{username}");
+        let mut keys = vec![user_key.clone()];
+        keys.extend(client.map(|client| format!("addr:{client}")));
+        if let Some(wait) = self.login_throttle.wait(&keys, Instant::now()) {
+            return Err(AppError::TooManyAttempts { retry_after: wait });
+        }
+        match self.login(username, password).await {
+            Ok(caller) => {
+                self.login_throttle.succeeded(&[user_key]);
+                Ok(caller)
+            }
+            Err(error) => {
+                self.login_throttle.failed(&keys, Instant::now());
+                Err(error)
+            }
+        }
     }
 
     /// The unexpired session of this cookie token, or `Unauthorized`.
@@ -72,7 +88,13 @@ impl App {
     }
 
     /// Changes the caller's password and ends their other sessions, keeping the one of `token`.
+    /// The current password is checked under the login throttle.
     pub async fn change_password_in_session(&self, caller: &Caller, token: &str, current: &str, new_password: &str) -> AppResult<()> {
+        match self.throttled_login(&caller.user.username, current, None).await {
+            Ok(_) => {}
+            Err(AppError::Unauthorized) => return Err(AppError::Invalid("the current password is wrong".into())),
+            Err(error) => return Err(error),
+        }
         self.change_own_password(caller, current, new_password).await?;
         let keep = api_key_digest(token);
         Ok(self.store.delete_user_sessions(caller.user.id, Some(&keep), Timestamp::now()).await?)

@@ -13,8 +13,8 @@ const FIRST_LOCKOUT: Duration = Duration::from_secs(1);
 const MAX_LOCKOUT: Duration = Duration::from_secs(15 * 60);
 /// Failures older than this are forgotten.
 const FORGET_AFTER: Duration = Duration::from_secs(60 * 60);
-/// Keys kept before old ones are pruned.
-const MAX_KEYS: usize = 100_000;
+/// Keys kept before old ones are pruned; past twice this, the oldest go first.
+const MAX_KEYS: usize = 10_000;
 
 #[derive(Debug, Clone, Copy)]
 struct Failures {
@@ -41,6 +41,13 @@ impl LoginThrottle {
         if failures.len() >= MAX_KEYS {
             failures.retain(|_, entry| now.saturating_duration_since(entry.last) < FORGET_AFTER);
         }
+        if failures.len() >= 2 * MAX_KEYS {
+            // Still full of recent failures (many addresses at once): keep the newest half.
+            let mut ages: Vec<Instant> = failures.values().map(|entry| entry.last).collect();
+            ages.sort_unstable();
+            let cutoff = ages[ages.len() / 2];
+            failures.retain(|_, entry| entry.last > cutoff);
+        }
         for key in keys {
             let entry = failures.entry(key.clone()).or_insert(Failures { count: 0, last: now });
             if now.saturating_duration_since(entry.last) >= FORGET_AFTER {
@@ -51,7 +58,8 @@ impl LoginThrottle {
         }
     }
 
-    /// Forgets the failures of every key after a successful login.
+    /// Forgets the failures of these keys after a successful login (the username's only: an
+    /// address's failures must not be wiped by logging into one's own account in between).
     pub(crate) fn succeeded(&self, keys: &[String]) {
         if let Ok(mut failures) = self.failures.lock() {
             for key in keys {
@@ -123,7 +131,8 @@ mod tests {
         // Another username from the same address waits too: guessing across accounts is slowed.
         assert!(throttle.wait(&keys("dora"), now).is_some());
         assert_eq!(throttle.wait(&["user:dora".to_owned()], now), None);
-        throttle.succeeded(&keys("carl"));
-        assert_eq!(throttle.wait(&keys("dora"), now), None);
+        throttle.succeeded(&["user:carl".to_owned()]);
+        assert_eq!(throttle.wait(&["user:carl".to_owned()], now), None);
+        assert!(throttle.wait(&keys("dora"), now).is_some(), "the address still waits");
     }
 }

@@ -120,6 +120,7 @@ impl App {
         if let Some(role) = patch.role {
             user.role = role;
         }
+        let password_changed = patch.password.is_some();
         if let Some(password) = patch.password {
             validate_password(&password)?;
             user.password_hash = hash_password(&password)?;
@@ -133,6 +134,10 @@ impl App {
                 AppError::Conflict(_) => AppError::Invalid(format!("User username `{username}` is not unique")),
                 other => other,
             })?;
+        if password_changed {
+            // A password reset logs the user out of every browser.
+            self.store.delete_user_sessions(user.id, None, user.updated_at).await?;
+        }
         self.people_changed();
         Ok(user)
     }

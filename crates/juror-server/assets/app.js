@@ -18,7 +18,7 @@
   const NATIVE_ENTER = "textarea, button, a[href], summary, [contenteditable], input[type=submit], input[type=button], input[type=reset]";
   const FETCH_HEADERS = { "X-Requested-With": "fetch" };
 
-  const startedAt = performance.now();
+  let countedUntil = performance.now(); // time on task is counted from here
   const questions = Array.from(form.querySelectorAll(".question"));
   const submitButton = form.querySelector('button[name="action"][value="submit"]');
   const statusBox = document.getElementById("save-status");
@@ -69,9 +69,13 @@
     else button.click();
   }
 
+  // The time sent is since the last confirmed draft save (the server adds a draft's times up),
+  // so it is the time on task of this answer, across visits and saves.
   function stampTime() {
+    const now = performance.now();
     const field = form.elements.namedItem("time_on_task_ms");
-    if (field) field.value = String(Math.round(performance.now() - startedAt));
+    if (field) field.value = String(Math.round(now - countedUntil));
+    return now;
   }
 
   function clock(iso) {
@@ -276,7 +280,7 @@
   function scheduleSave() {
     if (!autosave || submitting) return;
     clearTimeout(saveTimer);
-    saveTimer = setTimeout(() => saveDraft(), AUTOSAVE_DELAY_MS);
+    saveTimer = setTimeout(() => saveDraft(false, true), AUTOSAVE_DELAY_MS);
   }
 
   function cancelAutosave() {
@@ -285,7 +289,7 @@
   }
 
   function flushSave() {
-    if (saveTimer && !submitting) saveDraft(true);
+    if (saveTimer && !submitting) saveDraft(true, true);
   }
 
   // A redirect (expired session → login page) answers 200 with HTML, so
@@ -297,11 +301,13 @@
     return { ok: false, message: res.ok ? "unexpected answer (signed out?)" : `HTTP ${res.status}` };
   }
 
-  function saveDraft(keepalive = false) {
+  // Automatic saves say so: the server never lets one replace a submitted or discarded answer.
+  function saveDraft(keepalive = false, automatic = false) {
     cancelAutosave();
-    stampTime();
+    const stampedAt = stampTime();
     const body = new URLSearchParams(new FormData(form));
     body.append("action", "draft");
+    if (automatic) body.append("autosave", "1");
     const seq = ++saveSeq;
     const request = fetch(postUrl, {
       method: "POST", body, headers: FETCH_HEADERS, credentials: "same-origin",
@@ -310,6 +316,7 @@
     })
       .then(readSaveResult, () => ({ ok: false, message: "network error" }))
       .then((result) => {
+        if (result.ok) countedUntil = Math.max(countedUntil, stampedAt);
         if (seq !== saveSeq) return;
         if (result.ok) setStatus(`Draft saved ${clock(result.at)}`);
         else setStatus(`Not saved: ${result.message}`, true);

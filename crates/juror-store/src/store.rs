@@ -250,6 +250,8 @@ pub trait SessionStore: Send + Sync + 'static {
     async fn delete_session(&self, token_digest: &str) -> StoreResult<()>;
     /// Ends every session of the user but `keep` (after a password change), and any expired one.
     async fn delete_user_sessions(&self, user: UserId, keep: Option<&str>, now: Timestamp) -> StoreResult<()>;
+    /// Deletes the sessions that expired by `now`.
+    async fn delete_expired_sessions(&self, now: Timestamp) -> StoreResult<()>;
 }
 
 /// Workload distribution: leases, skips, explicit assignments and quotas.

@@ -26,8 +26,13 @@ pub(crate) struct AnswerForm {
     pub time_on_task_ms: Option<u64>,
     /// Question name to `{"value": ...}`, for every question with an answer.
     pub values: Map<String, Value>,
-    /// Inputs that could not be read, as messages for the labeler.
+    /// Inputs that could not be read or are incomplete (a ranking with unranked options), as
+    /// messages for the labeler. Incomplete answers are still in `values`, for drafts.
     pub problems: Vec<String>,
+    /// The dataset settings version the page was rendered with.
+    pub settings_version: String,
+    /// True for the page's automatic draft saves (never allowed to replace a final answer).
+    pub autosave: bool,
 }
 
 /// Reads a url-encoded form body against the dataset's questions.
@@ -45,6 +50,8 @@ pub(crate) fn parse(body: &[u8], questions: &[Question]) -> AnswerForm {
     };
     let csrf = first("csrf").unwrap_or_default().to_owned();
     let time_on_task_ms = first("time_on_task_ms").and_then(|text| text.trim().parse::<f64>().ok()).filter(|ms| ms.is_finite() && *ms >= 0.0).map(|ms| ms as u64);
+    let settings_version = first("settings_version").unwrap_or_default().to_owned();
+    let autosave = first("autosave") == Some("1");
     let mut values = Map::new();
     let mut problems = Vec::new();
     for (index, question) in questions.iter().enumerate() {
@@ -53,19 +60,36 @@ pub(crate) fn parse(body: &[u8], questions: &[Question]) -> AnswerForm {
                 values.insert(question.name.clone(), json!({ "value": value }));
             }
             Ok(None) => {}
-            Err(problem) => problems.push(problem),
+            Err(Incomplete { value, problem }) => {
+                if let Some(value) = value {
+                    values.insert(question.name.clone(), json!({ "value": value }));
+                }
+                problems.push(problem);
+            }
         }
     }
-    AnswerForm { action, csrf, time_on_task_ms, values, problems }
+    AnswerForm { action, csrf, time_on_task_ms, values, problems, settings_version, autosave }
 }
 
-fn read_answer(index: usize, question: &Question, inputs: &HashMap<String, Vec<String>>) -> Result<Option<Value>, String> {
+/// An answer that cannot be submitted: what can be kept of it (for a draft), and why.
+struct Incomplete {
+    value: Option<Value>,
+    problem: String,
+}
+
+impl From<String> for Incomplete {
+    fn from(problem: String) -> Self {
+        Self { value: None, problem }
+    }
+}
+
+fn read_answer(index: usize, question: &Question, inputs: &HashMap<String, Vec<String>>) -> Result<Option<Value>, Incomplete> {
     let given: Vec<&str> = inputs.get(&format!("q.{index}")).into_iter().flatten().map(String::as_str).filter(|text| !text.is_empty()).collect();
     match &question.settings {
         QuestionSettings::Ranking { options } => read_ranking(index, question, options.iter().map(|option| option.value.as_str()).collect(), inputs),
         QuestionSettings::Rating { .. } => match given.first() {
             None => Ok(None),
-            Some(text) => text.parse::<i64>().map(|rating| Some(json!(rating))).map_err(|_| format!("“{}”: `{text}` is not a rating", question.title)),
+            Some(text) => text.parse::<i64>().map(|rating| Some(json!(rating))).map_err(|_| format!("“{}”: `{text}` is not a rating", question.title).into()),
         },
         QuestionSettings::LabelSelection { .. } => Ok(given.first().map(|label| json!(label))),
         QuestionSettings::MultiLabelSelection { .. } => Ok((!given.is_empty()).then(|| json!(given))),
@@ -74,7 +98,7 @@ fn read_answer(index: usize, question: &Question, inputs: &HashMap<String, Vec<S
     }
 }
 
-fn read_ranking(index: usize, question: &Question, values: Vec<&str>, inputs: &HashMap<String, Vec<String>>) -> Result<Option<Value>, String> {
+fn read_ranking(index: usize, question: &Question, values: Vec<&str>, inputs: &HashMap<String, Vec<String>>) -> Result<Option<Value>, Incomplete> {
     let count = values.len();
     let mut ranked = Vec::with_capacity(count);
     for (option, value) in values.iter().enumerate() {
@@ -83,15 +107,17 @@ fn read_ranking(index: usize, question: &Question, values: Vec<&str>, inputs: &H
             None => None,
             Some(text) => match text.parse::<u32>() {
                 Ok(rank) if (1..=count as u32).contains(&rank) => Some(rank),
-                _ => return Err(format!("“{}”: rank `{text}` must be between 1 and {count}", question.title)),
+                _ => return Err(format!("“{}”: rank `{text}` must be between 1 and {count}", question.title).into()),
             },
         };
         ranked.push((value, rank));
     }
-    match ranked.iter().filter(|(_, rank)| rank.is_some()).count() {
+    let given = ranked.iter().filter(|(_, rank)| rank.is_some()).count();
+    let entries = Value::Array(ranked.into_iter().filter_map(|(value, rank)| Some(json!({"value": value, "rank": rank?}))).collect());
+    match given {
         0 => Ok(None),
-        given if given < count => Err(format!("“{}”: give every option a rank", question.title)),
-        _ => Ok(Some(Value::Array(ranked.into_iter().map(|(value, rank)| json!({"value": value, "rank": rank})).collect()))),
+        given if given < count => Err(Incomplete { value: Some(entries), problem: format!("“{}”: give every option a rank", question.title) }),
+        _ => Ok(Some(entries)),
     }
 }
 
@@ -153,10 +179,14 @@ mod tests {
 
     #[test]
     fn partial_or_out_of_range_rankings_and_bad_ratings_are_problems() {
-        let form = parse(b"r.0.0=1&r.0.1=&r.0.2=2&q.1=x", &questions());
+        let form = parse(b"r.0.0=1&r.0.1=&r.0.2=2&q.1=x&autosave=1&settings_version=7", &questions());
         assert_eq!(form.problems.len(), 2, "{:?}", form.problems);
         assert!(form.problems[0].contains("every option"));
         assert!(form.problems[1].contains("not a rating"));
+        // The ranked options are kept for a draft; the bad rating is not.
+        assert_eq!(Value::Object(form.values), json!({"rank": {"value": [{"value": "response-1", "rank": 1}, {"value": "response-3", "rank": 2}]}}));
+        assert!(form.autosave);
+        assert_eq!(form.settings_version, "7");
         let form = parse(b"r.0.0=1&r.0.1=4&r.0.2=2&time_on_task_ms=-3", &questions());
         assert!(form.problems[0].contains("between 1 and 3"), "{:?}", form.problems);
         assert_eq!(form.time_on_task_ms, None);

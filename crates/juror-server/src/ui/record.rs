@@ -56,12 +56,24 @@ pub(super) async fn answer(State(state): State<AppState>, web: Web, Path(id): Pa
         FormAction::Draft => ResponseStatus::Draft,
         FormAction::Discard => ResponseStatus::Discarded,
     };
-    if let Some(problem) = form.problems.first() {
+    if !form.settings_version.is_empty() && form.settings_version != settings_version(&data) {
+        let message = "The questions of this dataset changed since the page was loaded. Reload the page and answer again.";
+        return Ok(conflict(message, from_script, id));
+    }
+    let stored = data.response.as_ref();
+    if form.autosave && stored.is_some_and(|response| response.status != ResponseStatus::Draft) {
+        return Ok(conflict("Not saved as a draft: this record already has a final answer. Submit or discard to change it.", from_script, id));
+    }
+    // Only a submit must be complete; drafts keep what there is, discards need nothing.
+    if let (ResponseStatus::Submitted, Some(problem)) = (status, form.problems.first()) {
         return refuse(&state, &web, &data, &form.values, problem, from_script).await;
     }
     let layout = Layout::of(&data.schema.fields, &data.schema.questions, id, web.caller.user.id);
-    let presentation = Presentation { shown_order: layout.shown_order(&data.schema.questions), time_on_task_ms: form.time_on_task_ms };
-    let values = (!form.values.is_empty()).then(|| form.values.clone());
+    let presentation = Presentation { shown_order: layout.shown_order(&data.schema.questions), time_on_task_ms: time_on_task(stored, form.time_on_task_ms) };
+    let values = match status {
+        ResponseStatus::Discarded if form.values.is_empty() => None,
+        _ => Some(form.values.clone()),
+    };
     let write = ResponseWrite { values, status, presentation: Some(presentation) };
     match app.upsert_my_response(&web.caller, id, write).await {
         Ok(saved) if from_script => Ok(Json(json!({"status": saved.status.as_str(), "saved_at": saved.updated_at.to_naive_iso()})).into_response()),
@@ -70,6 +82,34 @@ pub(super) async fn answer(State(state): State<AppState>, web: Web, Path(id): Pa
         Err(AppError::Invalid(message)) => refuse(&state, &web, &data, &form.values, &message, from_script).await,
         Err(error) => Err(error.into()),
     }
+}
+
+/// The longest time on task kept for one answer: a tab left open overnight says nothing.
+const MAX_TIME_ON_TASK_MS: u64 = 24 * 60 * 60 * 1000;
+
+/// Time on task across visits: a draft's time so far plus this visit's, capped.
+fn time_on_task(stored: Option<&juror_core::response::Response>, this_visit: Option<u64>) -> Option<u64> {
+    let earlier = stored
+        .filter(|response| response.status == ResponseStatus::Draft)
+        .and_then(|response| response.presentation.as_ref()?.time_on_task_ms);
+    match (earlier, this_visit) {
+        (None, None) => None,
+        (earlier, this_visit) => Some(earlier.unwrap_or(0).saturating_add(this_visit.unwrap_or(0)).min(MAX_TIME_ON_TASK_MS)),
+    }
+}
+
+/// Identifies the dataset's questions as the page saw them: the latest change to any of them.
+pub(super) fn settings_version(data: &LabelingRecord) -> String {
+    let latest = data.schema.questions.iter().map(|question| question.updated_at.micros()).max().unwrap_or(0);
+    format!("{latest}-{}", data.schema.questions.len())
+}
+
+/// A 409: the answer was not taken because something changed meanwhile.
+fn conflict(message: &str, from_script: bool, record: RecordId) -> Response {
+    if from_script {
+        return (StatusCode::CONFLICT, Json(json!({"detail": message}))).into_response();
+    }
+    (StatusCode::CONFLICT, super::layout::bare("Not saved", html! { p.flash.error role="alert" { (message) } p { a href=(format!("/records/{record}")) { "Reload the record" } } })).into_response()
 }
 
 /// Shows the page again with what was posted and why it was not taken (422).
@@ -83,11 +123,20 @@ async fn refuse(state: &AppState, web: &Web, data: &LabelingRecord, posted: &Map
     Ok((StatusCode::UNPROCESSABLE_ENTITY, record_page::render(web, data, &layout, &page)).into_response())
 }
 
-/// The record I answered most recently before this one, in the same dataset.
+/// The record I answered just before this one in the same dataset: the newest answer older than
+/// my answer here, or my newest answer when I have not answered this record.
 async fn previous_record(state: &AppState, web: &Web, data: &LabelingRecord) -> UiResult<Option<RecordId>> {
-    let (_, recent) = state.app.my_responses(&web.caller, data.schema.dataset.id, None, 2).await?;
-    Ok(recent.into_iter().map(|(response, _)| response.record_id).find(|record| *record != data.record.id))
+    let (_, recent) = state.app.my_responses(&web.caller, data.schema.dataset.id, None, BACK_WINDOW).await?;
+    let answered_at = data.response.as_ref().map(|response| (response.updated_at, response.id));
+    Ok(recent
+        .into_iter()
+        .map(|(response, _)| response)
+        .find(|response| response.record_id != data.record.id && answered_at.is_none_or(|mine| (response.updated_at, response.id) < mine))
+        .map(|response| response.record_id))
 }
+
+/// How many of my latest answers "Back" looks through.
+const BACK_WINDOW: u64 = 200;
 
 /// Each response against the first shown, word by word.
 pub(super) async fn differences(State(state): State<AppState>, web: Web, Path(id): Path<String>) -> UiResult<Markup> {
@@ -97,12 +146,18 @@ pub(super) async fn differences(State(state): State<AppState>, web: Web, Path(id
     let text = |index: usize| data.record.fields.get(&data.schema.fields[index].name).and_then(Value::as_str).unwrap_or_default();
     let letter = |position: usize| char::from(b'A' + (position % 26) as u8);
     let Some((&first, others)) = layout.responses.split_first() else { return Ok(html! { p.muted { "No responses to compare." } }) };
+    let first_text = text(first).to_owned();
+    let other_texts: Vec<String> = others.iter().map(|&other| text(other).to_owned()).collect();
+    // Diffing long texts takes milliseconds of CPU: keep it off the request threads.
+    let diffs = tokio::task::spawn_blocking(move || other_texts.iter().map(|other| word_diff(&first_text, other)).collect::<Vec<_>>())
+        .await
+        .map_err(|error| AppError::Internal(anyhow::anyhow!("diff failed: {error}")))?;
     Ok(html! {
-        @for (position, &other) in others.iter().enumerate() {
+        @for (position, diff) in diffs.into_iter().enumerate() {
             section.diff-pair {
                 h3 { "Response " (letter(0)) " → Response " (letter(position + 1)) }
                 p.legend { del { "only in " (letter(0)) } " " ins { "only in " (letter(position + 1)) } }
-                (word_diff(text(first), text(other)))
+                (diff)
             }
         }
     })

@@ -75,6 +75,7 @@ pub(crate) fn render(web: &Web, data: &LabelingRecord, layout: &Layout, state: &
                 form #answer method="post" action=(format!("/records/{}", record.id)) data-autosave=(autosave) {
                     input type="hidden" name="csrf" value=(web.csrf);
                     input type="hidden" name="time_on_task_ms" value="";
+                    input type="hidden" name="settings_version" value=(super::record::settings_version(data));
                     @for (index, question) in schema.questions.iter().enumerate() {
                         (question_input(index, question, &layout.options[index], responses_ranked(layout, question, schema, index), state.values.and_then(|values| values.get(&question.name)).and_then(|answer| answer.get("value"))))
                     }
@@ -106,7 +107,9 @@ fn field_value(field: &Field, value: Option<&Value>) -> Markup {
         (FieldSettings::Text { use_markdown: true }, Some(Value::String(text))) => html! { div.md { (markdown::render(text)) } },
         (FieldSettings::Text { .. }, Some(Value::String(text))) => markdown::plain(text),
         (FieldSettings::Image, Some(Value::String(url))) if url.starts_with("data:image/") => html! { img src=(url) alt=(field.title); },
-        (FieldSettings::Image, Some(Value::String(url))) => html! { a href=(url) rel="noopener noreferrer nofollow" { "Open image" } },
+        (FieldSettings::Image, Some(Value::String(url))) if url.starts_with("https://") || url.starts_with("http://") => {
+            html! { a href=(url) rel="noopener noreferrer nofollow" { "Open image" } }
+        }
         (FieldSettings::Chat { use_markdown }, Some(Value::Array(messages))) => html! {
             div.chat {
                 @for message in messages {

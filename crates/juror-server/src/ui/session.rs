@@ -64,9 +64,16 @@ pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter(|value| !value.is_empty())
 }
 
-/// A `Set-Cookie` value: HttpOnly and SameSite=Lax, for `max_age` seconds (0 removes it).
-pub(crate) fn set_cookie(name: &str, value: &str, path: &str, max_age: u64) -> String {
-    format!("{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Lax")
+/// A `Set-Cookie` value: HttpOnly and SameSite=Lax, for `max_age` seconds (0 removes it);
+/// `Secure` when the request came over HTTPS (through a proxy that says so).
+pub(crate) fn set_cookie(name: &str, value: &str, path: &str, max_age: u64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}")
+}
+
+/// Whether the browser reached us over HTTPS: a TLS-terminating proxy sets `X-Forwarded-Proto`.
+pub(crate) fn over_https(headers: &HeaderMap) -> bool {
+    headers.get("x-forwarded-proto").and_then(|value| value.to_str().ok()).is_some_and(|proto| proto.eq_ignore_ascii_case("https"))
 }
 
 /// Compares two secrets in constant time.
@@ -74,10 +81,17 @@ pub(crate) fn same_secret(given: &str, expected: &str) -> bool {
     !expected.is_empty() && bool::from(given.as_bytes().ct_eq(expected.as_bytes()))
 }
 
-/// Where to go after logging in: a local path, never another site.
+/// Where to go after logging in: a local path, never another site. Browsers drop tabs and line
+/// breaks from URLs, so any control character (or a backslash) makes the path unsafe.
 pub(crate) fn local_path(next: Option<&str>) -> String {
+    let safe = |path: &str| {
+        path.starts_with('/')
+            && !path.starts_with("//")
+            && path.len() <= 2000
+            && !path.chars().any(|character| character == '\\' || character.is_control() || character.is_whitespace())
+    };
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_owned(),
+        Some(path) if safe(path) => path.to_owned(),
         _ => "/".to_owned(),
     }
 }
@@ -100,6 +114,9 @@ mod tests {
         assert_eq!(local_path(Some("//evil.example")), "/");
         assert_eq!(local_path(Some("https://evil.example")), "/");
         assert_eq!(local_path(Some("/\\evil.example")), "/");
+        assert_eq!(local_path(Some("/\t/evil.example")), "/");
+        assert_eq!(local_path(Some("/\n")), "/");
+        assert_eq!(local_path(Some("/datasets/1?view=draft")), "/datasets/1?view=draft");
         assert_eq!(local_path(None), "/");
     }
 

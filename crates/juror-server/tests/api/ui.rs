@@ -185,28 +185,50 @@ async fn the_record_form_stores_canonical_values_with_the_shown_order_and_time()
     let other_path = next.location().to_owned();
     assert_ne!(other_path, record_path);
     let other_id = other_path.trim_start_matches("/records/");
-    let body = format!("csrf={csrf}&r.0.0=1&r.0.1=&action=draft");
-    let draft = reqwest::Client::new()
-        .post(format!("{}{other_path}", app.base_url))
-        .header(COOKIE, format!("juror_session={}", browser.cookies["juror_session"]))
-        .header("x-requested-with", "fetch")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(draft.status(), 422, "a partial ranking is not saved, even as a draft");
-    let draft = browser.post(&other_path, &[("csrf", &csrf), ("q.1", "2"), ("action", "draft")]).await;
+    let script_post = |body: String| {
+        reqwest::Client::new()
+            .post(format!("{}{other_path}", app.base_url))
+            .header(COOKIE, format!("juror_session={}", browser.cookies["juror_session"]))
+            .header("x-requested-with", "fetch")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    // An autosave keeps a partial ranking as a draft; the time on task adds up over saves.
+    let draft = script_post(format!("csrf={csrf}&r.0.0=1&r.0.1=&action=draft&autosave=1&time_on_task_ms=1000")).await.unwrap();
+    assert_eq!(draft.status(), 200);
+    assert_eq!(draft.json::<Value>().await.unwrap()["status"], "draft");
+    assert_eq!(app.responses_of(other_id).await[0]["values"]["preference"]["value"], json!([{"value": "response-1", "rank": 1}]));
+    let draft = browser.post(&other_path, &[("csrf", &csrf), ("q.1", "2"), ("action", "draft"), ("time_on_task_ms", "500")]).await;
     assert_eq!(draft.status, 303);
     assert_eq!(draft.location(), format!("{other_path}?saved=1"));
     assert_eq!(app.responses_of(other_id).await[0]["status"], "draft");
     let reloaded = browser.get(&other_path).await;
     assert!(reloaded.html.contains(r#"value="2" checked"#), "the draft's rating is pre-filled");
     assert!(reloaded.html.contains(&format!(r#"href="{record_path}""#)), "Back leads to the record answered before");
+    // A page rendered before the questions changed cannot post into the new ones.
+    let stale = browser.post(&other_path, &[("csrf", &csrf), ("settings_version", "0-2"), ("q.1", "3"), ("action", "draft")]).await;
+    assert_eq!(stale.status, 409);
+
+    // The submitted record keeps its answer against a late autosave (another tab, a slow save).
+    let late = browser.post(&record_path, &[("csrf", &csrf), ("r.0.0", "1"), ("action", "draft"), ("autosave", "1")]).await;
+    assert_eq!(late.status, 409);
+    assert_eq!(app.responses_of(&record_id).await[0]["status"], "submitted");
 
     // Discard, then the dataset page lists each status.
-    let discarded = browser.post(&other_path, &[("csrf", &csrf), ("action", "discard")]).await;
+    let discarded = browser.post(&other_path, &[("csrf", &csrf), ("action", "discard"), ("time_on_task_ms", "250")]).await;
     assert_eq!(discarded.status, 303);
+    let judgments = reqwest::Client::new()
+        .get(format!("{}/api/v1/datasets/{dataset_id}/preferences/export?format=judgments", app.base_url))
+        .header("X-Argilla-Api-Key", crate::helpers::OWNER_API_KEY)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let discarded_row: Value = judgments.lines().map(|line| serde_json::from_str::<Value>(line).unwrap()).find(|row| row["status"] == "discarded").unwrap();
+    assert_eq!(discarded_row["time_on_task_ms"], 1750, "draft times add up until the final answer");
     assert_eq!(app.responses_of(other_id).await[0]["status"], "discarded");
     let listed = browser.get(&format!("/datasets/{dataset_id}?view=discarded")).await;
     assert!(listed.html.contains(&other_path));
@@ -298,4 +320,22 @@ async fn changing_the_password_ends_the_other_sessions() {
     assert_eq!(desk.get("/").await.status, 200, "this session goes on");
     assert_eq!(phone.get("/").await.status, 303, "the other session ended");
     assert_eq!(Browser::new(&app).login(&annotator.username, "a-new-password").await.status, 303);
+}
+
+#[tokio::test]
+async fn back_walks_through_my_earlier_answers() {
+    let (app, annotator, _, dataset_id) = TestApp::with_annotator().await;
+    let records = app.create_records(&dataset_id, (0..3).map(|index| comparison_record(&format!("prompt {index}"))).collect()).await;
+    let labeler = app.with_key(&annotator.api_key);
+    for record in &records {
+        let answer = json!({"values": {"preference": {"value": [{"value": "response-1", "rank": 1}, {"value": "response-2", "rank": 2}]}}, "status": "submitted"});
+        assert_eq!(labeler.post(&format!("/api/v1/records/{record}/responses"), &answer).await.status, 201);
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let mut browser = Browser::new(&app);
+    browser.login(&annotator.username, "password1234").await;
+    let back_of = |html: &str| html.split(r#"id="back" href="/records/"#).nth(1).map(|rest| rest.split('"').next().unwrap().to_owned());
+    assert_eq!(back_of(&browser.get(&format!("/records/{}", records[2])).await.html).as_ref(), Some(&records[1]));
+    assert_eq!(back_of(&browser.get(&format!("/records/{}", records[1])).await.html).as_ref(), Some(&records[0]));
+    assert_eq!(back_of(&browser.get(&format!("/records/{}", records[0])).await.html), None, "nothing before the first answer");
 }

@@ -60,4 +60,9 @@ impl SessionStore for SqliteStore {
             .await?;
         Ok(())
     }
+
+    async fn delete_expired_sessions(&self, now: Timestamp) -> StoreResult<()> {
+        sqlx::query("DELETE FROM web_sessions WHERE expires_at <= ?").bind(now.micros()).execute(&self.writer).await?;
+        Ok(())
+    }
 }
