@@ -25,6 +25,19 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import argilla, argil
     "$venv/bin/pip" install --quiet -r tests/sdk/requirements.txt
 fi
 
+# TRL's dataset helpers run in their own venv: they need numpy 2 and a newer pyarrow than the
+# SDKs allow, and are installed without dependencies so that PyTorch is never pulled in.
+trl_venv=.venv-trl
+if [ ! -x "$trl_venv/bin/python" ] || ! cmp -s tests/trl/requirements.txt "$trl_venv/requirements.txt"; then
+    echo "== installing TRL's dataset helpers (no PyTorch) into $trl_venv"
+    rm -rf "$trl_venv"
+    python3 -m venv "$trl_venv"
+    "$trl_venv/bin/pip" install --quiet --upgrade pip
+    # --no-deps: the file is the complete pinned set; trl's accelerate dependency would pull in torch.
+    "$trl_venv/bin/pip" install --quiet --no-deps -r tests/trl/requirements.txt
+    cp tests/trl/requirements.txt "$trl_venv/requirements.txt"
+fi
+
 echo "== cargo build"
 cargo build --workspace --locked
 
@@ -32,4 +45,7 @@ echo "== cargo test"
 cargo test --workspace --locked
 
 echo "== SDK and browser tests (argilla 2.8.0, argilla-v1 1.29.1 and headless Chromium against juror serve)"
-JUROR_BIN="$PWD/target/debug/juror" "$venv/bin/python" -m pytest tests/sdk -q
+JUROR_BIN="$PWD/target/debug/juror" "$venv/bin/python" -m pytest tests/sdk -q --ignore=tests/sdk/test_trl_helpers.py
+
+echo "== TRL's dataset helpers (trl 1.16.0, without PyTorch) on juror export"
+JUROR_BIN="$PWD/target/debug/juror" "$trl_venv/bin/python" -m pytest tests/sdk/test_trl_helpers.py -q

@@ -137,10 +137,65 @@ def test_openai_dpo_jsonl_loads_as_nested_messages(juror_server, answered, tmp_p
     }
 
 
-def test_openai_dpo_refuses_parquet(juror_server, answered, tmp_path):
+MESSAGES = pa.list_(pa.field("element", pa.struct([pa.field("role", pa.string(), nullable=False), pa.field("content", pa.string(), nullable=False)]), nullable=False))
+
+
+def _plain(value):
+    """`value` with datasets' feature wrappers turned into plain dicts and lists."""
+    return value if not isinstance(value, (dict, list)) else (
+        {key: _plain(item) for key, item in value.items()} if isinstance(value, dict) else [_plain(item) for item in value])
+
+
+def test_trl_conversational_parquet_has_message_lists(juror_server, answered, tmp_path):
+    path = tmp_path / "conversational.parquet"
+    result = _export(juror_server, answered, path, "--format", "trl-conversational", "--with-confidence")
+    assert "wrote 4 trl-conversational Parquet rows" in result.stderr
+    table = pq.read_table(path)
+    assert table.schema.names == ["prompt", "chosen", "rejected", "p_chosen", "margin", "judgments", "agreement"]
+    for name in ["prompt", "chosen", "rejected"]:
+        assert table.schema.field(name).type == MESSAGES, table.schema
+    assert [table.schema.field(name).type for name in ["p_chosen", "margin", "judgments", "agreement"]] == [pa.float64(), pa.float64(), pa.int64(), pa.float64()]
+
+    ds = load_dataset("parquet", data_files=str(path), split="train", cache_dir=str(tmp_path / "hf-cache"))
+    assert ds.num_rows == 4
+    row = next(row for row in ds if row["prompt"][0]["content"] == "p1")
+    assert _plain({key: row[key] for key in ["prompt", "chosen", "rejected"]}) == {
+        "prompt": [{"role": "user", "content": "p1"}],
+        "chosen": [{"role": "assistant", "content": "a longer answer 1"}],
+        "rejected": [{"role": "assistant", "content": "short 1"}],
+    }
+    assert (row["judgments"], row["agreement"]) == (3, 1.0)
+    # The same rows as the JSON lines export of the same format.
+    jsonl = tmp_path / "conversational.jsonl"
+    _export(juror_server, answered, jsonl, "--format", "trl-conversational", "--with-confidence")
+    from_json = load_dataset("json", data_files=str(jsonl), split="train", cache_dir=str(tmp_path / "hf-cache"))
+    assert sorted(map(str, map(_plain, from_json))) == sorted(map(str, map(_plain, ds)))
+
+
+def test_openai_dpo_parquet_nests_input_messages_in_a_struct(juror_server, answered, tmp_path):
     path = tmp_path / "dpo.parquet"
+    result = _export(juror_server, answered, path, "--format", "openai-dpo")
+    assert "wrote 4 openai-dpo Parquet rows" in result.stderr
+    table = pq.read_table(path)
+    assert table.schema.names == ["input", "preferred_output", "non_preferred_output"]
+    assert table.schema.field("input").type == pa.struct([pa.field("messages", MESSAGES, nullable=False)])
+    assert table.schema.field("preferred_output").type == MESSAGES
+    assert table.schema.field("non_preferred_output").type == MESSAGES
+    assert table.num_rows == 4
+
+    ds = load_dataset("parquet", data_files=str(path), split="train", cache_dir=str(tmp_path / "hf-cache"))
+    row = next(row for row in ds if row["input"]["messages"][0]["content"] == "p1")
+    assert _plain(row) == {
+        "input": {"messages": [{"role": "user", "content": "p1"}]},
+        "preferred_output": [{"role": "assistant", "content": "a longer answer 1"}],
+        "non_preferred_output": [{"role": "assistant", "content": "short 1"}],
+    }
+
+
+def test_judgments_refuse_parquet(juror_server, answered, tmp_path):
+    path = tmp_path / "judgments.parquet"
     result = subprocess.run([str(juror_server.binary), "export", "--data-dir", str(juror_server.data_dir), "--dataset", answered,
-                             "--format", "openai-dpo", "--output", str(path)], capture_output=True, text=True, timeout=120)
+                             "--format", "judgments", "--output", str(path)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert "cannot be written as Parquet" in result.stderr
     assert not path.exists()

@@ -33,7 +33,9 @@ pub use datasets::{DatasetPatch, NewDataset};
 pub use distribution::{NextRecord, DEFAULT_LEASE};
 pub use error::{AppError, AppResult};
 pub use labeling::LabelingRecord;
-pub use preferences::{detect_settings, judgment_from_values, strategy_named, LabelerSummary, PreferenceKind, PreferenceReport, PreferenceRequest, PreferenceSettings};
+pub use preferences::{
+    detect_settings, judgment_from_values, strategy_named, JudgmentExport, LabelerSummary, PairExport, PreferenceKind, PreferenceReport, PreferenceRequest, PreferenceSettings,
+};
 pub use progress::{DatasetMetrics, UserProgress};
 pub use records::{RecordView, RecordsQuery};
 pub use responses::{BulkResponseItem, ResponseWrite};

@@ -2,24 +2,29 @@
 //! answers to it as `juror_prefs` judgments, resolved pairs with the response texts, and the raw
 //! per-labeler rows.
 //!
-//! Memory grows with the judgments, not the dataset: records are read a page at a time, and only
-//! the texts of records that have at least one judgment are kept.
+//! Exports stream: [`PairExport`] and [`JudgmentExport`] read the dataset a page of records at a
+//! time and hand back each page's rows, so memory is bounded by a page, not the dataset. Majority,
+//! mean rank and Borda resolve each record on its own; the reliability model needs every vote
+//! first, so its export reads the dataset twice: once into a compact [`VoteTable`] (labeler
+//! indexes and verdicts, no texts) to fit the labelers' accuracies, then page by page to resolve
+//! and build the rows. The metrics report ([`App::preference_pairs`]) is global by nature and
+//! keeps every judgment, with response lengths instead of texts.
 
 use std::collections::{BTreeSet, HashMap};
 
 use juror_core::field::FieldSettings;
 use juror_core::ids::DatasetId;
 use juror_core::question::QuestionSettings;
-use juror_core::record::{DatasetSchema, Record};
+use juror_core::record::{DatasetSchema, Record, RecordRelations};
 use juror_core::response::ResponseStatus;
 use juror_export::{JudgmentRow, Message, PairRow};
 use juror_prefs::agreement::{consensus_agreement, krippendorff_alpha, percent_agreement, Level, ReliabilityData};
 use juror_core::presentation::Presentation;
 use juror_prefs::bias::{first_position, hasty_labelers, longer_response, BiasOptions, LengthBias, PositionBias, TimeOptions, TimeReport};
 use juror_prefs::pairs::{Binarization, TiePolicy};
-use juror_prefs::resolve::{resolve, ResolvedPair, Strategy};
+use juror_prefs::resolve::{resolve, ReliabilityModel, ResolvedPair, Strategy, VoteTable};
 use juror_prefs::{Judgment, PairJudgment};
-use juror_store::RecordInclude;
+use juror_store::{RecordCursor, RecordInclude};
 use serde_json::{Map, Value};
 
 use crate::auth::Caller;
@@ -70,8 +75,8 @@ pub struct PreferenceRequest {
 #[derive(Debug, Clone)]
 pub struct PreferenceReport {
     pub settings: PreferenceSettings,
-    /// The pairs, by record.
-    pub rows: Vec<PairRow>,
+    /// Resolved pairs the binarization and tie policies keep (what an export would write).
+    pub pairs: usize,
     /// Submitted judgments read.
     pub judgments: usize,
     /// Records with at least one judgment.
@@ -117,33 +122,31 @@ pub fn strategy_named(name: &str) -> AppResult<Strategy> {
 }
 
 impl App {
-    /// The dataset's preference pairs, resolved with `request.strategy` (owners and admins).
+    /// The dataset's preference pairs counted and judged: agreement, bias and time on task,
+    /// resolved with `request.strategy` (owners and admins). Keeps every judgment and each judged
+    /// record's response lengths; no texts and no rows.
     pub async fn preference_pairs(&self, caller: &Caller, id: DatasetId, request: &PreferenceRequest) -> AppResult<PreferenceReport> {
         self.dataset_for(caller, id, Action::Manage).await?;
         let schema = self.schema(id).await?;
         let settings = detect_settings(&schema, request.question.as_deref(), request.prompt_field.as_deref())?;
-        let (mut judgments, mut texts, mut unreadable) = (Vec::new(), HashMap::new(), 0);
-        self.for_each_record(id, |record, responses| {
-            let before = judgments.len();
-            for response in responses.iter().filter(|response| response.status == ResponseStatus::Submitted) {
-                match response.values.as_ref().map(|values| judgment_from_values(&settings, &record.id.to_string(), &response.user_id.to_string(), values)) {
-                    Some(Ok(Some(judgment))) => judgments.push(with_presentation(judgment, &settings, response.presentation.as_ref())),
-                    Some(Ok(None)) | None => {}
-                    Some(Err(_)) => unreadable += 1,
+        let (mut judgments, mut lengths, mut unreadable) = (Vec::new(), HashMap::new(), 0);
+        let mut pages = RecordPages::new(id);
+        while let Some(page) = pages.next(self).await? {
+            for (record, relations) in &page {
+                let record_judgments = record_judgments(&settings, record, relations, &mut unreadable);
+                if !record_judgments.is_empty() {
+                    let record_lengths: Vec<Option<usize>> = settings.responses.iter().map(|name| Some(field_text(record.fields.get(name)?).chars().count())).collect();
+                    lengths.insert(record.id.to_string(), record_lengths);
+                    judgments.extend(record_judgments);
                 }
             }
-            if judgments.len() > before {
-                texts.insert(record.id.to_string(), RecordTexts::of(&settings, record));
-            }
-        })
-        .await?;
+        }
 
         let resolved = resolve(&judgments, &request.strategy);
         let ties = resolved.iter().filter(|pair| pair.tie).count();
-        let kept = select_pairs(&resolved, request.binarization, request.ties);
-        let rows = kept.iter().filter_map(|pair| pair_row(pair, texts.get(&pair.item)?)).collect();
+        let length_of = |item: &str, option: &str| *lengths.get(item)?.get(settings.responses.iter().position(|name| name == option)?)?;
+        let pairs = select_pairs(&resolved, request.binarization, request.ties).iter().filter(|pair| length_of(&pair.item, &pair.chosen).is_some() && length_of(&pair.item, &pair.rejected).is_some()).count();
         let verdicts = ReliabilityData::from_pair_verdicts(&judgments);
-        let length_of = |item: &str, option: &str| texts.get(item)?.responses.get(option).map(|text| text.chars().count());
         let usernames: HashMap<String, String> = self.store.list_users().await?.into_iter().map(|user| (user.id.to_string(), user.username)).collect();
         let labelers = consensus_agreement(&judgments, &resolved)
             .into_iter()
@@ -154,9 +157,9 @@ impl App {
             })
             .collect();
         Ok(PreferenceReport {
-            rows,
+            pairs,
             judgments: judgments.len(),
-            records_with_judgments: texts.len(),
+            records_with_judgments: lengths.len(),
             unreadable,
             ties,
             alpha: krippendorff_alpha(&verdicts, Level::Ordinal).ok(),
@@ -169,19 +172,132 @@ impl App {
         })
     }
 
-    /// Every response of the dataset (submitted, discarded or draft) as one row each, in record
-    /// order (owners and admins).
-    pub async fn raw_judgments(&self, caller: &Caller, id: DatasetId) -> AppResult<Vec<JudgmentRow>> {
+    /// The dataset's resolved pairs as an export that hands out one page of records' rows at a
+    /// time (owners and admins). Checks access and detects the settings now, so a bad request
+    /// fails before anything is written; with the reliability strategy it also reads every
+    /// judgment once to fit the labelers' accuracies.
+    pub async fn export_pairs(&self, caller: &Caller, id: DatasetId, request: &PreferenceRequest) -> AppResult<PairExport> {
+        self.dataset_for(caller, id, Action::Manage).await?;
+        let schema = self.schema(id).await?;
+        let settings = detect_settings(&schema, request.question.as_deref(), request.prompt_field.as_deref())?;
+        let resolver = match &request.strategy {
+            Strategy::Reliability(options) => {
+                let mut table = VoteTable::new();
+                let mut pages = RecordPages::new(id);
+                while let Some(page) = pages.next(self).await? {
+                    for (record, relations) in &page {
+                        table.add(&record_judgments(&settings, record, relations, &mut 0));
+                    }
+                }
+                Resolver::Fitted(table.fit(options))
+            }
+            strategy => Resolver::PerRecord(strategy.clone()),
+        };
+        Ok(PairExport { settings, binarization: request.binarization, ties: request.ties, resolver, pages: RecordPages::new(id) })
+    }
+
+    /// Every response of the dataset (submitted, discarded or draft) as an export that hands out
+    /// one page of records' rows at a time, in record order (owners and admins).
+    pub async fn export_judgments(&self, caller: &Caller, id: DatasetId) -> AppResult<JudgmentExport> {
         self.dataset_for(caller, id, Action::Manage).await?;
         let usernames: HashMap<String, String> = self.store.list_users().await?.into_iter().map(|user| (user.id.to_string(), user.username)).collect();
+        Ok(JudgmentExport { usernames, pages: RecordPages::new(id) })
+    }
+}
+
+/// A dataset's records with their responses, read [`PAGE`] at a time by key (each page one
+/// records query and one responses query, whatever its depth).
+#[derive(Debug)]
+struct RecordPages {
+    dataset: DatasetId,
+    cursor: RecordCursor,
+    done: bool,
+}
+
+impl RecordPages {
+    fn new(dataset: DatasetId) -> Self {
+        Self { dataset, cursor: RecordCursor::default(), done: false }
+    }
+
+    /// The next page of records, `None` after the last.
+    async fn next(&mut self, app: &App) -> AppResult<Option<Vec<(Record, RecordRelations)>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let include = RecordInclude { responses: true, ..RecordInclude::default() };
+        let (page, cursor) = app.store.records_after(self.dataset, self.cursor, PAGE, &include).await?;
+        self.cursor = cursor;
+        self.done = (page.len() as u64) < PAGE;
+        Ok((!page.is_empty()).then_some(page))
+    }
+}
+
+/// How an export resolves one record's judgments.
+#[derive(Debug)]
+enum Resolver {
+    /// Majority, mean rank or Borda: each record on its own.
+    PerRecord(Strategy),
+    /// The reliability model, fitted beforehand on every judgment.
+    Fitted(ReliabilityModel),
+}
+
+/// Resolved pairs, a page of records at a time; made by [`App::export_pairs`].
+#[derive(Debug)]
+pub struct PairExport {
+    settings: PreferenceSettings,
+    binarization: Binarization,
+    ties: TiePolicy,
+    resolver: Resolver,
+    pages: RecordPages,
+}
+
+impl PairExport {
+    /// The question, prompt and responses the pairs are read from.
+    pub fn settings(&self) -> &PreferenceSettings {
+        &self.settings
+    }
+
+    /// The pairs of the next page of records, in record order (possibly none), or `None` when
+    /// every record has been read.
+    pub async fn next_page(&mut self, app: &App) -> AppResult<Option<Vec<PairRow>>> {
+        let Some(page) = self.pages.next(app).await? else { return Ok(None) };
         let mut rows = Vec::new();
-        self.for_each_record(id, |record, responses| {
-            for response in responses {
+        for (record, relations) in &page {
+            let judgments = record_judgments(&self.settings, record, relations, &mut 0);
+            if judgments.is_empty() {
+                continue;
+            }
+            let resolved = match &self.resolver {
+                Resolver::PerRecord(strategy) => resolve(&judgments, strategy),
+                Resolver::Fitted(model) => model.resolve(&judgments),
+            };
+            let texts = RecordTexts::of(&self.settings, record);
+            rows.extend(select_pairs(&resolved, self.binarization, self.ties).into_iter().filter_map(|pair| pair_row(pair, &texts)));
+        }
+        Ok(Some(rows))
+    }
+}
+
+/// Raw judgment rows, a page of records at a time; made by [`App::export_judgments`].
+#[derive(Debug)]
+pub struct JudgmentExport {
+    usernames: HashMap<String, String>,
+    pages: RecordPages,
+}
+
+impl JudgmentExport {
+    /// The responses of the next page of records, in record order (possibly none), or `None`
+    /// when every record has been read.
+    pub async fn next_page(&mut self, app: &App) -> AppResult<Option<Vec<JudgmentRow>>> {
+        let Some(page) = self.pages.next(app).await? else { return Ok(None) };
+        let mut rows = Vec::new();
+        for (record, relations) in &page {
+            for response in relations.responses.as_deref().unwrap_or_default() {
                 let user_id = response.user_id.to_string();
                 rows.push(JudgmentRow {
                     record_id: record.id.to_string(),
                     external_id: record.external_id.clone(),
-                    user: usernames.get(&user_id).cloned().unwrap_or(user_id),
+                    user: self.usernames.get(&user_id).cloned().unwrap_or(user_id),
                     status: response.status.as_str().to_owned(),
                     values: response.values.clone().map_or(Value::Null, Value::Object),
                     shown_order: response.presentation.as_ref().map(|presentation| presentation.shown_order.clone()),
@@ -189,26 +305,23 @@ impl App {
                     inserted_at: response.inserted_at.to_naive_iso(),
                 });
             }
-        })
-        .await?;
-        Ok(rows)
+        }
+        Ok(Some(rows))
     }
+}
 
-    /// Calls `visit` with each record of the dataset and its responses, a page at a time.
-    async fn for_each_record(&self, id: DatasetId, mut visit: impl FnMut(&Record, &[juror_core::response::Response])) -> AppResult<()> {
-        let include = RecordInclude { responses: true, ..RecordInclude::default() };
-        let mut offset = 0;
-        loop {
-            let page = self.store.list_records(id, offset, PAGE, &include).await?;
-            if page.items.is_empty() {
-                return Ok(());
-            }
-            offset += page.items.len() as u64;
-            for (record, relations) in &page.items {
-                visit(record, relations.responses.as_deref().unwrap_or_default());
-            }
+/// The record's submitted answers to the preference question as judgments; `unreadable` counts
+/// the answers whose value could not be read.
+fn record_judgments(settings: &PreferenceSettings, record: &Record, relations: &RecordRelations, unreadable: &mut usize) -> Vec<Judgment> {
+    let (item, mut judgments) = (record.id.to_string(), Vec::new());
+    for response in relations.responses.as_deref().unwrap_or_default().iter().filter(|response| response.status == ResponseStatus::Submitted) {
+        match response.values.as_ref().map(|values| judgment_from_values(settings, &item, &response.user_id.to_string(), values)) {
+            Some(Ok(Some(judgment))) => judgments.push(with_presentation(judgment, settings, response.presentation.as_ref())),
+            Some(Ok(None)) | None => {}
+            Some(Err(_)) => *unreadable += 1,
         }
     }
+    judgments
 }
 
 /// Finds the preference question, the prompt field and the response fields of `schema`; `question`

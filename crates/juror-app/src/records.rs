@@ -129,6 +129,15 @@ impl App {
         Ok(self.store.delete_records(dataset_id, ids).await?)
     }
 
+    /// Which of these external ids the dataset's records already carry (owners and admins), so a
+    /// resumed generation or import can skip them.
+    pub async fn existing_external_ids(&self, caller: &Caller, dataset_id: DatasetId, external_ids: &[String]) -> AppResult<std::collections::HashSet<String>> {
+        self.dataset_for(caller, dataset_id, Action::Manage).await?;
+        let keys: Vec<(Option<String>, Option<RecordId>)> = external_ids.iter().map(|id| (Some(id.clone()), None)).collect();
+        let found = self.store.resolve_records(dataset_id, &keys).await?;
+        Ok(external_ids.iter().zip(found).filter(|(_, record)| record.is_some()).map(|(id, _)| id.clone()).collect())
+    }
+
     /// A page of a dataset's records, with every labeler's responses (owners and admins).
     pub async fn list_records(&self, caller: &Caller, dataset_id: DatasetId, query: RecordsQuery) -> AppResult<SearchResult> {
         self.dataset_for(caller, dataset_id, Action::Manage).await?;

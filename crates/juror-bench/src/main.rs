@@ -5,6 +5,7 @@
 //! - bulk import: records of a prompt and two 100-300-word responses (about 3 KB each) pushed
 //!   through `PUT /api/v1/datasets/{id}/records/bulk` by several clients at once.
 //!
+//! - generate: `juror generate` against a running model server, compared with a bare client.
 //! - render: the annotation page of a record with three 2,000-word markdown fields.
 //!
 //! - distribution: next-plus-submit cycles per second with concurrent labelers, and the latency
@@ -35,6 +36,10 @@ enum Bench {
     Distribution(distribution::Args),
     /// Server-side render time of the annotation page for long markdown records.
     Render(render::Args),
+    /// `juror generate` against a model server, against a bare client, at several concurrencies.
+    Generate(generate::Args),
+    /// `juror export` of a million preference pairs: wall time and peak memory of the child.
+    Export(export::Args),
 }
 
 #[derive(Debug, clap::Args)]
@@ -60,6 +65,8 @@ struct Args {
 }
 
 mod distribution;
+mod export;
+mod generate;
 mod render;
 
 pub(crate) const KEY: &str = "argilla.apikey";
@@ -266,6 +273,8 @@ async fn main() -> anyhow::Result<()> {
         Bench::Import(args) => import_bench(args).await,
         Bench::Distribution(args) => distribution::run(args).await,
         Bench::Render(args) => render::run(args).await,
+        Bench::Generate(args) => generate::run(args).await,
+        Bench::Export(args) => export::run(args).await,
     }
 }
 

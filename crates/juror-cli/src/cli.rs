@@ -31,6 +31,9 @@ pub enum Command {
     Consolidate(ConsolidateArgs),
     /// Limit how many records a labeler may take in a dataset.
     Quota(QuotaArgs),
+    /// Generate candidate responses for prompts with any OpenAI-compatible model server, into a
+    /// dataset or a JSONL file that `juror import` reads.
+    Generate(Box<GenerateArgs>),
     /// Write a dataset's preference pairs (or its raw judgments) as JSON lines or Parquet for training.
     Export(ExportArgs),
     /// Print how far a dataset's preference data can be trusted: agreement and length bias.
@@ -115,6 +118,108 @@ pub struct ImportArgs {
     /// (snappy, gzip or uncompressed). Columns are
     /// matched to fields and metadata properties by name; `external_id` (or `id`) is kept.
     pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Prompts from a `.jsonl`, `.csv` or `.parquet` file.
+    #[arg(long, conflicts_with = "from_dataset", required_unless_present = "from_dataset")]
+    pub prompts: Option<PathBuf>,
+    /// Prompts from an existing dataset's `--prompt-field` instead of a file.
+    #[arg(long)]
+    pub from_dataset: Option<String>,
+    /// The file column holding the prompt.
+    #[arg(long, default_value = "prompt")]
+    pub prompt_column: String,
+    /// The file column holding a stable id for each prompt (default: `external_id` or `id` when
+    /// present, else a hash of the prompt text). It becomes the record's external id.
+    #[arg(long)]
+    pub id_column: Option<String>,
+    /// The field holding the prompt, with `--from-dataset`.
+    #[arg(long, default_value = "prompt")]
+    pub prompt_field: String,
+    /// Generate for the first N prompts only.
+    #[arg(long)]
+    pub limit: Option<usize>,
+
+    /// Write the records into this dataset, creating it (prompt, response-1..N, a ranking
+    /// question) when it does not exist.
+    #[arg(long, conflicts_with = "output", required_unless_present = "output")]
+    pub dataset: Option<String>,
+    /// Workspace of `--dataset` (default: the first workspace).
+    #[arg(long)]
+    pub workspace: Option<String>,
+    /// Write the records as JSON lines to this file instead (appending; `juror import` reads it).
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+
+    /// Base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8080 (repeat for several).
+    #[arg(long = "endpoint", required = true, env = "JUROR_GENERATE_ENDPOINT", value_delimiter = ',')]
+    pub endpoints: Vec<String>,
+    /// Model name (repeat for several; paired with the endpoints in order, or all on one endpoint).
+    #[arg(long = "model", required = true, value_delimiter = ',')]
+    pub models: Vec<String>,
+    /// API key sent as a bearer token.
+    #[arg(long, env = "OPENAI_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// `chat` (/v1/chat/completions, instruct models) or `completions` (/v1/completions, base models).
+    #[arg(long, default_value = "chat", value_parser = ["chat", "completions"])]
+    pub api: String,
+    /// A system message before each prompt (chat only).
+    #[arg(long)]
+    pub system: Option<String>,
+
+    /// `samples` (--candidates from one setting), `temperatures` (one per --temperatures),
+    /// `models` (one per --model), or `best-of-k` (--k samples, the two most different kept).
+    #[arg(long, default_value = "samples", value_parser = ["samples", "temperatures", "models", "best-of-k"])]
+    pub strategy: String,
+    /// Candidates per prompt, for `samples`.
+    #[arg(long, default_value_t = 2)]
+    pub candidates: u32,
+    /// Temperatures, comma-separated, for `temperatures`.
+    #[arg(long, value_delimiter = ',')]
+    pub temperatures: Vec<f64>,
+    /// Samples to draw, for `best-of-k`.
+    #[arg(long, default_value_t = 4)]
+    pub k: u32,
+
+    #[arg(long)]
+    pub temperature: Option<f64>,
+    #[arg(long)]
+    pub top_p: Option<f64>,
+    #[arg(long)]
+    pub top_k: Option<u32>,
+    #[arg(long, default_value_t = 512)]
+    pub max_tokens: u32,
+    /// A stop sequence (repeat for several).
+    #[arg(long)]
+    pub stop: Vec<String>,
+    /// Base seed; each sample adds its index, so a rerun asks for the same samples.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Choices asked per request (the API's `n`); 1 sends one request per candidate.
+    #[arg(long, default_value_t = 1)]
+    pub n: u32,
+
+    /// Candidates at least this similar (word-trigram overlap, 0 to 1) are near-duplicates.
+    #[arg(long, default_value_t = 0.9)]
+    pub similarity_threshold: f64,
+    /// Regenerations per prompt for near-duplicate or empty candidates; what stays similar is
+    /// flagged in the record's metadata.
+    #[arg(long, default_value_t = 2)]
+    pub max_regenerations: u32,
+
+    /// Prompts in flight at once.
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    /// Seconds before one request gives up.
+    #[arg(long, default_value_t = 300)]
+    pub timeout: u64,
+    /// Retries of a request on transport errors, 5xx and 429 (exponential backoff with jitter).
+    #[arg(long, default_value_t = 6)]
+    pub retries: u32,
 }
 
 #[derive(Debug, Args)]
@@ -208,9 +313,10 @@ pub struct ExportArgs {
     #[arg(long, short)]
     pub output: PathBuf,
     /// How the rows are stored: `jsonl` (one JSON object per line) or `parquet` (snappy-compressed,
-    /// typed columns: strings, `p_chosen`/`margin`/`agreement` as doubles, `judgments` as int64).
-    /// Defaults to `parquet` when `--output` ends in `.parquet`, else `jsonl`. Parquet is only
-    /// available for the flat formats `trl` and `trl-implicit`.
+    /// typed columns: strings, message lists as lists of `{role, content}` structs,
+    /// `p_chosen`/`margin`/`agreement` as doubles, `judgments` as int64). Defaults to `parquet`
+    /// when `--output` ends in `.parquet`, else `jsonl`. Parquet is available for every pair
+    /// format, not for `judgments`.
     #[arg(long, value_enum)]
     pub file_format: Option<ExportFileFormat>,
 }

@@ -12,12 +12,6 @@ pub enum ExportError {
     /// The Parquet writer failed (or its schema did not parse).
     #[error("write parquet file")]
     Parquet(#[from] parquet::errors::ParquetError),
-    /// A pair format that has no flat Parquet layout.
-    #[error("export `{format}` as parquet: only `trl` and `trl-implicit` can be written as Parquet, write `{format}` as JSON lines")]
-    ParquetUnsupported {
-        /// The format's name.
-        format: &'static str,
-    },
     /// A format name that is not one of [`crate::Format::NAMES`].
     #[error("unknown export format `{name}`, expected one of: {expected}")]
     UnknownFormat {

@@ -6,8 +6,8 @@
 //!
 //! - [`PairFormat`]: TRL's explicit-prompt, implicit-prompt and conversational preference formats,
 //!   and OpenAI's DPO fine-tuning format, each optionally with confidence columns.
-//! - [`ParquetPairWriter`]: the flat pair formats (`trl`, `trl-implicit`) as a Parquet file,
-//!   buffered one row group at a time.
+//! - [`ParquetPairWriter`]: every pair format as a Parquet file (messages as lists of
+//!   `role`/`content` structs), buffered one row group at a time.
 //! - [`JudgmentWriter`]: one line per labeler response, for analyses outside Juror.
 
 pub mod error;

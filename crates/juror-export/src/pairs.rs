@@ -99,10 +99,11 @@ impl<W: Write> PairWriter<W> {
     }
 }
 
+/// A message borrowed from a row, as every message layout writes it.
 #[derive(Serialize)]
-struct BorrowedMessage<'a> {
-    role: &'a str,
-    content: &'a str,
+pub(crate) struct BorrowedMessage<'a> {
+    pub(crate) role: &'a str,
+    pub(crate) content: &'a str,
 }
 
 #[derive(Serialize, Default)]
@@ -170,14 +171,15 @@ struct OpenAiInput<'a> {
 }
 
 /// The chat prompt's messages, or the text prompt as one user message.
-fn prompt_messages(row: &PairRow) -> Vec<BorrowedMessage<'_>> {
+pub(crate) fn prompt_messages(row: &PairRow) -> Vec<BorrowedMessage<'_>> {
     match &row.prompt_messages {
         Some(messages) => messages.iter().map(|message| BorrowedMessage { role: &message.role, content: &message.content }).collect(),
         None => vec![BorrowedMessage { role: "user", content: &row.prompt }],
     }
 }
 
-fn assistant(content: &str) -> BorrowedMessage<'_> {
+/// A response as the one assistant message of a side.
+pub(crate) fn assistant(content: &str) -> BorrowedMessage<'_> {
     BorrowedMessage { role: "assistant", content }
 }
 

@@ -12,7 +12,7 @@ mod store;
 pub use error::{StoreError, StoreResult};
 pub use sqlite::{SqliteStore, SqliteStoreOptions};
 pub use store::{
-    DatasetProgress, DatasetStore, DistributionStore, Lease, LeaseRequest, RecordInclude, RecordPage, RecordScan,
+    DatasetProgress, DatasetStore, DistributionStore, Lease, LeaseRequest, RecordCursor, RecordInclude, RecordPage, RecordScan,
     RecordStore, RecordWriteBatch, ResponseCounts, ResponseStore, SessionStore, Store, SuggestionsMode, UserProgressRow, UserStore,
     WebSession,
 };

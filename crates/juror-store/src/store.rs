@@ -36,6 +36,10 @@ pub struct RecordPage {
     pub total: u64,
 }
 
+/// Where a scan of a dataset's records stopped; the next page starts after it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecordCursor(pub(crate) i64);
+
 /// A dataset's records with their answers, loaded for search.
 #[derive(Debug, Clone, Default)]
 pub struct RecordScan {
@@ -206,6 +210,10 @@ pub trait RecordStore: Send + Sync + 'static {
     async fn count_records(&self, dataset: DatasetId) -> StoreResult<u64>;
     /// The ids of every record of the dataset, in insertion order.
     async fn scan_record_ids(&self, dataset: DatasetId) -> StoreResult<Vec<RecordId>>;
+    /// Up to `limit` records after `after` (from the start with the default cursor), in
+    /// insertion order, with their relations, and the cursor to continue from. Each page costs
+    /// the same however deep into the dataset it is (no OFFSET).
+    async fn records_after(&self, dataset: DatasetId, after: RecordCursor, limit: u64, include: &RecordInclude) -> StoreResult<(Vec<(Record, RecordRelations)>, RecordCursor)>;
     /// Every record of the dataset with its responses and suggestions, in insertion order.
     async fn scan_records(&self, dataset: DatasetId) -> StoreResult<RecordScan>;
     /// The named vector of each record that has one.

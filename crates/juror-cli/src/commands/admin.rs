@@ -2,7 +2,8 @@
 
 use anyhow::Context;
 use juror_app::{NewDataset, NewField, NewMetadataProperty, NewQuestion, NewUser, NewVectorSettings};
-use juror_core::dataset::Distribution;
+use juror_core::dataset::{Dataset, Distribution};
+use juror_core::ids::WorkspaceId;
 use juror_core::user::Role;
 use serde_json::Value;
 
@@ -17,25 +18,7 @@ pub(super) async fn dataset(command: DatasetCommand) -> anyhow::Result<()> {
             let (app, store) = open_app(&data.data_dir).await?;
             let caller = cli_caller(&app).await?;
             let workspace = app.find_workspace_by_name(&caller, &workspace).await?.with_context(|| format!("no workspace named `{workspace}`"))?;
-            let min_submitted = settings.pointer("/distribution/min_submitted").and_then(Value::as_i64).unwrap_or(1);
-            let dataset = app
-                .create_dataset(
-                    &caller,
-                    NewDataset {
-                        id: None,
-                        name,
-                        workspace_id: workspace.id,
-                        guidelines: settings.get("guidelines").and_then(Value::as_str).map(str::to_owned),
-                        allow_extra_metadata: settings.get("allow_extra_metadata").and_then(Value::as_bool).unwrap_or(true),
-                        distribution: Distribution::overlap(min_submitted)?,
-                        metadata: None,
-                    },
-                )
-                .await?;
-            if let Err(error) = add_settings(&app, &caller, dataset.id, &settings).await {
-                app.delete_dataset(&caller, dataset.id).await?;
-                return Err(error);
-            }
+            let dataset = create_dataset(&app, &caller, name, workspace.id, &settings).await?;
             println!("created and published dataset `{}` ({})", dataset.name, dataset.id);
             store.close().await;
             Ok(())
@@ -51,6 +34,32 @@ pub(super) async fn dataset(command: DatasetCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Creates and publishes a dataset from Argilla-style settings (`fields`, `questions`,
+/// `guidelines`, `metadata_properties`, `vectors_settings`, `distribution`); nothing is left
+/// behind when a setting is refused.
+pub(crate) async fn create_dataset(app: &juror_app::App, caller: &juror_app::Caller, name: String, workspace: WorkspaceId, settings: &Value) -> anyhow::Result<Dataset> {
+    let min_submitted = settings.pointer("/distribution/min_submitted").and_then(Value::as_i64).unwrap_or(1);
+    let dataset = app
+        .create_dataset(
+            caller,
+            NewDataset {
+                id: None,
+                name,
+                workspace_id: workspace,
+                guidelines: settings.get("guidelines").and_then(Value::as_str).map(str::to_owned),
+                allow_extra_metadata: settings.get("allow_extra_metadata").and_then(Value::as_bool).unwrap_or(true),
+                distribution: Distribution::overlap(min_submitted)?,
+                metadata: None,
+            },
+        )
+        .await?;
+    if let Err(error) = add_settings(app, caller, dataset.id, settings).await {
+        app.delete_dataset(caller, dataset.id).await?;
+        return Err(error);
+    }
+    Ok(app.get_dataset(caller, dataset.id).await?)
 }
 
 fn entries<'a>(settings: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {

@@ -1,16 +1,16 @@
 //! `juror export` and `juror metrics`: a dataset's responses as training files, and how far to
-//! trust them.
+//! trust them. Exports are written a page of records at a time as the app reads them.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 
 use anyhow::Context;
 use juror_app::{PreferenceKind, PreferenceReport, PreferenceRequest};
-use juror_export::{Columns, Format, JudgmentWriter, PairWriter, ParquetPairWriter};
+use juror_export::{Columns, ExportError, Format, JudgmentWriter, PairRow, PairWriter, ParquetPairWriter};
 use juror_prefs::pairs::{Binarization, TiePolicy};
 use juror_prefs::resolve::{ReliabilityOptions, Strategy};
 
-use super::{cli_caller, find_dataset, open_app};
+use super::{cli_caller, find_dataset, open_app_for_one_pass};
 use crate::cli::{ExportArgs, ExportFileFormat, MetricsArgs, PreferenceArgs, StrategyArg};
 
 pub(super) async fn export(args: ExportArgs) -> anyhow::Result<()> {
@@ -19,7 +19,7 @@ pub(super) async fn export(args: ExportArgs) -> anyhow::Result<()> {
         _ => anyhow::Error::new(error),
     })?;
     let target = &args.preferences.target;
-    let (app, store) = open_app(&target.data.data_dir).await?;
+    let (app, store) = open_app_for_one_pass(&target.data.data_dir).await?;
     let caller = cli_caller(&app).await?;
     let schema = find_dataset(&app, &caller, &target.dataset, target.workspace.as_deref()).await?;
     let output = args.output.display().to_string();
@@ -28,14 +28,8 @@ pub(super) async fn export(args: ExportArgs) -> anyhow::Result<()> {
     } else {
         ExportFileFormat::Jsonl
     });
-    if file_format == ExportFileFormat::Parquet {
-        match format {
-            Format::Pairs(pair_format) if ParquetPairWriter::<Vec<u8>>::supports(pair_format) => {}
-            _ => anyhow::bail!(
-                "`--format {}` cannot be written as Parquet: only `trl` and `trl-implicit` can; write it as JSON lines (`--file-format jsonl`, or an --output not ending in .parquet)",
-                format.as_str()
-            ),
-        }
+    if file_format == ExportFileFormat::Parquet && format == Format::Judgments {
+        anyhow::bail!("`--format judgments` cannot be written as Parquet: write it as JSON lines (`--file-format jsonl`, or an --output not ending in .parquet)");
     }
     let out: Box<dyn Write + Send> = if output == "-" {
         Box::new(std::io::stdout())
@@ -43,13 +37,17 @@ pub(super) async fn export(args: ExportArgs) -> anyhow::Result<()> {
         Box::new(File::create(&args.output).with_context(|| format!("failed to create {output}"))?)
     };
     let out = BufWriter::with_capacity(1 << 16, out);
+    let failed = || format!("failed to write {output}");
     let written = match format {
         Format::Judgments => {
             let mut writer = JudgmentWriter::new(out);
-            for row in app.raw_judgments(&caller, schema.dataset.id).await? {
-                writer.write(&row).with_context(|| format!("failed to write {output}"))?;
+            let mut export = app.export_judgments(&caller, schema.dataset.id).await?;
+            while let Some(rows) = export.next_page(&app).await? {
+                for row in &rows {
+                    writer.write(row).with_context(failed)?;
+                }
             }
-            writer.finish().with_context(|| format!("failed to write {output}"))?
+            writer.finish().with_context(failed)?
         }
         Format::Pairs(pair_format) => {
             let request = PreferenceRequest {
@@ -57,24 +55,18 @@ pub(super) async fn export(args: ExportArgs) -> anyhow::Result<()> {
                 ties: if args.keep_ties { TiePolicy::Keep } else { TiePolicy::Drop },
                 ..request(&args.preferences)
             };
-            let report = app.preference_pairs(&caller, schema.dataset.id, &request).await?;
+            let mut export = app.export_pairs(&caller, schema.dataset.id, &request).await?;
             let columns = Columns { margin: args.with_margin, confidence: args.with_confidence };
-            match file_format {
-                ExportFileFormat::Jsonl => {
-                    let mut writer = PairWriter::new(out, pair_format, columns);
-                    for row in &report.rows {
-                        writer.write(row).with_context(|| format!("failed to write {output}"))?;
-                    }
-                    writer.finish().with_context(|| format!("failed to write {output}"))?
-                }
-                ExportFileFormat::Parquet => {
-                    let mut writer = ParquetPairWriter::new(out, pair_format, columns).with_context(|| format!("failed to write {output}"))?;
-                    for row in &report.rows {
-                        writer.write(row).with_context(|| format!("failed to write {output}"))?;
-                    }
-                    writer.finish().with_context(|| format!("failed to write {output}"))?
+            let mut writer = match file_format {
+                ExportFileFormat::Jsonl => PairSink::Lines(PairWriter::new(out, pair_format, columns)),
+                ExportFileFormat::Parquet => PairSink::Parquet(ParquetPairWriter::new(out, pair_format, columns).with_context(failed)?),
+            };
+            while let Some(rows) = export.next_page(&app).await? {
+                for row in &rows {
+                    writer.write(row).with_context(failed)?;
                 }
             }
+            writer.finish().with_context(failed)?
         }
     };
     let unit = match file_format {
@@ -86,9 +78,32 @@ pub(super) async fn export(args: ExportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Where pairs go: JSON lines or a Parquet file.
+enum PairSink<W: Write + Send> {
+    Lines(PairWriter<W>),
+    Parquet(ParquetPairWriter<W>),
+}
+
+impl<W: Write + Send> PairSink<W> {
+    fn write(&mut self, row: &PairRow) -> Result<(), ExportError> {
+        match self {
+            PairSink::Lines(writer) => writer.write(row),
+            PairSink::Parquet(writer) => writer.write(row),
+        }
+    }
+
+    /// Finishes the file and returns how many rows were written.
+    fn finish(self) -> Result<usize, ExportError> {
+        match self {
+            PairSink::Lines(writer) => writer.finish(),
+            PairSink::Parquet(writer) => writer.finish(),
+        }
+    }
+}
+
 pub(super) async fn metrics(args: MetricsArgs) -> anyhow::Result<()> {
     let target = &args.preferences.target;
-    let (app, store) = open_app(&target.data.data_dir).await?;
+    let (app, store) = open_app_for_one_pass(&target.data.data_dir).await?;
     let caller = cli_caller(&app).await?;
     let schema = find_dataset(&app, &caller, &target.dataset, target.workspace.as_deref()).await?;
     let report = app.preference_pairs(&caller, schema.dataset.id, &request(&args.preferences)).await?;
@@ -128,7 +143,7 @@ fn render_metrics(dataset: &str, report: &PreferenceReport) -> String {
         settings.prompt_field
     );
     text += &format!("judgments: {} on {} records ({} unreadable)\n", report.judgments, report.records_with_judgments, report.unreadable);
-    text += &format!("pairs: {} ({} resolved as ties)\n", report.rows.len(), report.ties);
+    text += &format!("pairs: {} ({} resolved as ties)\n", report.pairs, report.ties);
     text += &format!("krippendorff's alpha (ordinal, pair verdicts): {}\n", optional(report.alpha));
     text += &format!("percent agreement (pair verdicts): {}\n", optional(report.percent_agreement));
     text += "agreement with the consensus, per labeler:\n";

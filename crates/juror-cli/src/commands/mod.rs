@@ -3,6 +3,7 @@
 mod admin;
 mod distribute;
 mod export;
+mod generate;
 mod import;
 mod serve;
 
@@ -28,6 +29,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Split(args) => distribute::split(args).await,
             Command::Consolidate(args) => distribute::consolidate(args).await,
             Command::Quota(args) => distribute::quota(args).await,
+            Command::Generate(args) => generate::run(*args).await,
             Command::Export(args) => export::export(args).await,
             Command::Metrics(args) => export::metrics(args).await,
             Command::User(command) => admin::user(command).await,
@@ -42,9 +44,18 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// Opens (creating if needed) the database in `data_dir`.
 pub(crate) async fn open_app(data_dir: &Path) -> anyhow::Result<(App, SqliteStore)> {
+    open_app_with(data_dir, |options| options).await
+}
+
+/// Opens the database for one pass over a dataset (an export): one reader, a small cache.
+pub(crate) async fn open_app_for_one_pass(data_dir: &Path) -> anyhow::Result<(App, SqliteStore)> {
+    open_app_with(data_dir, SqliteStoreOptions::for_one_pass).await
+}
+
+async fn open_app_with(data_dir: &Path, tune: impl FnOnce(SqliteStoreOptions) -> SqliteStoreOptions) -> anyhow::Result<(App, SqliteStore)> {
     std::fs::create_dir_all(data_dir).with_context(|| format!("failed to create data directory {}", data_dir.display()))?;
     let path = data_dir.join("juror.db");
-    let store = SqliteStore::open(&SqliteStoreOptions::new(&path))
+    let store = SqliteStore::open(&tune(SqliteStoreOptions::new(&path)))
         .await
         .with_context(|| format!("failed to open sqlite database at {}", path.display()))?;
     Ok((App::new(Arc::new(store.clone())), store))

@@ -126,8 +126,15 @@ fn export_writes_flat_pairs_as_parquet() {
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 3);
 
-    // Message formats and judgments have no flat layout: refused before any file is created.
-    for format in ["openai-dpo", "trl-conversational", "judgments"] {
+    // Message formats are lists of structs (see tests/sdk/test_export_formats.py); judgments have
+    // no Parquet layout: refused before any file is created.
+    for format in ["openai-dpo", "trl-conversational"] {
+        let path = out.path().join(format!("{format}.parquet"));
+        let output = juror(&["export", "--dataset", "guide", "--format", format, "--output", path.to_str().unwrap()], data.path());
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        assert_eq!(read_parquet(&path).0.len(), 3);
+    }
+    for format in ["judgments"] {
         let path = out.path().join(format!("{format}.parquet"));
         let output = juror(&["export", "--dataset", "guide", "--format", format, "--output", path.to_str().unwrap()], data.path());
         assert_eq!(output.status.code(), Some(2));

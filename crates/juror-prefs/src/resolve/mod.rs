@@ -7,18 +7,22 @@
 //! - [`mean_rank`]: the option with the lower mean rank wins (Argilla v1's "mean").
 //! - [`borda`]: the option with more Borda points wins (ties split the point).
 //! - [`reliability`]: a Dawid-Skene model that learns each labeler's accuracy and weights their
-//!   votes by it; see that module for the model and why it was chosen.
+//!   votes by it; see that module for the model and why it was chosen. Its labeler parameters
+//!   pool every vote, so a caller that reads a dataset an item at a time fills a [`VoteTable`]
+//!   first, fits a [`ReliabilityModel`], and then resolves each item with it.
 
 mod majority;
 mod rank;
 mod reliability;
 mod resolved;
+mod vote_table;
 pub(crate) mod votes;
 
 pub use majority::majority;
 pub use rank::{borda, mean_rank};
-pub use reliability::{reliability, LabelerReliability, ReliabilityFit, ReliabilityOptions};
+pub use reliability::{reliability, LabelerReliability, ReliabilityFit, ReliabilityModel, ReliabilityOptions};
 pub use resolved::ResolvedPair;
+pub use vote_table::VoteTable;
 
 use crate::judgment::Judgment;
 

@@ -27,10 +27,12 @@
 //! equality: a pair every labeler tied resolves to a tie at 1/2, but one strict vote among ties
 //! decides it.
 
+use std::collections::HashMap;
+
 use crate::judgment::Judgment;
 use crate::pair_judgment::Outcome;
 use crate::resolve::votes::collect;
-use crate::resolve::ResolvedPair;
+use crate::resolve::{ResolvedPair, VoteTable};
 
 /// |log-odds| below this is a tie (all strict votes cancel, or there are none).
 const TIE_LOG_ODDS: f64 = 1e-9;
@@ -80,94 +82,127 @@ pub struct ReliabilityFit {
 }
 
 /// Resolves each pair by the labelers' votes weighted by their estimated accuracy (see the module
-/// docs for the model).
+/// docs for the model). The same as filling a [`VoteTable`] with `judgments`, fitting it, and
+/// resolving `judgments` with the model, which is how callers that cannot hold every judgment at
+/// once use it.
 pub fn reliability(judgments: &[Judgment], options: &ReliabilityOptions) -> ReliabilityFit {
-    let pairs = collect(judgments);
-    let mut labelers: Vec<&str> = pairs.iter().flat_map(|pair| pair.votes.iter().map(|vote| vote.labeler)).collect();
-    labelers.sort_unstable();
-    labelers.dedup();
-    let index = |labeler: &str| labelers.binary_search(&labeler).expect("every voter is listed");
-    // Per pair, each strict vote as (labeler index, +1 for first, -1 for second).
-    let strict: Vec<Vec<(usize, f64)>> = pairs
-        .iter()
-        .map(|pair| {
-            pair.votes
-                .iter()
-                .filter_map(|vote| match vote.outcome {
-                    Outcome::AWins => Some((index(vote.labeler), 1.0)),
-                    Outcome::BWins => Some((index(vote.labeler), -1.0)),
-                    Outcome::Tie => None,
-                })
-                .collect()
-        })
-        .collect();
+    let mut table = VoteTable::new();
+    table.add(judgments);
+    let model = table.fit(options);
+    ReliabilityFit { pairs: model.resolve(judgments), labelers: model.labelers.clone(), iterations: model.iterations, converged: model.converged }
+}
 
-    let mut posterior: Vec<f64> = strict
+/// The fitted labeler parameters, without the pairs: resolves any judgments, an item at a time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReliabilityModel {
+    /// One entry per labeler, sorted by id.
+    pub labelers: Vec<LabelerReliability>,
+    /// How many EM rounds ran.
+    pub iterations: usize,
+    /// Whether the posteriors settled within the tolerance before `max_iterations`.
+    pub converged: bool,
+    /// Each labeler's vote weight, ln(accuracy / (1 - accuracy)).
+    weights: HashMap<String, f64>,
+}
+
+impl ReliabilityModel {
+    /// Resolves each pair of `judgments` by the fitted weights of its voters: the posterior
+    /// log-odds are the sum of their strict votes' weights. A labeler the model has not seen
+    /// weighs nothing. Resolving the judgments the model was fitted on gives the fit's pairs.
+    pub fn resolve(&self, judgments: &[Judgment]) -> Vec<ResolvedPair> {
+        collect(judgments)
+            .iter()
+            .map(|pair| {
+                let log_odds: f64 = pair
+                    .votes
+                    .iter()
+                    .filter_map(|vote| {
+                        let weight = self.weights.get(vote.labeler).copied().unwrap_or(0.0);
+                        match vote.outcome {
+                            Outcome::AWins => Some(weight),
+                            Outcome::BWins => Some(-weight),
+                            Outcome::Tie => None,
+                        }
+                    })
+                    .sum();
+                let verdict = if log_odds > TIE_LOG_ODDS {
+                    Outcome::AWins
+                } else if log_odds < -TIE_LOG_ODDS {
+                    Outcome::BWins
+                } else {
+                    Outcome::Tie
+                };
+                let (p_first, margin) = if verdict == Outcome::Tie { (0.5, 0.0) } else { (sigmoid(log_odds), log_odds.abs()) };
+                pair.resolved(verdict, p_first, margin)
+            })
+            .collect()
+    }
+}
+
+/// Runs EM over every vote of `table` (see the module docs).
+pub(crate) fn fit_model(table: &VoteTable, options: &ReliabilityOptions) -> ReliabilityModel {
+    let labelers = table.labelers.len();
+    let ranges: Vec<std::ops::Range<usize>> = table.pair_ranges().collect();
+    let mut posterior: Vec<f64> = ranges
         .iter()
-        .map(|votes| {
-            let first = votes.iter().filter(|(_, sign)| *sign > 0.0).count() as f64;
-            (first + 0.5) / (votes.len() as f64 + 1.0)
+        .map(|range| {
+            let verdicts = &table.verdicts[range.clone()];
+            let first = verdicts.iter().filter(|verdict| **verdict > 0).count() as f64;
+            let strict = verdicts.iter().filter(|verdict| **verdict != 0).count() as f64;
+            (first + 0.5) / (strict + 1.0)
         })
         .collect();
-    let mut accuracy = vec![0.5; labelers.len()];
-    let mut log_odds = vec![0.0; pairs.len()];
+    let mut accuracy = vec![0.5; labelers];
     let (mut iterations, mut converged) = (0, false);
     while iterations < options.max_iterations {
         iterations += 1;
-        accuracy = estimate_accuracy(&strict, &posterior, labelers.len(), options.prior_votes);
-        log_odds = strict.iter().map(|votes| votes.iter().map(|(labeler, sign)| sign * logit(accuracy[*labeler])).sum()).collect();
-        let next: Vec<f64> = log_odds.iter().copied().map(sigmoid).collect();
-        let change = posterior.iter().zip(&next).map(|(old, new)| (old - new).abs()).fold(0.0, f64::max);
-        posterior = next;
+        accuracy = estimate_accuracy(table, &ranges, &posterior, options.prior_votes);
+        let weights: Vec<f64> = accuracy.iter().map(|accuracy| logit(*accuracy)).collect();
+        let mut change: f64 = 0.0;
+        for (range, posterior) in ranges.iter().zip(posterior.iter_mut()) {
+            let log_odds: f64 = strict_votes(table, range.clone()).map(|(labeler, sign)| sign * weights[labeler]).sum();
+            let next = sigmoid(log_odds);
+            change = change.max((*posterior - next).abs());
+            *posterior = next;
+        }
         if change < options.tolerance {
             converged = true;
             break;
         }
     }
 
-    let resolved = pairs
-        .iter()
-        .zip(&log_odds)
-        .map(|(pair, &log_odds)| {
-            let verdict = if log_odds > TIE_LOG_ODDS {
-                Outcome::AWins
-            } else if log_odds < -TIE_LOG_ODDS {
-                Outcome::BWins
-            } else {
-                Outcome::Tie
-            };
-            let (p_first, margin) = if verdict == Outcome::Tie { (0.5, 0.0) } else { (sigmoid(log_odds), log_odds.abs()) };
-            pair.resolved(verdict, p_first, margin)
-        })
-        .collect();
-    let mut votes = vec![(0usize, 0usize); labelers.len()];
-    for vote in pairs.iter().flat_map(|pair| &pair.votes) {
-        let entry = &mut votes[index(vote.labeler)];
+    let mut votes = vec![(0usize, 0usize); labelers];
+    for (labeler, verdict) in table.voters.iter().zip(&table.verdicts) {
+        let entry = &mut votes[*labeler as usize];
         entry.0 += 1;
-        entry.1 += usize::from(vote.outcome == Outcome::Tie);
+        entry.1 += usize::from(*verdict == 0);
     }
-    let labelers = labelers
+    let mut summaries: Vec<LabelerReliability> = table
+        .labelers
         .iter()
-        .zip(accuracy)
+        .zip(&accuracy)
         .zip(votes)
-        .map(|((labeler, accuracy), (votes, ties))| LabelerReliability {
-            labeler: (*labeler).to_owned(),
-            accuracy,
-            tie_rate: ties as f64 / votes as f64,
-            votes,
-        })
+        .map(|((labeler, accuracy), (votes, ties))| LabelerReliability { labeler: labeler.clone(), accuracy: *accuracy, tie_rate: ties as f64 / votes as f64, votes })
         .collect();
-    ReliabilityFit { pairs: resolved, labelers, iterations, converged }
+    summaries.sort_by(|a, b| a.labeler.cmp(&b.labeler));
+    let weights = table.labelers.iter().cloned().zip(accuracy.iter().map(|accuracy| logit(*accuracy))).collect();
+    ReliabilityModel { labelers: summaries, iterations, converged, weights }
+}
+
+/// A pair's strict votes as (labeler index, +1 for the first option, -1 for the second).
+fn strict_votes(table: &VoteTable, range: std::ops::Range<usize>) -> impl Iterator<Item = (usize, f64)> + '_ {
+    table.voters[range.clone()].iter().zip(&table.verdicts[range]).filter(|(_, verdict)| **verdict != 0).map(|(labeler, verdict)| (*labeler as usize, f64::from(*verdict)))
 }
 
 /// The M-step: each labeler's smoothed expected share of correct strict votes.
-fn estimate_accuracy(strict: &[Vec<(usize, f64)>], posterior: &[f64], labelers: usize, prior_votes: f64) -> Vec<f64> {
+fn estimate_accuracy(table: &VoteTable, ranges: &[std::ops::Range<usize>], posterior: &[f64], prior_votes: f64) -> Vec<f64> {
+    let labelers = table.labelers.len();
     let mut correct = vec![prior_votes / 2.0; labelers];
     let mut total = vec![prior_votes; labelers];
-    for (votes, p_first) in strict.iter().zip(posterior) {
-        for (labeler, sign) in votes {
-            correct[*labeler] += if *sign > 0.0 { *p_first } else { 1.0 - p_first };
-            total[*labeler] += 1.0;
+    for (range, p_first) in ranges.iter().zip(posterior) {
+        for (labeler, sign) in strict_votes(table, range.clone()) {
+            correct[labeler] += if sign > 0.0 { *p_first } else { 1.0 - p_first };
+            total[labeler] += 1.0;
         }
     }
     // With no prior and no strict votes a labeler has no evidence either way.
@@ -224,6 +259,25 @@ mod tests {
         assert_eq!(majority.iter().find(|pair| pair.item == "test").unwrap().chosen, "y");
         let accuracy = |name: &str| fit.labelers.iter().find(|labeler| labeler.labeler == name).unwrap().accuracy;
         assert!(accuracy("good1") > 0.9 && accuracy("bad1") < 0.1, "{:?}", fit.labelers);
+    }
+
+    #[test]
+    fn fitting_item_by_item_and_resolving_item_by_item_gives_the_same_pairs() {
+        let mut all = Vec::new();
+        for item in 0..6 {
+            for (labeler, x_rank) in [("ann", 1), ("bob", 1 + item % 2), ("cid", 2)] {
+                all.push(Judgment::new(format!("i{item}"), labeler, [("x", x_rank), ("y", 2), ("z", 3)]).unwrap());
+            }
+        }
+        let whole = reliability(&all, &ReliabilityOptions::default());
+        let mut table = VoteTable::new();
+        for item in all.chunks(3) {
+            table.add(item);
+        }
+        let model = table.fit(&ReliabilityOptions::default());
+        let streamed: Vec<ResolvedPair> = all.chunks(3).flat_map(|item| model.resolve(item)).collect();
+        assert_eq!(streamed, whole.pairs);
+        assert_eq!((model.labelers, model.iterations, model.converged), (whole.labelers, whole.iterations, whole.converged));
     }
 
     #[test]

@@ -2,20 +2,27 @@
 //!
 //! `GET /api/v1/datasets/{id}/preferences/metrics` reports judgments, agreement and length bias;
 //! `GET /api/v1/datasets/{id}/preferences/export?format=...` downloads JSONL in the formats of
-//! `juror export` (`trl`, `trl-implicit`, `trl-conversational`, `openai-dpo`, `judgments`).
+//! `juror export` (`trl`, `trl-implicit`, `trl-conversational`, `openai-dpo`, `judgments`),
+//! streamed: a task writes the lines a page of records at a time into a bounded channel that the
+//! response body reads, so neither the rows nor the file are ever held whole.
 
-use axum::body::Body;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use juror_app::{strategy_named, PreferenceKind, PreferenceReport, PreferenceRequest};
+use http_body::Frame;
+use juror_app::{strategy_named, App, JudgmentExport, PairExport, PreferenceKind, PreferenceReport, PreferenceRequest};
 use juror_core::ids::DatasetId;
-use juror_export::{Columns, Format, JudgmentWriter, PairWriter};
+use juror_export::{Columns, Format, JudgmentWriter, PairFormat, PairWriter};
 use juror_prefs::pairs::{Binarization, TiePolicy};
 use juror_prefs::resolve::Strategy;
 use serde_json::{json, Value};
+use tokio::sync::mpsc;
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, PathId, QueryParams};
@@ -53,7 +60,7 @@ fn report_json(report: &PreferenceReport) -> Value {
         "judgments": report.judgments,
         "records": report.records_with_judgments,
         "unreadable": report.unreadable,
-        "pairs": report.rows.len(),
+        "pairs": report.pairs,
         "ties": report.ties,
         "agreement": {"krippendorff_alpha_ordinal": report.alpha, "percent": report.percent_agreement},
         "labelers": report.labelers.iter().map(|labeler| json!({"username": labeler.username, "compared": labeler.compared, "agreement": labeler.agreement})).collect::<Vec<_>>(),
@@ -95,28 +102,85 @@ async fn export_preferences(State(state): State<AppState>, Auth(caller): Auth, P
         .unwrap_or("trl")
         .parse()
         .map_err(|error: juror_export::ExportError| ApiError::request(vec!["query".into(), "format".into()], "enum", error.to_string()))?;
-    let internal = |error: juror_export::ExportError| ApiError::App(juror_app::AppError::Internal(anyhow::Error::new(error)));
-    let mut body = Vec::new();
-    match format {
-        Format::Judgments => {
-            let mut writer = JudgmentWriter::new(&mut body);
-            for row in state.app.raw_judgments(&caller, id).await? {
-                writer.write(&row).map_err(internal)?;
-            }
-            writer.finish().map_err(internal)?;
-        }
+    // Access, the dataset and the question are checked here, so those errors get their status;
+    // everything after the first byte streams from a task.
+    let export = match format {
+        Format::Judgments => Export::Judgments(state.app.export_judgments(&caller, id).await?),
         Format::Pairs(pair_format) => {
             let ties = if flag(&query, "keep_ties") { TiePolicy::Keep } else { TiePolicy::Drop };
             let request = preference_request(&query, ties)?;
-            let report = state.app.preference_pairs(&caller, id, &request).await?;
             let columns = Columns { margin: flag(&query, "with_margin"), confidence: flag(&query, "with_confidence") };
-            let mut writer = PairWriter::new(&mut body, pair_format, columns);
-            for row in &report.rows {
-                writer.write(row).map_err(internal)?;
-            }
-            writer.finish().map_err(internal)?;
+            Export::Pairs(state.app.export_pairs(&caller, id, &request).await?, pair_format, columns)
         }
-    }
+    };
+    let (sender, receiver) = mpsc::channel(CHUNKS_IN_FLIGHT);
+    let app = state.app.clone();
+    tokio::spawn(async move {
+        if let Err(error) = export.stream(&app, &sender).await {
+            tracing::error!(dataset = %id, error = ?error, "preference export failed mid-stream");
+            // Ending the body with an error aborts the transfer, so the client sees it truncated.
+            let _ = sender.send(Err(std::io::Error::other("export failed"))).await;
+        }
+    });
     let disposition = format!("attachment; filename=\"{id}-{}.jsonl\"", format.as_str());
-    Ok(([(header::CONTENT_TYPE, "application/x-ndjson".to_owned()), (header::CONTENT_DISPOSITION, disposition)], Body::from(body)).into_response())
+    Ok(([(header::CONTENT_TYPE, "application/x-ndjson".to_owned()), (header::CONTENT_DISPOSITION, disposition)], Body::new(ChannelBody { chunks: receiver })).into_response())
+}
+
+/// Chunks (one page of records' lines each) queued between the export task and the client; the
+/// task waits when the client reads slower, so memory stays at a few pages.
+const CHUNKS_IN_FLIGHT: usize = 4;
+
+/// An export being written, with what it needs to write its lines.
+enum Export {
+    Judgments(JudgmentExport),
+    Pairs(PairExport, PairFormat, Columns),
+}
+
+impl Export {
+    /// Sends the export's lines to `sender` a page at a time; stops early when the client is gone.
+    async fn stream(self, app: &App, sender: &mpsc::Sender<Result<Bytes, std::io::Error>>) -> anyhow::Result<()> {
+        match self {
+            Export::Judgments(mut export) => {
+                while let Some(rows) = export.next_page(app).await? {
+                    let mut chunk = Vec::new();
+                    let mut writer = JudgmentWriter::new(&mut chunk);
+                    for row in &rows {
+                        writer.write(row)?;
+                    }
+                    writer.finish()?;
+                    if sender.send(Ok(Bytes::from(chunk))).await.is_err() {
+                        return Ok(());
+                    }
+                }
+            }
+            Export::Pairs(mut export, format, columns) => {
+                while let Some(rows) = export.next_page(app).await? {
+                    let mut chunk = Vec::new();
+                    let mut writer = PairWriter::new(&mut chunk, format, columns);
+                    for row in &rows {
+                        writer.write(row)?;
+                    }
+                    writer.finish()?;
+                    if sender.send(Ok(Bytes::from(chunk))).await.is_err() {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A response body read from a channel, one chunk per message, ended when the sender is dropped.
+struct ChannelBody {
+    chunks: mpsc::Receiver<Result<Bytes, std::io::Error>>,
+}
+
+impl HttpBody for ChannelBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        self.chunks.poll_recv(cx).map(|chunk| chunk.map(|chunk| chunk.map(Frame::data)))
+    }
 }

@@ -14,7 +14,7 @@ use super::rows::{self, RECORD_COLUMNS, RESPONSE_COLUMNS, SUGGESTION_COLUMNS};
 use super::users::prefixed;
 use super::{placeholders, SqliteStore};
 use crate::error::StoreResult;
-use crate::store::{RecordInclude, RecordPage, RecordScan, RecordStore, RecordWriteBatch, SuggestionsMode};
+use crate::store::{RecordCursor, RecordInclude, RecordPage, RecordScan, RecordStore, RecordWriteBatch, SuggestionsMode};
 
 /// Rows per multi-row INSERT: well below SQLite's 32,766 bound parameters.
 const ROWS_PER_INSERT: usize = 500;
@@ -177,6 +177,21 @@ impl RecordStore for SqliteStore {
     async fn scan_record_ids(&self, dataset: DatasetId) -> StoreResult<Vec<RecordId>> {
         let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM records WHERE dataset_id = ? ORDER BY rowid").bind(dataset.to_string()).fetch_all(&self.reader).await?;
         ids.iter().map(|id| id.parse().map_err(|_| crate::StoreError::Other(format!("stored id `{id}` is not a UUID")))).collect()
+    }
+
+    async fn records_after(&self, dataset: DatasetId, after: RecordCursor, limit: u64, include: &RecordInclude) -> StoreResult<(Vec<(Record, RecordRelations)>, RecordCursor)> {
+        // `+dataset_id` keeps SQLite on the rowid range (each page starts where the last ended)
+        // instead of the dataset index, which would sort the dataset's rows for every page.
+        let query = format!("SELECT rowid, {RECORD_COLUMNS} FROM records WHERE rowid > ? AND +dataset_id = ? ORDER BY rowid LIMIT ?");
+        let rows = sqlx::query(&query).bind(after.0).bind(dataset.to_string()).bind(limit.min(i64::MAX as u64) as i64).fetch_all(&self.reader).await?;
+        let mut cursor = after;
+        let mut records = Vec::with_capacity(rows.len());
+        for row in &rows {
+            cursor = RecordCursor(row.try_get(0)?);
+            records.push(rows::record_at(row, 1)?);
+        }
+        let relations = self.load_relations(&records, include).await?;
+        Ok((records.into_iter().zip(relations).collect(), cursor))
     }
 
     async fn scan_records(&self, dataset: DatasetId) -> StoreResult<RecordScan> {

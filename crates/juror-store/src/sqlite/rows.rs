@@ -166,16 +166,21 @@ pub(crate) fn vector_settings(row: &SqliteRow) -> StoreResult<VectorSettings> {
 }
 
 pub(crate) fn record(row: &SqliteRow) -> StoreResult<Record> {
-    let fields: &str = row.try_get(3)?;
+    record_at(row, 0)
+}
+
+/// A record whose `RECORD_COLUMNS` start at column `at`.
+pub(crate) fn record_at(row: &SqliteRow, at: usize) -> StoreResult<Record> {
+    let fields: &str = row.try_get(at + 3)?;
     Ok(Record {
-        id: id(row, 0)?,
-        dataset_id: id(row, 1)?,
-        external_id: row.try_get(2)?,
+        id: id(row, at)?,
+        dataset_id: id(row, at + 1)?,
+        external_id: row.try_get(at + 2)?,
         fields: json_object(Some(fields))?.unwrap_or_default(),
-        metadata: json_object(row.try_get(4)?)?,
-        status: RecordStatus::parse(row.try_get(5)?).map_err(|error| corrupt("record status", error))?,
-        inserted_at: timestamp(row, 6)?,
-        updated_at: timestamp(row, 7)?,
+        metadata: json_object(row.try_get(at + 4)?)?,
+        status: RecordStatus::parse(row.try_get(at + 5)?).map_err(|error| corrupt("record status", error))?,
+        inserted_at: timestamp(row, at + 6)?,
+        updated_at: timestamp(row, at + 7)?,
     })
 }
 

@@ -10,7 +10,7 @@ use juror_core::response::{NewSuggestion, Response, ResponseStatus};
 use juror_core::time::Timestamp;
 use juror_core::user::{Role, User, Workspace};
 use juror_core::vector::VectorSettings;
-use juror_store::{RecordInclude, RecordWriteBatch, Store, StoreError, SuggestionsMode, WebSession};
+use juror_store::{RecordCursor, RecordInclude, RecordWriteBatch, Store, StoreError, SuggestionsMode, WebSession};
 use serde_json::{json, Map, Value};
 
 /// What the story wrote, for checking after a reopen.
@@ -179,6 +179,13 @@ pub async fn run(store: &dyn Store) -> Written {
     assert_eq!(relations[0].vectors.as_ref().unwrap()[0], ("embedding".to_owned(), vec![1.0, 0.0]));
     let scan = store.scan_records(dataset.id).await.unwrap();
     assert_eq!(scan.records.len(), 2);
+    // Paging by key: one record a page, in insertion order, then an empty page.
+    let (first_page, cursor) = store.records_after(dataset.id, RecordCursor::default(), 1, &include).await.unwrap();
+    let (second_page, cursor) = store.records_after(dataset.id, cursor, 1, &include).await.unwrap();
+    let (third_page, _) = store.records_after(dataset.id, cursor, 1, &include).await.unwrap();
+    assert_eq!((first_page[0].0.id, second_page[0].0.id), (ids[0], ids[1]));
+    assert_eq!(first_page[0].1.responses.as_ref().unwrap().len(), 2);
+    assert!(third_page.is_empty());
     assert_eq!(scan.responses[0].len(), 2);
 
     // Deleting a user takes their responses and recomputes the statuses they made.
