@@ -115,6 +115,28 @@ def test_trl_jsonl_and_parquet_load_with_the_same_rows(juror_server, answered, t
     assert metadata.row_group(0).column(0).compression == "SNAPPY"
 
 
+def test_the_api_downloads_the_same_parquet_rows_as_the_cli(juror_server, answered, client, tmp_path):
+    dataset = client.datasets(answered)
+    url = f"{juror_server.url}/api/v1/datasets/{dataset.id}/preferences/export"
+    headers = {"X-Argilla-Api-Key": "argilla.apikey"}
+    for pair_format in ("trl", "trl-conversational"):
+        response = requests.get(url, params={"format": pair_format, "file_format": "parquet", "with_confidence": "true"}, headers=headers, timeout=30)
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == "application/vnd.apache.parquet"
+        downloaded = tmp_path / f"api-{pair_format}.parquet"
+        downloaded.write_bytes(response.content)
+        exported = tmp_path / f"cli-{pair_format}.parquet"
+        _export(juror_server, answered, exported, "--format", pair_format, "--with-confidence")
+        api_table, cli_table = pq.read_table(downloaded), pq.read_table(exported)
+        assert api_table.schema == cli_table.schema
+        assert sorted(map(str, api_table.to_pylist())) == sorted(map(str, cli_table.to_pylist()))
+        assert api_table.num_rows == 4
+    refused = requests.get(url, params={"format": "judgments", "file_format": "parquet"}, headers=headers, timeout=30)
+    assert refused.status_code == 422, refused.text
+    wrong = requests.get(url, params={"format": "trl", "file_format": "xlsx"}, headers=headers, timeout=30)
+    assert wrong.status_code == 422 and "file_format" in wrong.text
+
+
 def test_trl_parquet_without_confidence_has_three_string_columns(juror_server, answered, tmp_path):
     path = tmp_path / "plain.parquet"
     _export(juror_server, answered, path, "--format", "trl")

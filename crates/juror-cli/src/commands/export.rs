@@ -78,7 +78,8 @@ pub(super) async fn export(args: ExportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Where pairs go: JSON lines or a Parquet file.
+/// Where pairs go: JSON lines or a Parquet file (one per export, so the sizes do not matter).
+#[allow(clippy::large_enum_variant)]
 enum PairSink<W: Write + Send> {
     Lines(PairWriter<W>),
     Parquet(ParquetPairWriter<W>),

@@ -126,21 +126,19 @@ fn export_writes_flat_pairs_as_parquet() {
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 3);
 
-    // Message formats are lists of structs (see tests/sdk/test_export_formats.py); judgments have
-    // no Parquet layout: refused before any file is created.
+    // Message formats are lists of structs (see tests/sdk/test_export_formats.py).
     for format in ["openai-dpo", "trl-conversational"] {
         let path = out.path().join(format!("{format}.parquet"));
         let output = juror(&["export", "--dataset", "guide", "--format", format, "--output", path.to_str().unwrap()], data.path());
         assert!(output.status.success(), "{}", text(&output.stderr));
         assert_eq!(read_parquet(&path).0.len(), 3);
     }
-    for format in ["judgments"] {
-        let path = out.path().join(format!("{format}.parquet"));
-        let output = juror(&["export", "--dataset", "guide", "--format", format, "--output", path.to_str().unwrap()], data.path());
-        assert_eq!(output.status.code(), Some(2));
-        assert!(text(&output.stderr).contains(&format!("`--format {format}` cannot be written as Parquet")), "{}", text(&output.stderr));
-        assert!(!path.exists());
-    }
+    // Judgments have no Parquet layout: refused before any file is created.
+    let path = out.path().join("judgments.parquet");
+    let output = juror(&["export", "--dataset", "guide", "--format", "judgments", "--output", path.to_str().unwrap()], data.path());
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("`--format judgments` cannot be written as Parquet"), "{}", text(&output.stderr));
+    assert!(!path.exists());
 }
 
 #[test]

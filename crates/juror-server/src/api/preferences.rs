@@ -1,12 +1,14 @@
 //! Juror's preference-data routes: a dataset's pairs as training files, and how far to trust them.
 //!
-//! `GET /api/v1/datasets/{id}/preferences/metrics` reports judgments, agreement and length bias;
-//! `GET /api/v1/datasets/{id}/preferences/export?format=...` downloads JSONL in the formats of
-//! `juror export` (`trl`, `trl-implicit`, `trl-conversational`, `openai-dpo`, `judgments`),
-//! streamed: a task writes the lines a page of records at a time into a bounded channel that the
-//! response body reads, so neither the rows nor the file are ever held whole.
+//! `GET /api/v1/datasets/{id}/preferences/metrics` reports judgments, agreement and bias;
+//! `GET /api/v1/datasets/{id}/preferences/export?format=...[&file_format=parquet]` downloads
+//! JSONL (or Parquet, for the pair formats) in the formats of `juror export` (`trl`,
+//! `trl-implicit`, `trl-conversational`, `openai-dpo`, `judgments`), streamed: a task writes a
+//! page of records at a time (Parquet: what the writer has flushed) into a bounded channel that
+//! the response body reads, so neither the rows nor the file are ever held whole.
 
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use axum::body::{Body, Bytes, HttpBody};
@@ -18,7 +20,7 @@ use axum::{Json, Router};
 use http_body::Frame;
 use juror_app::{strategy_named, App, JudgmentExport, PairExport, PreferenceKind, PreferenceReport, PreferenceRequest};
 use juror_core::ids::DatasetId;
-use juror_export::{Columns, Format, JudgmentWriter, PairFormat, PairWriter};
+use juror_export::{Columns, Format, JudgmentWriter, PairFormat, PairWriter, ParquetPairWriter};
 use juror_prefs::pairs::{Binarization, TiePolicy};
 use juror_prefs::resolve::Strategy;
 use serde_json::{json, Value};
@@ -104,13 +106,20 @@ async fn export_preferences(State(state): State<AppState>, Auth(caller): Auth, P
         .map_err(|error: juror_export::ExportError| ApiError::request(vec!["query".into(), "format".into()], "enum", error.to_string()))?;
     // Access, the dataset and the question are checked here, so those errors get their status;
     // everything after the first byte streams from a task.
+    let parquet = match query.first("file_format").unwrap_or("jsonl") {
+        "jsonl" => false,
+        "parquet" => true,
+        other => return Err(ApiError::request(vec!["query".into(), "file_format".into()], "enum", format!("file_format must be jsonl or parquet, got `{other}`"))),
+    };
     let export = match format {
+        Format::Judgments if parquet => return Err(ApiError::invalid("judgments are exported as JSON lines only")),
         Format::Judgments => Export::Judgments(state.app.export_judgments(&caller, id).await?),
         Format::Pairs(pair_format) => {
             let ties = if flag(&query, "keep_ties") { TiePolicy::Keep } else { TiePolicy::Drop };
             let request = preference_request(&query, ties)?;
             let columns = Columns { margin: flag(&query, "with_margin"), confidence: flag(&query, "with_confidence") };
-            Export::Pairs(state.app.export_pairs(&caller, id, &request).await?, pair_format, columns)
+            let pairs = state.app.export_pairs(&caller, id, &request).await?;
+            if parquet { Export::ParquetPairs(pairs, pair_format, columns) } else { Export::Pairs(pairs, pair_format, columns) }
         }
     };
     let (sender, receiver) = mpsc::channel(CHUNKS_IN_FLIGHT);
@@ -122,8 +131,9 @@ async fn export_preferences(State(state): State<AppState>, Auth(caller): Auth, P
             let _ = sender.send(Err(std::io::Error::other("export failed"))).await;
         }
     });
-    let disposition = format!("attachment; filename=\"{id}-{}.jsonl\"", format.as_str());
-    Ok(([(header::CONTENT_TYPE, "application/x-ndjson".to_owned()), (header::CONTENT_DISPOSITION, disposition)], Body::new(ChannelBody { chunks: receiver })).into_response())
+    let (extension, content_type) = if parquet { ("parquet", "application/vnd.apache.parquet") } else { ("jsonl", "application/x-ndjson") };
+    let disposition = format!("attachment; filename=\"{id}-{}.{extension}\"", format.as_str());
+    Ok(([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)], Body::new(ChannelBody { chunks: receiver })).into_response())
 }
 
 /// Chunks (one page of records' lines each) queued between the export task and the client; the
@@ -134,6 +144,8 @@ const CHUNKS_IN_FLIGHT: usize = 4;
 enum Export {
     Judgments(JudgmentExport),
     Pairs(PairExport, PairFormat, Columns),
+    /// The pairs as one Parquet file, sent as each row group is written.
+    ParquetPairs(PairExport, PairFormat, Columns),
 }
 
 impl Export {
@@ -153,6 +165,21 @@ impl Export {
                     }
                 }
             }
+            Export::ParquetPairs(mut export, format, columns) => {
+                let buffer = SharedBuffer::default();
+                let mut writer = ParquetPairWriter::new(buffer.clone(), format, columns)?;
+                while let Some(rows) = export.next_page(app).await? {
+                    for row in &rows {
+                        writer.write(row)?;
+                    }
+                    let written = buffer.take();
+                    if !written.is_empty() && sender.send(Ok(Bytes::from(written))).await.is_err() {
+                        return Ok(());
+                    }
+                }
+                writer.finish()?;
+                let _ = sender.send(Ok(Bytes::from(buffer.take()))).await;
+            }
             Export::Pairs(mut export, format, columns) => {
                 while let Some(rows) = export.next_page(app).await? {
                     let mut chunk = Vec::new();
@@ -167,6 +194,28 @@ impl Export {
                 }
             }
         }
+        Ok(())
+    }
+}
+
+/// Bytes the Parquet writer has produced and the body has not sent yet.
+#[derive(Clone, Default)]
+struct SharedBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl SharedBuffer {
+    /// Everything written since the last call.
+    fn take(&self) -> Vec<u8> {
+        self.0.lock().map(|mut bytes| std::mem::take(&mut *bytes)).unwrap_or_default()
+    }
+}
+
+impl std::io::Write for SharedBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().map_err(|_| std::io::Error::other("export buffer poisoned"))?.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
 }
