@@ -7,7 +7,7 @@ use std::time::Duration;
 use juror_core::distribution::balanced_assignment;
 use juror_core::ids::{DatasetId, RecordId, UserId};
 use juror_core::time::Timestamp;
-use juror_store::{Lease, LeaseRequest, RecordInclude};
+use juror_store::{Lease, LeaseRequest};
 
 use crate::auth::Caller;
 use crate::error::{not_found, AppError, AppResult};
@@ -36,9 +36,7 @@ impl App {
         let now = Timestamp::now();
         let expires_at = Timestamp::from_micros(now.micros().saturating_add(self.lease_duration.as_micros() as i64));
         let request = LeaseRequest { dataset: dataset.id, user: caller.user.id, min_submitted: dataset.distribution.min_submitted(), now, expires_at };
-        let Some((lease, record)) = self.store.lease_next_record(&request).await? else { return Ok(None) };
-        let include = RecordInclude { responses: true, suggestions: true, vectors: None, responses_of: Some(caller.user.id) };
-        let relations = self.store.load_relations(std::slice::from_ref(&record), &include).await?.pop().unwrap_or_default();
+        let Some((lease, record, relations)) = self.store.lease_next_record(&request).await? else { return Ok(None) };
         Ok(Some(NextRecord { view: RecordView { record, relations }, lease }))
     }
 

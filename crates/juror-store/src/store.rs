@@ -271,7 +271,9 @@ pub trait DistributionStore: Send + Sync + 'static {
     /// Reclaims expired leases, then returns the labeler's current lease in the dataset (extended)
     /// or a new one on the next open record: one the labeler has not answered, assigned to them
     /// or to nobody, within their quota; skipped records come last. `None` when nothing is left.
-    async fn lease_next_record(&self, request: &LeaseRequest) -> StoreResult<Option<(Lease, Record)>>;
+    /// The record comes with the labeler's own response (a draft, on a held lease) and the
+    /// record's suggestions, read in the same step.
+    async fn lease_next_record(&self, request: &LeaseRequest) -> StoreResult<Option<(Lease, Record, RecordRelations)>>;
     /// Gives up a lease; with `skip`, the record is also put behind the labeler's other records.
     /// False when there was no lease.
     async fn release_lease(&self, record: RecordId, user: UserId, skip: bool) -> StoreResult<bool>;

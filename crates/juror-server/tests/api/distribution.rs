@@ -248,3 +248,36 @@ async fn abandoned_leases_are_reclaimed_and_every_record_is_answered_once() {
     assert_eq!(submitted.len(), 2000);
     check_exact(&app, &dataset, &submitted, 2000, 1).await;
 }
+
+#[tokio::test]
+async fn the_handed_out_record_carries_its_suggestions_and_my_draft() {
+    let app = TestApp::spawn().await;
+    let (workspace, dataset) = dataset_with(&app, 0, 1).await;
+    let questions = app.owner().get(&format!("/api/v1/datasets/{dataset}/questions")).await;
+    let quality = questions.body["items"].as_array().unwrap().iter().find(|question| question["name"] == "quality").unwrap()["id"].as_str().unwrap().to_owned();
+    let mut record = comparison_record("suggested");
+    record["suggestions"] = json!([{"question_id": quality, "value": 4, "agent": "judge-model", "score": 0.75}]);
+    let record_id = app.create_records(&dataset, vec![record]).await.remove(0);
+    let alice = app.create_member(&workspace, "alice", "annotator").await;
+    let labeler = app.with_key(&alice.api_key);
+
+    let answer = labeler.post(&format!("/api/v1/me/datasets/{dataset}/records/next"), &json!({})).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let handed = &answer.body["record"];
+    assert_eq!(handed["id"], record_id.as_str());
+    assert_eq!(handed["responses"], json!([]));
+    let suggestion = &handed["suggestions"][0];
+    assert_eq!((suggestion["value"].clone(), suggestion["agent"].clone(), suggestion["score"].clone()), (json!(4), json!("judge-model"), json!(0.75)));
+    assert_eq!(suggestion["question_id"], quality.as_str());
+
+    // A draft keeps the lease; the next call hands the same record back with the draft.
+    let draft = json!({"status": "draft", "values": {"quality": {"value": 2}}});
+    assert_eq!(labeler.post(&format!("/api/v1/records/{record_id}/responses"), &draft).await.status, 201);
+    let again = labeler.post(&format!("/api/v1/me/datasets/{dataset}/records/next"), &json!({})).await;
+    assert_eq!(again.body["record"]["id"], record_id.as_str());
+    let mine = &again.body["record"]["responses"];
+    assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
+    assert_eq!(mine[0]["status"], "draft");
+    assert_eq!(mine[0]["values"]["quality"]["value"], 2);
+    assert_eq!(mine[0]["user_id"], alice.id.as_str());
+}

@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use juror_core::ids::{DatasetId, RecordId, UserId};
-use juror_core::record::Record;
+use juror_core::record::{Record, RecordRelations};
 use juror_core::time::Timestamp;
 use sqlx::Row;
 
@@ -16,7 +16,7 @@ use crate::store::{DistributionStore, Lease, LeaseRequest};
 
 #[async_trait]
 impl DistributionStore for SqliteStore {
-    async fn lease_next_record(&self, request: &LeaseRequest) -> StoreResult<Option<(Lease, Record)>> {
+    async fn lease_next_record(&self, request: &LeaseRequest) -> StoreResult<Option<(Lease, Record, RecordRelations)>> {
         match self.hot.submit(HotWrite::Lease(*request)).await? {
             HotResult::Lease(lease) => Ok(lease),
             HotResult::Done => Err(crate::StoreError::Other("a lease request answered without a lease".into())),

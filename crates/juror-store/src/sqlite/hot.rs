@@ -6,7 +6,7 @@
 //! Each statement is atomic on its own, so one failing request (a duplicate answer, say) is
 //! rolled back alone and the others in its group still commit.
 
-use juror_core::record::Record;
+use juror_core::record::{Record, RecordRelations};
 use juror_core::response::Response;
 use juror_core::time::Timestamp;
 use sqlx::pool::PoolConnection;
@@ -30,7 +30,7 @@ pub(crate) enum HotWrite {
 
 /// What a hot write answers.
 pub(crate) enum HotResult {
-    Lease(Option<(Lease, Record)>),
+    Lease(Option<(Lease, Record, RecordRelations)>),
     Done,
 }
 
@@ -149,8 +149,10 @@ async fn apply(connection: &mut PoolConnection<Sqlite>, write: &HotWrite) -> Sto
 }
 
 /// One statement decides (the `lease_requests_decide` trigger reclaims expired leases, keeps the
-/// labeler's current lease or picks and leases the next record); the lease is then read back.
-async fn lease(connection: &mut PoolConnection<Sqlite>, request: &LeaseRequest) -> StoreResult<Option<(Lease, Record)>> {
+/// labeler's current lease or picks and leases the next record); one query then reads the lease
+/// back with its record, the labeler's own response to it and its suggestions (as JSON
+/// aggregates, so the hand-out costs two round trips to the database thread, not four).
+async fn lease(connection: &mut PoolConnection<Sqlite>, request: &LeaseRequest) -> StoreResult<Option<(Lease, Record, RecordRelations)>> {
     sqlx::query("INSERT INTO lease_requests (user_id, dataset_id, min_submitted, now, expires_at) VALUES (?, ?, ?, ?, ?)")
         .bind(request.user.to_string())
         .bind(request.dataset.to_string())
@@ -160,14 +162,22 @@ async fn lease(connection: &mut PoolConnection<Sqlite>, request: &LeaseRequest) 
         .execute(&mut **connection)
         .await?;
     let query = format!(
-        "SELECT {}, l.expires_at FROM record_leases l JOIN records r ON r.id = l.record_id WHERE l.user_id = ? AND l.dataset_id = ?",
+        "SELECT {}, l.expires_at, \
+           (SELECT json_group_array(json_array(s.id, s.question_id, s.type, s.value, s.agent, s.score, s.inserted_at, s.updated_at)) \
+              FROM (SELECT * FROM suggestions WHERE record_id = r.id ORDER BY inserted_at, rowid) s), \
+           (SELECT json_array(x.id, x.\"values\", x.status, x.inserted_at, x.updated_at, x.shown_order, x.time_on_task_ms) \
+              FROM responses x WHERE x.record_id = r.id AND x.user_id = l.user_id) \
+         FROM record_leases l JOIN records r ON r.id = l.record_id WHERE l.user_id = ? AND l.dataset_id = ?",
         prefixed("r", RECORD_COLUMNS)
     );
     let row = sqlx::query(&query).bind(request.user.to_string()).bind(request.dataset.to_string()).fetch_optional(&mut **connection).await?;
     row.map(|row| {
         let record = rows::record(&row)?;
         let expires_at = Timestamp::from_micros(row.try_get(8)?);
-        Ok((Lease { record_id: record.id, user_id: request.user, expires_at }, record))
+        let suggestions = rows::suggestions_json(row.try_get(9)?, record.id)?;
+        let mine = rows::response_json(row.try_get(10)?, record.id, request.user)?;
+        let relations = RecordRelations { responses: Some(mine.into_iter().collect()), suggestions: Some(suggestions), vectors: None };
+        Ok((Lease { record_id: record.id, user_id: request.user, expires_at }, record, relations))
     })
     .transpose()
 }

@@ -5,6 +5,7 @@ use std::str::FromStr;
 use juror_core::dataset::{Dataset, DatasetStatus, Distribution};
 use juror_core::field::{Field, FieldSettings};
 use juror_core::metadata::{MetadataProperty, MetadataSettings};
+use juror_core::ids::{RecordId, UserId};
 use juror_core::presentation::Presentation;
 use juror_core::question::{Question, QuestionSettings};
 use juror_core::record::{Record, RecordStatus};
@@ -234,6 +235,51 @@ pub(crate) fn suggestion(row: &SqliteRow) -> StoreResult<Suggestion> {
         inserted_at: timestamp(row, 7)?,
         updated_at: timestamp(row, 8)?,
     })
+}
+
+/// Suggestions read as a JSON array of `[id, question_id, type, value, agent, score,
+/// inserted_at, updated_at]` rows (value and score are the stored JSON texts).
+pub(crate) fn suggestions_json(text: &str, record: RecordId) -> StoreResult<Vec<Suggestion>> {
+    let rows: Vec<Vec<Value>> = serde_json::from_str(text)?;
+    rows.iter()
+        .map(|row| {
+            let text_at = |index: usize| row.get(index).and_then(Value::as_str);
+            Ok(Suggestion {
+                id: parsed_at(row, 0, "suggestion id")?,
+                record_id: record,
+                question_id: parsed_at(row, 1, "question id")?,
+                kind: text_at(2).map(SuggestionType::parse).transpose().map_err(|error| corrupt("suggestion type", error))?,
+                value: serde_json::from_str(text_at(3).ok_or_else(|| corrupt("suggestion value", "missing"))?)?,
+                agent: text_at(4).map(str::to_owned),
+                score: text_at(5).map(serde_json::from_str).transpose()?,
+                inserted_at: Timestamp::from_micros(row.get(6).and_then(Value::as_i64).unwrap_or_default()),
+                updated_at: Timestamp::from_micros(row.get(7).and_then(Value::as_i64).unwrap_or_default()),
+            })
+        })
+        .collect()
+}
+
+/// The text at `index` of a JSON row, parsed (an id).
+fn parsed_at<T: FromStr>(row: &[Value], index: usize, what: &str) -> StoreResult<T> {
+    row.get(index).and_then(Value::as_str).and_then(|text| text.parse().ok()).ok_or_else(|| corrupt(what, format!("{:?}", row.get(index))))
+}
+
+/// A response read as a JSON `[id, values, status, inserted_at, updated_at, shown_order,
+/// time_on_task_ms]` (values and shown order are the stored JSON texts).
+pub(crate) fn response_json(text: Option<&str>, record: RecordId, user: UserId) -> StoreResult<Option<Response>> {
+    let Some(text) = text else { return Ok(None) };
+    let row: Vec<Value> = serde_json::from_str(text)?;
+    let text_at = |index: usize| row.get(index).and_then(Value::as_str);
+    Ok(Some(Response {
+        id: parsed_at(&row, 0, "response id")?,
+        record_id: record,
+        user_id: user,
+        values: json_object(text_at(1))?,
+        status: ResponseStatus::parse(text_at(2).unwrap_or_default()).map_err(|error| corrupt("response status", error))?,
+        presentation: presentation(text_at(5), row.get(6).and_then(Value::as_i64))?,
+        inserted_at: Timestamp::from_micros(row.get(3).and_then(Value::as_i64).unwrap_or_default()),
+        updated_at: Timestamp::from_micros(row.get(4).and_then(Value::as_i64).unwrap_or_default()),
+    }))
 }
 
 /// Encodes a vector as little-endian f32s.
