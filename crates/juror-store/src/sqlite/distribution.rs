@@ -18,7 +18,7 @@ use crate::store::{DistributionStore, Lease, LeaseRequest};
 impl DistributionStore for SqliteStore {
     async fn lease_next_record(&self, request: &LeaseRequest) -> StoreResult<Option<(Lease, Record, RecordRelations)>> {
         match self.hot.submit(HotWrite::Lease(*request)).await? {
-            HotResult::Lease(lease) => Ok(lease),
+            HotResult::Lease(lease) => Ok(lease.map(|lease| *lease)),
             HotResult::Done => Err(crate::StoreError::Other("a lease request answered without a lease".into())),
         }
     }

@@ -30,7 +30,8 @@ pub(crate) enum HotWrite {
 
 /// What a hot write answers.
 pub(crate) enum HotResult {
-    Lease(Option<(Lease, Record, RecordRelations)>),
+    /// Boxed: a hand-out carries a whole record, an answer nothing.
+    Lease(Option<Box<(Lease, Record, RecordRelations)>>),
     Done,
 }
 
@@ -110,7 +111,7 @@ async fn commit_group(writer: &SqlitePool, jobs: &[Job]) -> StoreResult<Vec<Stor
 
 async fn apply(connection: &mut PoolConnection<Sqlite>, write: &HotWrite) -> StoreResult<HotResult> {
     match write {
-        HotWrite::Lease(request) => lease(connection, request).await.map(HotResult::Lease),
+        HotWrite::Lease(request) => lease(connection, request).await.map(|lease| HotResult::Lease(lease.map(Box::new))),
         HotWrite::CreateResponse(response) => {
             // The `responses_added` trigger ends the labeler's lease, recomputes the record's
             // status and claims, and touches the dataset.
