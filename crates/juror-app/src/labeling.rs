@@ -32,6 +32,13 @@ impl App {
         Ok(LabelingRecord { schema, record, response, suggestions })
     }
 
+    /// The caller's latest responses in a dataset, newest change first, without their records
+    /// (owners and members).
+    pub async fn my_recent_responses(&self, caller: &Caller, dataset_id: DatasetId, limit: u64) -> AppResult<Vec<Response>> {
+        self.dataset_for(caller, dataset_id, Action::Answer).await?;
+        Ok(self.store.list_user_responses(dataset_id, caller.user.id, None, limit).await?)
+    }
+
     /// The caller's responses in a dataset with this status (or any), newest change first, with
     /// their records (owners and members).
     pub async fn my_responses(&self, caller: &Caller, dataset_id: DatasetId, status: Option<ResponseStatus>, limit: u64) -> AppResult<(Dataset, Vec<(Response, Record)>)> {

@@ -95,7 +95,7 @@ impl App {
             Err(AppError::Unauthorized) => return Err(AppError::Invalid("the current password is wrong".into())),
             Err(error) => return Err(error),
         }
-        self.change_own_password(caller, current, new_password).await?;
+        self.set_own_password(caller, new_password).await?;
         let keep = api_key_digest(token);
         Ok(self.store.delete_user_sessions(caller.user.id, Some(&keep), Timestamp::now()).await?)
     }

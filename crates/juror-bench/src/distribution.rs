@@ -159,7 +159,8 @@ async fn latencies(url: &str, dataset: &str, key: &str, samples: usize) -> anyho
     Ok(latencies)
 }
 
-fn percentile(sorted: &[Duration], fraction: f64) -> f64 {
+/// The `fraction` quantile of sorted latencies, in milliseconds.
+pub(crate) fn percentile(sorted: &[Duration], fraction: f64) -> f64 {
     let index = ((sorted.len() as f64 - 1.0) * fraction).round() as usize;
     sorted[index].as_secs_f64() * 1000.0
 }

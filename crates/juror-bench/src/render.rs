@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use serde_json::{json, Value};
 
+use crate::distribution::percentile;
 use crate::{start, Words, KEY};
 
 #[derive(Debug, clap::Args)]
@@ -101,10 +102,6 @@ async fn measure(client: &reqwest::Client, requests: impl Iterator<Item = reqwes
     }
     latencies.sort();
     Ok((latencies, bytes))
-}
-
-fn percentile(sorted: &[Duration], fraction: f64) -> f64 {
-    sorted[((sorted.len() as f64 - 1.0) * fraction).round() as usize].as_secs_f64() * 1000.0
 }
 
 pub(crate) async fn run(args: Args) -> anyhow::Result<()> {

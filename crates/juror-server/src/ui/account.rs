@@ -9,7 +9,7 @@ use maud::html;
 
 use super::error::UiResult;
 use super::layout;
-use super::session::Web;
+use super::session::{form_fields, Web};
 use crate::AppState;
 
 /// The account page.
@@ -47,7 +47,7 @@ fn account_page(web: &Web, status: StatusCode, flash: Option<(&str, &str)>) -> R
 
 /// Changes my password; my other sessions end.
 pub(super) async fn change_password(State(state): State<AppState>, web: Web, body: Bytes) -> UiResult<Response> {
-    let form: std::collections::HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
+    let form = form_fields(&body);
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
     web.check_csrf(field("csrf"))?;
     match state.app.change_password_in_session(&web.caller, &web.token, field("current"), field("new")).await {

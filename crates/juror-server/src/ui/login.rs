@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::error::{UiError, UiResult};
 use super::layout;
-use super::session::{client_address, cookie, local_path, over_https, same_secret, set_cookie, Web, LOGIN_COOKIE, SESSION_COOKIE};
+use super::session::{client_address, cookie, form_fields, local_path, over_https, same_secret, set_cookie, Web, LOGIN_COOKIE, SESSION_COOKIE};
 use crate::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -44,7 +44,7 @@ fn login_page(status: StatusCode, next: Option<&str>, problem: Option<&str>, sec
 
 /// Checks the password and opens a session; wrong ones show the form again, repeated ones wait.
 pub(super) async fn submit(State(state): State<AppState>, headers: HeaderMap, request_extensions: axum::http::Extensions, body: Bytes) -> UiResult<Response> {
-    let form: std::collections::HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
+    let form = form_fields(&body);
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
     let next = local_path(Some(field("next")));
     let secure = over_https(&headers);
@@ -68,7 +68,7 @@ pub(super) async fn submit(State(state): State<AppState>, headers: HeaderMap, re
 
 /// Ends the session.
 pub(super) async fn logout(State(state): State<AppState>, web: Web, headers: HeaderMap, body: Bytes) -> UiResult<Response> {
-    let form: std::collections::HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
+    let form = form_fields(&body);
     web.check_csrf(form.get("csrf").map(String::as_str).unwrap_or_default())?;
     state.app.end_session(&web.token).await?;
     Ok(([(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", "/", 0, over_https(&headers)))], Redirect::to("/login")).into_response())

@@ -126,11 +126,10 @@ async fn refuse(state: &AppState, web: &Web, data: &LabelingRecord, posted: &Map
 /// The record I answered just before this one in the same dataset: the newest answer older than
 /// my answer here, or my newest answer when I have not answered this record.
 async fn previous_record(state: &AppState, web: &Web, data: &LabelingRecord) -> UiResult<Option<RecordId>> {
-    let (_, recent) = state.app.my_responses(&web.caller, data.schema.dataset.id, None, BACK_WINDOW).await?;
+    let recent = state.app.my_recent_responses(&web.caller, data.schema.dataset.id, BACK_WINDOW).await?;
     let answered_at = data.response.as_ref().map(|response| (response.updated_at, response.id));
     Ok(recent
         .into_iter()
-        .map(|(response, _)| response)
         .find(|response| response.record_id != data.record.id && answered_at.is_none_or(|mine| (response.updated_at, response.id) < mine))
         .map(|response| response.record_id))
 }

@@ -76,6 +76,11 @@ pub(crate) fn over_https(headers: &HeaderMap) -> bool {
     headers.get("x-forwarded-proto").and_then(|value| value.to_str().ok()).is_some_and(|proto| proto.eq_ignore_ascii_case("https"))
 }
 
+/// The fields of a url-encoded form, by name (the last value of a repeated name wins).
+pub(crate) fn form_fields(body: &[u8]) -> std::collections::HashMap<String, String> {
+    form_urlencoded::parse(body).into_owned().collect()
+}
+
 /// Compares two secrets in constant time.
 pub(crate) fn same_secret(given: &str, expected: &str) -> bool {
     !expected.is_empty() && bool::from(given.as_bytes().ct_eq(expected.as_bytes()))
