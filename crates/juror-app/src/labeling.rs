@@ -4,7 +4,7 @@
 use juror_core::dataset::Dataset;
 use juror_core::ids::{DatasetId, RecordId};
 use juror_core::record::{DatasetSchema, Record};
-use juror_core::response::{Response, ResponseStatus, Suggestion};
+use juror_core::response::{Response, ResponseStatus};
 
 use crate::auth::Caller;
 use crate::error::{not_found, AppResult};
@@ -18,7 +18,6 @@ pub struct LabelingRecord {
     pub record: Record,
     /// The caller's own response, if any.
     pub response: Option<Response>,
-    pub suggestions: Vec<Suggestion>,
 }
 
 impl App {
@@ -28,8 +27,7 @@ impl App {
         self.dataset_for(caller, record.dataset_id, Action::Answer).await?;
         let schema = self.schema(record.dataset_id).await?;
         let response = self.store.find_response(record_id, caller.user.id).await?;
-        let suggestions = self.store.list_suggestions(record_id).await?;
-        Ok(LabelingRecord { schema, record, response, suggestions })
+        Ok(LabelingRecord { schema, record, response })
     }
 
     /// The caller's latest responses in a dataset, newest change first, without their records
