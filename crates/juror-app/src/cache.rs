@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use juror_core::ids::{DatasetId, UserId, WorkspaceId};
+use juror_core::ids::{DatasetId, RecordId, UserId, WorkspaceId};
 use juror_core::record::DatasetSchema;
 
 /// How long a cached schema is trusted.
@@ -72,5 +72,55 @@ impl MembershipCache {
         if let Ok(mut entries) = self.entries.lock() {
             entries.clear();
         }
+    }
+}
+
+/// Most records `RecordDatasets` remembers before it starts over.
+const MAX_RECORD_DATASETS: usize = 100_000;
+
+/// The dataset of each record handed out and not yet answered, so that an answer needs no read
+/// of its record: records never move between datasets, so an entry cannot go stale (a deleted
+/// record fails the answer's own foreign key instead). Bounded by the leases outstanding; a
+/// labeler who walks away leaves an entry behind, so the map starts over when full.
+#[derive(Debug, Default)]
+pub(crate) struct RecordDatasets {
+    entries: Mutex<HashMap<RecordId, DatasetId>>,
+}
+
+impl RecordDatasets {
+    /// Remembers the dataset of a record just handed out.
+    pub(crate) fn put(&self, record: RecordId, dataset: DatasetId) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= MAX_RECORD_DATASETS {
+                entries.clear();
+            }
+            entries.insert(record, dataset);
+        }
+    }
+
+    /// The dataset of a handed-out record, if it is remembered.
+    pub(crate) fn get(&self, record: RecordId) -> Option<DatasetId> {
+        self.entries.lock().ok()?.get(&record).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_datasets_remember_until_full_then_start_over() {
+        let cache = RecordDatasets::default();
+        let dataset = DatasetId::new();
+        let first = RecordId::new();
+        cache.put(first, dataset);
+        assert_eq!(cache.get(first), Some(dataset));
+        assert_eq!(cache.get(RecordId::new()), None);
+        for _ in 1..MAX_RECORD_DATASETS {
+            cache.put(RecordId::new(), dataset);
+        }
+        assert_eq!(cache.get(first), Some(dataset), "still there at the bound");
+        cache.put(RecordId::new(), dataset);
+        assert_eq!(cache.get(first), None, "forgotten once the bound is passed");
     }
 }

@@ -1,5 +1,7 @@
 //! Datasets: create, list, read, change, publish and delete.
 
+use std::sync::Arc;
+
 use juror_core::dataset::{validate_dataset_name, validate_guidelines, Dataset, DatasetStatus, Distribution};
 use juror_core::ids::{DatasetId, WorkspaceId};
 use juror_core::record::DatasetSchema;
@@ -91,16 +93,16 @@ impl App {
     /// A dataset with all its settings (owners and members).
     pub async fn get_schema(&self, caller: &Caller, id: DatasetId) -> AppResult<DatasetSchema> {
         self.dataset_for(caller, id, Action::Read).await?;
-        self.schema(id).await
+        Ok((*self.schema(id).await?).clone())
     }
 
     /// A dataset with all its settings, without an authorization check (cached briefly).
-    pub(crate) async fn schema(&self, id: DatasetId) -> AppResult<DatasetSchema> {
+    pub(crate) async fn schema(&self, id: DatasetId) -> AppResult<Arc<DatasetSchema>> {
         if let Some(schema) = self.schema_cache.get(id) {
-            return Ok((*schema).clone());
+            return Ok(schema);
         }
-        let schema = self.store.load_schema(id).await?.ok_or_else(|| not_found("Dataset", id))?;
-        self.schema_cache.put(std::sync::Arc::new(schema.clone()));
+        let schema = Arc::new(self.store.load_schema(id).await?.ok_or_else(|| not_found("Dataset", id))?);
+        self.schema_cache.put(schema.clone());
         Ok(schema)
     }
 
@@ -144,7 +146,7 @@ impl App {
     pub async fn publish_dataset(&self, caller: &Caller, id: DatasetId) -> AppResult<Dataset> {
         self.dataset_for(caller, id, Action::Manage).await?;
         let schema = self.schema(id).await?;
-        let mut dataset = schema.dataset;
+        let mut dataset = schema.dataset.clone();
         if dataset.is_ready() {
             return Err(AppError::Invalid("Dataset has already been published".into()));
         }

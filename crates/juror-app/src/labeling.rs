@@ -14,7 +14,7 @@ use crate::App;
 /// A record as a labeler works on it.
 #[derive(Debug, Clone)]
 pub struct LabelingRecord {
-    pub schema: DatasetSchema,
+    pub schema: std::sync::Arc<DatasetSchema>,
     pub record: Record,
     /// The caller's own response, if any.
     pub response: Option<Response>,

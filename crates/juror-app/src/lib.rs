@@ -53,6 +53,7 @@ pub struct App {
     auth_cache: Arc<auth::AuthCache>,
     schema_cache: Arc<cache::SchemaCache>,
     membership_cache: Arc<cache::MembershipCache>,
+    record_datasets: Arc<cache::RecordDatasets>,
     login_throttle: Arc<throttle::LoginThrottle>,
     lease_duration: std::time::Duration,
 }
@@ -60,7 +61,7 @@ pub struct App {
 impl App {
     /// An application over `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store, auth_cache: Arc::default(), schema_cache: Arc::default(), membership_cache: Arc::default(), login_throttle: Arc::default(), lease_duration: DEFAULT_LEASE }
+        Self { store, auth_cache: Arc::default(), schema_cache: Arc::default(), membership_cache: Arc::default(), record_datasets: Arc::default(), login_throttle: Arc::default(), lease_duration: DEFAULT_LEASE }
     }
 
     /// The same application, handing out records for `duration` at a time.

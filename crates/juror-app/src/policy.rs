@@ -73,7 +73,7 @@ impl App {
     /// The dataset, once the caller is allowed `action` on it (404 before 403). It comes from the
     /// schema cache, so its activity timestamps may be a moment old.
     pub(crate) async fn dataset_for(&self, caller: &Caller, id: DatasetId, action: Action) -> AppResult<Dataset> {
-        let dataset = self.schema(id).await?.dataset;
+        let dataset = self.schema(id).await?.dataset.clone();
         self.authorize(caller, dataset.workspace_id, action).await?;
         Ok(dataset)
     }

@@ -159,7 +159,7 @@ impl App {
 
     async fn writable_schema(&self, caller: &Caller, dataset_id: DatasetId) -> AppResult<DatasetSchema> {
         self.dataset_for(caller, dataset_id, Action::Manage).await?;
-        self.schema(dataset_id).await
+        Ok((*self.schema(dataset_id).await?).clone())
     }
 
     async fn validate_writes(&self, schema: &DatasetSchema, writes: Vec<RecordWrite>, existing: &[Option<RecordId>]) -> AppResult<Vec<ValidRecordWrite>> {

@@ -6,6 +6,7 @@ use juror_core::record::Record;
 use juror_core::response::{check_response_values, check_suggestion, NewSuggestion, Response, ResponseStatus, Suggestion};
 use juror_core::time::Timestamp;
 use juror_core::user::Role;
+use juror_store::StoreError;
 use serde_json::{Map, Value};
 
 use crate::auth::Caller;
@@ -33,16 +34,29 @@ pub const MAX_RESPONSES_PER_BULK: usize = 100;
 
 impl App {
     /// Records the caller's answer to a record (owners and members); one answer per labeler.
+    /// A record handed out by `next_record` is not read again: its dataset is remembered, and its
+    /// texts are needed only to check span answers.
     pub async fn create_response(&self, caller: &Caller, record_id: RecordId, write: ResponseWrite) -> AppResult<Response> {
-        let record = self.store.get_record(record_id).await?.ok_or_else(|| not_found("Record", record_id))?;
-        self.dataset_for(caller, record.dataset_id, Action::Answer).await?;
-        self.check_values(&record, &write).await?;
+        let (dataset_id, mut record) = match self.record_datasets.get(record_id) {
+            Some(dataset_id) => (dataset_id, None),
+            None => {
+                let record = self.store.get_record(record_id).await?.ok_or_else(|| not_found("Record", record_id))?;
+                (record.dataset_id, Some(record))
+            }
+        };
+        self.dataset_for(caller, dataset_id, Action::Answer).await?;
+        let schema = self.schema(dataset_id).await?;
+        if record.is_none() && schema.questions.iter().any(|question| question.settings.reads_record_text()) {
+            record = Some(self.store.get_record(record_id).await?.ok_or_else(|| not_found("Record", record_id))?);
+        }
+        check_response_values(&schema.questions, write.values.as_ref(), write.status, record.as_ref().map(|record| &record.fields))?;
         let now = Timestamp::now();
         let response = Response { id: ResponseId::new(), record_id, user_id: caller.user.id, values: write.values, status: write.status, presentation: write.presentation, inserted_at: now, updated_at: now };
-        self.store
-            .create_response(&response)
-            .await
-            .map_err(|error| on_unique(error, || format!("Response already exists for record with id `{record_id}` and by user with id `{}`", caller.user.id)))?;
+        self.store.create_response(&response).await.map_err(|error| match error {
+            // The record was deleted since it was handed out.
+            StoreError::ForeignKeyViolation => not_found("Record", record_id),
+            error => on_unique(error, || format!("Response already exists for record with id `{record_id}` and by user with id `{}`", caller.user.id)),
+        })?;
         Ok(response)
     }
 

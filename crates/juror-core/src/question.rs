@@ -146,6 +146,12 @@ impl QuestionSettings {
         }
     }
 
+    /// Whether checking an answer needs the record's texts (span offsets are checked against the
+    /// field they mark).
+    pub fn reads_record_text(&self) -> bool {
+        matches!(self, Self::Span { .. })
+    }
+
     /// The canonical JSON form, with every setting present.
     pub fn to_json(&self) -> Value {
         match self {

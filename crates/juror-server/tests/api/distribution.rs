@@ -61,6 +61,25 @@ async fn next_leases_a_record_and_repeats_it_until_answered() {
 }
 
 #[tokio::test]
+async fn an_answer_to_a_handed_out_record_is_checked_like_any_other() {
+    let app = TestApp::spawn().await;
+    let (workspace, dataset) = dataset_with(&app, 2, 1).await;
+    let alice = app.create_member(&workspace, "alice", "annotator").await;
+    let first = next(&app, &alice, &dataset).await.unwrap();
+    let stranger = app.create_member(&app.create_workspace("elsewhere").await, "mallory", "annotator").await;
+    let answer = app.with_key(&stranger.api_key).post(&format!("/api/v1/records/{first}/responses"), &submitted_response()).await;
+    assert_eq!(answer.status, 403, "only members of the record's workspace may answer it: {answer:?}");
+    let bad = json!({"status": "submitted", "values": {"preference": {"value": [{"value": "response-9", "rank": 1}]}}});
+    let answer = app.with_key(&alice.api_key).post(&format!("/api/v1/records/{first}/responses"), &bad).await;
+    assert_eq!(answer.status, 422, "{answer:?}");
+    submit(&app, &alice, &first).await;
+    let second = next(&app, &alice, &dataset).await.unwrap();
+    assert_eq!(app.owner().delete(&format!("/api/v1/records/{second}")).await.status, 200);
+    let answer = app.with_key(&alice.api_key).post(&format!("/api/v1/records/{second}/responses"), &submitted_response()).await;
+    assert_eq!(answer.status, 404, "a record deleted after the hand-out: {answer:?}");
+}
+
+#[tokio::test]
 async fn a_record_goes_to_at_most_min_submitted_labelers_at_once() {
     let app = TestApp::spawn().await;
     let (workspace, dataset) = dataset_with(&app, 2, 2).await;
