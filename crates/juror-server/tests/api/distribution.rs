@@ -79,6 +79,35 @@ async fn an_answer_to_a_handed_out_record_is_checked_like_any_other() {
     assert_eq!(answer.status, 404, "a record deleted after the hand-out: {answer:?}");
 }
 
+/// Claims follow every way an answer can end a lease: a draft keeps the claim, a draft turned
+/// submitted completes the record, a discard gives the claim back, withdrawing a submission
+/// reopens the record.
+#[tokio::test]
+async fn drafts_keep_a_claim_discards_give_it_back_and_withdrawals_reopen() {
+    let app = TestApp::spawn().await;
+    let (workspace, dataset) = dataset_with(&app, 2, 1).await;
+    let alice = app.create_member(&workspace, "alice", "annotator").await;
+    let bob = app.create_member(&workspace, "bob", "annotator").await;
+    let first = next(&app, &alice, &dataset).await.unwrap();
+    let mut draft = submitted_response();
+    draft["status"] = json!("draft");
+    let created = app.with_key(&alice.api_key).post(&format!("/api/v1/records/{first}/responses"), &draft).await;
+    assert_eq!(created.status, 201, "{created:?}");
+    let second = next(&app, &bob, &dataset).await.unwrap();
+    assert_ne!(second, first, "alice's draft keeps her claim");
+    let submitted = app.with_key(&alice.api_key).put(&format!("/api/v1/responses/{}", id_of(&created.body)), &submitted_response()).await;
+    assert_eq!(submitted.status, 200, "{submitted:?}");
+    let mut discard = submitted_response();
+    discard["status"] = json!("discarded");
+    let discarded = app.with_key(&bob.api_key).post(&format!("/api/v1/records/{second}/responses"), &discard).await;
+    assert_eq!(discarded.status, 201, "{discarded:?}");
+    assert_eq!(next(&app, &alice, &dataset).await, Some(second.clone()), "bob's discard gave the claim back");
+    submit(&app, &alice, &second).await;
+    assert_eq!(next(&app, &bob, &dataset).await, None, "both records are complete");
+    assert_eq!(app.with_key(&alice.api_key).delete(&format!("/api/v1/responses/{}", id_of(&created.body))).await.status, 200);
+    assert_eq!(next(&app, &bob, &dataset).await, Some(first), "a withdrawn submission reopens the record");
+}
+
 #[tokio::test]
 async fn a_record_goes_to_at_most_min_submitted_labelers_at_once() {
     let app = TestApp::spawn().await;
