@@ -11,6 +11,7 @@
 //! keeps every judgment, with response lengths instead of texts.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use juror_core::field::FieldSettings;
 use juror_core::ids::DatasetId;
@@ -432,19 +433,25 @@ fn named_times(mut report: TimeReport, usernames: &HashMap<String, String>) -> T
     report
 }
 
-/// The texts of one judged record.
+/// The texts of one judged record, shared by its pair rows.
 #[derive(Debug)]
 struct RecordTexts {
-    prompt: String,
-    prompt_messages: Option<Vec<Message>>,
-    responses: HashMap<String, String>,
+    item: Arc<str>,
+    prompt: Arc<str>,
+    prompt_messages: Option<Arc<[Message]>>,
+    /// (response field, its text), in the settings' order: a handful, so a list beats a map.
+    responses: Vec<(String, Arc<str>)>,
 }
 
 impl RecordTexts {
     fn of(settings: &PreferenceSettings, record: &Record) -> Self {
         let prompt = record.fields.get(&settings.prompt_field).unwrap_or(&Value::Null);
-        let responses = settings.responses.iter().filter_map(|name| Some((name.clone(), field_text(record.fields.get(name)?)))).collect();
-        Self { prompt: field_text(prompt), prompt_messages: chat_messages(prompt), responses }
+        let responses = settings.responses.iter().filter_map(|name| Some((name.clone(), field_text(record.fields.get(name)?).into()))).collect();
+        Self { item: record.id.to_string().into(), prompt: field_text(prompt).into(), prompt_messages: chat_messages(prompt).map(Into::into), responses }
+    }
+
+    fn response(&self, name: &str) -> Option<&Arc<str>> {
+        self.responses.iter().find(|(field, _)| field == name).map(|(_, text)| text)
     }
 }
 
@@ -499,11 +506,11 @@ fn select_pairs(resolved: &[ResolvedPair], binarization: Binarization, ties: Tie
 
 fn pair_row(pair: &ResolvedPair, texts: &RecordTexts) -> Option<PairRow> {
     Some(PairRow {
-        item: pair.item.clone(),
+        item: texts.item.clone(),
         prompt: texts.prompt.clone(),
         prompt_messages: texts.prompt_messages.clone(),
-        chosen: texts.responses.get(&pair.chosen)?.clone(),
-        rejected: texts.responses.get(&pair.rejected)?.clone(),
+        chosen: texts.response(&pair.chosen)?.clone(),
+        rejected: texts.response(&pair.rejected)?.clone(),
         p_chosen: pair.p_chosen,
         margin: pair.margin,
         judgments: pair.judgments,

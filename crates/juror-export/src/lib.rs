@@ -14,6 +14,7 @@ pub mod error;
 pub mod format;
 pub mod judgments;
 mod lines;
+mod shared;
 pub mod pairs;
 pub mod parquet;
 

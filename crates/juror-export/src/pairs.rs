@@ -5,27 +5,33 @@
 //! blank line keeps the two parts apart when a person reads the file, never glues the last word
 //! of the prompt to the first of the response, and is how plain-text prompt templates usually end.
 
+use std::fmt::Write as _;
 use std::io::Write;
+use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::error::ExportError;
 use crate::format::PairFormat;
-use crate::lines::JsonLines;
+use crate::shared::SharedTexts;
 
 /// One resolved preference: a prompt, the better and the worse response, and how sure we are.
+///
+/// The texts are shared: the rows of one record hold the same prompt and responses (a ranking of
+/// five gives ten rows), so a row costs reference counts, not copies, and the writers can encode
+/// each text once per record instead of once per row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PairRow {
     /// The record the pair comes from.
-    pub item: String,
+    pub item: Arc<str>,
     /// The prompt as text; a chat prompt is rendered as `role: content` blocks.
-    pub prompt: String,
+    pub prompt: Arc<str>,
     /// The prompt's messages when the prompt is a chat field, used by the message formats.
-    pub prompt_messages: Option<Vec<Message>>,
+    pub prompt_messages: Option<Arc<[Message]>>,
     /// The better response's text.
-    pub chosen: String,
+    pub chosen: Arc<str>,
     /// The worse response's text.
-    pub rejected: String,
+    pub rejected: Arc<str>,
     /// P(chosen is better), from the resolution strategy.
     pub p_chosen: f64,
     /// How clearly chosen won, on the strategy's scale.
@@ -45,7 +51,7 @@ pub struct Message {
     pub content: String,
 }
 
-/// Which optional columns each line carries.
+/// Which columns besides the texts a pair row carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Columns {
     /// Add `margin` (TRL's reward trainer reads it).
@@ -55,119 +61,143 @@ pub struct Columns {
 }
 
 /// Writes pairs in one format to `out`, one line per pair, as they come.
+///
+/// Each line is put together from JSON string literals: a text shared by consecutive rows (the
+/// record's prompt and responses) is escaped once and its literal reused, which is most of the
+/// work of a line.
 pub struct PairWriter<W: Write> {
-    lines: JsonLines<W>,
+    out: W,
     format: PairFormat,
     columns: Columns,
+    literals: SharedTexts<String>,
+    line: String,
+    rows: usize,
 }
 
 impl<W: Write> PairWriter<W> {
     /// A writer of `format` lines with `columns` to `out`.
     pub fn new(out: W, format: PairFormat, columns: Columns) -> Self {
-        Self { lines: JsonLines::new(out), format, columns }
+        Self { out, format, columns, literals: SharedTexts::default(), line: String::new(), rows: 0 }
     }
 
     /// Writes one pair as one line.
     pub fn write(&mut self, row: &PairRow) -> Result<(), ExportError> {
-        let extra = Extra::of(row, self.columns);
+        let mut line = std::mem::take(&mut self.line);
+        line.clear();
+        self.compose(&mut line, row);
+        extra(&mut line, row, self.columns);
+        line.push_str("}\n");
+        let written = self.out.write_all(line.as_bytes());
+        self.line = line;
+        written?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// The line up to its confidence columns.
+    fn compose(&mut self, line: &mut String, row: &PairRow) {
         match self.format {
-            PairFormat::Trl => self.lines.write(&Explicit { prompt: &row.prompt, chosen: &row.chosen, rejected: &row.rejected, extra }),
+            PairFormat::Trl => {
+                line.push_str("{\"prompt\":");
+                line.push_str(self.literals.get_or_insert_with(&row.prompt, literal));
+                line.push_str(",\"chosen\":");
+                line.push_str(self.literals.get_or_insert_with(&row.chosen, literal));
+                line.push_str(",\"rejected\":");
+                line.push_str(self.literals.get_or_insert_with(&row.rejected, literal));
+            }
             PairFormat::TrlImplicit => {
-                let chosen = format!("{}\n\n{}", row.prompt, row.chosen);
-                let rejected = format!("{}\n\n{}", row.prompt, row.rejected);
-                self.lines.write(&Implicit { chosen: &chosen, rejected: &rejected, extra })
+                for (key, response) in [("{\"chosen\":", &row.chosen), (",\"rejected\":", &row.rejected)] {
+                    // The literal of "prompt\n\nresponse" is the two literals joined inside one
+                    // pair of quotes: JSON escapes each character on its own.
+                    line.push_str(key);
+                    let prompt = self.literals.get_or_insert_with(&row.prompt, literal);
+                    line.push_str(&prompt[..prompt.len() - 1]);
+                    line.push_str("\\n\\n");
+                    line.push_str(&self.literals.get_or_insert_with(response, literal)[1..]);
+                }
             }
-            PairFormat::TrlConversational => {
-                let line = Conversational { prompt: prompt_messages(row), chosen: [assistant(&row.chosen)], rejected: [assistant(&row.rejected)], extra };
-                self.lines.write(&line)
+            PairFormat::TrlConversational => self.message_sides(line, row, ["{\"prompt\":", ",\"chosen\":", ",\"rejected\":"]),
+            PairFormat::OpenAiDpo => self.message_sides(line, row, ["{\"input\":{\"messages\":", "},\"preferred_output\":", ",\"non_preferred_output\":"]),
+        }
+    }
+
+    /// The message layouts: the prompt's messages, then each side as one assistant message, each
+    /// after its opening in `openings`.
+    fn message_sides(&mut self, line: &mut String, row: &PairRow, openings: [&str; 3]) {
+        line.push_str(openings[0]);
+        self.prompt_messages(line, row);
+        line.push_str(openings[1]);
+        self.assistant(line, &row.chosen);
+        line.push_str(openings[2]);
+        self.assistant(line, &row.rejected);
+    }
+
+    /// The chat prompt's messages, or the text prompt as one user message, as a JSON list.
+    fn prompt_messages(&mut self, line: &mut String, row: &PairRow) {
+        match &row.prompt_messages {
+            Some(messages) => {
+                line.push('[');
+                for (index, message) in messages.iter().enumerate() {
+                    if index > 0 {
+                        line.push(',');
+                    }
+                    line.push_str("{\"role\":");
+                    line.push_str(&literal(&message.role));
+                    line.push_str(",\"content\":");
+                    line.push_str(&literal(&message.content));
+                    line.push('}');
+                }
+                line.push(']');
             }
-            PairFormat::OpenAiDpo => {
-                let line = OpenAiDpo {
-                    input: OpenAiInput { messages: prompt_messages(row) },
-                    preferred_output: [assistant(&row.chosen)],
-                    non_preferred_output: [assistant(&row.rejected)],
-                    extra,
-                };
-                self.lines.write(&line)
+            None => {
+                line.push_str("[{\"role\":\"user\",\"content\":");
+                line.push_str(self.literals.get_or_insert_with(&row.prompt, literal));
+                line.push_str("}]");
             }
         }
+    }
+
+    /// A response as the one assistant message of a side.
+    fn assistant(&mut self, line: &mut String, response: &Arc<str>) {
+        line.push_str("[{\"role\":\"assistant\",\"content\":");
+        line.push_str(self.literals.get_or_insert_with(response, literal));
+        line.push_str("}]");
     }
 
     /// Flushes the output and returns how many lines were written.
-    pub fn finish(self) -> Result<usize, ExportError> {
-        self.lines.finish()
+    pub fn finish(mut self) -> Result<usize, ExportError> {
+        self.out.flush()?;
+        Ok(self.rows)
     }
 }
 
-/// A message borrowed from a row, as every message layout writes it.
-#[derive(Serialize)]
+/// `text` as a JSON string literal, quotes included.
+fn literal(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_else(|_| String::from("\"\""))
+}
+
+/// The confidence columns `columns` asks for, each as `,"name":value` (a number that is not
+/// finite as `null`, as serde_json writes it).
+fn extra(line: &mut String, row: &PairRow, columns: Columns) {
+    let number = |line: &mut String, name: &str, value: f64| {
+        let _ = write!(line, ",\"{name}\":{}", serde_json::to_string(&value).unwrap_or_else(|_| String::from("null")));
+    };
+    if columns.confidence {
+        number(line, "p_chosen", row.p_chosen);
+    }
+    if columns.confidence || columns.margin {
+        number(line, "margin", row.margin);
+    }
+    if columns.confidence {
+        let _ = write!(line, ",\"judgments\":{}", row.judgments);
+        number(line, "agreement", row.agreement);
+    }
+}
+
+/// A message borrowed from a row, as the Parquet message columns take it.
 pub(crate) struct BorrowedMessage<'a> {
     pub(crate) role: &'a str,
     pub(crate) content: &'a str,
-}
-
-#[derive(Serialize, Default)]
-struct Extra {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    p_chosen: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    margin: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    judgments: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    agreement: Option<f64>,
-}
-
-impl Extra {
-    fn of(row: &PairRow, columns: Columns) -> Self {
-        let confidence = columns.confidence;
-        Self {
-            p_chosen: confidence.then_some(row.p_chosen),
-            margin: (confidence || columns.margin).then_some(row.margin),
-            judgments: confidence.then_some(row.judgments),
-            agreement: confidence.then_some(row.agreement),
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct Explicit<'a> {
-    prompt: &'a str,
-    chosen: &'a str,
-    rejected: &'a str,
-    #[serde(flatten)]
-    extra: Extra,
-}
-
-#[derive(Serialize)]
-struct Implicit<'a> {
-    chosen: &'a str,
-    rejected: &'a str,
-    #[serde(flatten)]
-    extra: Extra,
-}
-
-#[derive(Serialize)]
-struct Conversational<'a> {
-    prompt: Vec<BorrowedMessage<'a>>,
-    chosen: [BorrowedMessage<'a>; 1],
-    rejected: [BorrowedMessage<'a>; 1],
-    #[serde(flatten)]
-    extra: Extra,
-}
-
-#[derive(Serialize)]
-struct OpenAiDpo<'a> {
-    input: OpenAiInput<'a>,
-    preferred_output: [BorrowedMessage<'a>; 1],
-    non_preferred_output: [BorrowedMessage<'a>; 1],
-    #[serde(flatten)]
-    extra: Extra,
-}
-
-#[derive(Serialize)]
-struct OpenAiInput<'a> {
-    messages: Vec<BorrowedMessage<'a>>,
 }
 
 /// The chat prompt's messages, or the text prompt as one user message.
@@ -248,11 +278,43 @@ mod tests {
             Message { role: "system".into(), content: "Be brief.".into() },
             Message { role: "user".into(), content: "Why?".into() },
         ];
-        let chat = PairRow { prompt_messages: Some(messages), ..row() };
+        let chat = PairRow { prompt_messages: Some(messages.into()), ..row() };
         let expect = r#"{"prompt":[{"role":"system","content":"Be brief."},{"role":"user","content":"Why?"}],"chosen":[{"role":"assistant","content":"Because."}],"rejected":[{"role":"assistant","content":"No."}],"p_chosen":0.75,"margin":0.5,"judgments":4,"agreement":0.75}"#;
         check(PairFormat::TrlConversational, CONFIDENCE, &chat, expect);
         let expect = r#"{"input":{"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Why?"}]},"preferred_output":[{"role":"assistant","content":"Because."}],"non_preferred_output":[{"role":"assistant","content":"No."}]}"#;
         check(PairFormat::OpenAiDpo, Columns::default(), &chat, expect);
+    }
+
+    /// Lines are put together by hand: whatever the texts hold, each line must parse back to them.
+    #[test]
+    fn any_text_survives_every_format() {
+        let awkward = PairRow {
+            prompt: "He said \"hi\"\n\tand\u{1} left: é 😀 \\ </script>".into(),
+            chosen: "\u{7f}\"\\".into(),
+            rejected: "".into(),
+            ..row()
+        };
+        for format in [PairFormat::Trl, PairFormat::TrlImplicit, PairFormat::TrlConversational, PairFormat::OpenAiDpo] {
+            let mut out = Vec::new();
+            let mut writer = PairWriter::new(&mut out, format, CONFIDENCE);
+            writer.write(&awkward).unwrap();
+            writer.finish().unwrap();
+            let line: serde_json::Value = serde_json::from_slice(&out).unwrap();
+            let (prompt, chosen, rejected) = match format {
+                PairFormat::Trl => (line["prompt"].clone(), line["chosen"].clone(), line["rejected"].clone()),
+                PairFormat::TrlImplicit => {
+                    let joined = |side: &str| serde_json::Value::from(format!("{}\n\n{side}", awkward.prompt));
+                    assert_eq!((&line["chosen"], &line["rejected"]), (&joined(&awkward.chosen), &joined(&awkward.rejected)));
+                    continue;
+                }
+                PairFormat::TrlConversational => (line["prompt"][0]["content"].clone(), line["chosen"][0]["content"].clone(), line["rejected"][0]["content"].clone()),
+                PairFormat::OpenAiDpo => {
+                    (line["input"]["messages"][0]["content"].clone(), line["preferred_output"][0]["content"].clone(), line["non_preferred_output"][0]["content"].clone())
+                }
+            };
+            assert_eq!((prompt.as_str(), chosen.as_str(), rejected.as_str()), (Some(&*awkward.prompt), Some(&*awkward.chosen), Some(&*awkward.rejected)), "{format:?}");
+            assert_eq!(line["judgments"], 4, "{format:?}");
+        }
     }
 
     #[test]

@@ -7,10 +7,13 @@
 //! take. Every column is required; a message list holds at least the prompt's messages or the one
 //! response, and an empty list is written as such.
 
+use std::sync::Arc;
+
 use parquet::data_type::ByteArray;
 
 use crate::format::PairFormat;
 use crate::pairs::{assistant, prompt_messages, BorrowedMessage, Columns, PairRow};
+use crate::shared::SharedTexts;
 
 /// What one top-level column holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,12 +111,14 @@ impl Values {
         }
     }
 
-    /// Appends `row`'s value for `source`.
-    pub(crate) fn push(&mut self, source: Source, row: &PairRow) {
+    /// Appends `row`'s value for `source`; `bytes` keeps each shared text's bytes, so the rows of
+    /// one record copy their prompt and responses once.
+    pub(crate) fn push(&mut self, source: Source, row: &PairRow, bytes: &mut SharedTexts<ByteArray>) {
+        let mut shared = |text: &Arc<str>| bytes.get_or_insert_with(text, |text: &str| ByteArray::from(text)).clone();
         match (self, source) {
-            (Values::Text(values), Source::Prompt) => values.push(ByteArray::from(row.prompt.as_str())),
-            (Values::Text(values), Source::Chosen) => values.push(ByteArray::from(row.chosen.as_str())),
-            (Values::Text(values), Source::Rejected) => values.push(ByteArray::from(row.rejected.as_str())),
+            (Values::Text(values), Source::Prompt) => values.push(shared(&row.prompt)),
+            (Values::Text(values), Source::Chosen) => values.push(shared(&row.chosen)),
+            (Values::Text(values), Source::Rejected) => values.push(shared(&row.rejected)),
             (Values::Text(values), Source::PromptThenChosen) => values.push(ByteArray::from(format!("{}\n\n{}", row.prompt, row.chosen).into_bytes())),
             (Values::Text(values), Source::PromptThenRejected) => values.push(ByteArray::from(format!("{}\n\n{}", row.prompt, row.rejected).into_bytes())),
             (Values::Double(values), Source::PChosen) => values.push(row.p_chosen),
@@ -153,7 +158,7 @@ mod tests {
         let row = PairRow {
             item: "r".into(),
             prompt: "system: Be brief.\n\nuser: Why?".into(),
-            prompt_messages: Some(vec![Message { role: "system".into(), content: "Be brief.".into() }, Message { role: "user".into(), content: "Why?".into() }]),
+            prompt_messages: Some(vec![Message { role: "system".into(), content: "Be brief.".into() }, Message { role: "user".into(), content: "Why?".into() }].into()),
             chosen: "Because.".into(),
             rejected: "No.".into(),
             p_chosen: 1.0,
@@ -162,8 +167,9 @@ mod tests {
             agreement: 1.0,
         };
         let mut values = Values::for_source(Source::PromptMessages);
-        values.push(Source::PromptMessages, &row);
-        values.push(Source::PromptMessages, &row);
+        let mut bytes = SharedTexts::default();
+        values.push(Source::PromptMessages, &row, &mut bytes);
+        values.push(Source::PromptMessages, &row, &mut bytes);
         values.push_messages(&[]);
         let Values::Messages { roles, definition, repetition, .. } = values else { panic!("not a message list") };
         assert_eq!((roles.len(), definition, repetition), (4, vec![1, 1, 1, 1, 0], vec![0, 1, 0, 1, 0]));

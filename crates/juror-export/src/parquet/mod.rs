@@ -13,7 +13,7 @@ use std::io::Write;
 use std::sync::Arc;
 
 use parquet::basic::Compression;
-use parquet::data_type::{ByteArrayType, DoubleType, Int64Type};
+use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int64Type};
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::parser::parse_message_type;
@@ -21,6 +21,7 @@ use parquet::schema::parser::parse_message_type;
 use crate::error::ExportError;
 use crate::format::PairFormat;
 use crate::pairs::{Columns, PairRow};
+use crate::shared::SharedTexts;
 use columns::{layout, schema, Column, Values};
 
 /// Writes pairs in one format to `out` as one Parquet file.
@@ -30,6 +31,8 @@ pub struct ParquetPairWriter<W: Write + Send> {
     /// The current row group's values, one entry per column of `layout`.
     buffer: Vec<Values>,
     buffered: usize,
+    /// The bytes of the texts the current record's rows share.
+    bytes: SharedTexts<ByteArray>,
     group_rows: usize,
     rows: usize,
 }
@@ -54,13 +57,13 @@ impl<W: Write + Send> ParquetPairWriter<W> {
             .build();
         let writer = SerializedFileWriter::new(out, schema, Arc::new(properties))?;
         let buffer = layout.iter().map(|column| Values::for_source(column.source)).collect();
-        Ok(Self { writer, layout, buffer, buffered: 0, group_rows: group_rows.max(1), rows: 0 })
+        Ok(Self { writer, layout, buffer, buffered: 0, bytes: SharedTexts::default(), group_rows: group_rows.max(1), rows: 0 })
     }
 
     /// Buffers one pair; writes a row group when the buffer is full.
     pub fn write(&mut self, row: &PairRow) -> Result<(), ExportError> {
         for (column, values) in self.layout.iter().zip(&mut self.buffer) {
-            values.push(column.source, row);
+            values.push(column.source, row, &mut self.bytes);
         }
         self.buffered += 1;
         self.rows += 1;
@@ -128,8 +131,8 @@ mod tests {
 
     fn row(index: usize) -> PairRow {
         PairRow {
-            item: format!("r{index}"),
-            prompt: format!("Why {index}?"),
+            item: format!("r{index}").into(),
+            prompt: format!("Why {index}?").into(),
             prompt_messages: None,
             chosen: "Because.".into(),
             rejected: "No.".into(),
@@ -213,7 +216,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("juror-export-parquet-chat-{}", std::process::id()));
         let mut writer = ParquetPairWriter::new(std::fs::File::create(&dir).unwrap(), PairFormat::TrlConversational, Columns::default()).unwrap();
         let messages = vec![Message { role: "system".into(), content: "Be brief.".into() }, Message { role: "user".into(), content: "Why?".into() }];
-        writer.write(&PairRow { prompt_messages: Some(messages), ..row(0) }).unwrap();
+        writer.write(&PairRow { prompt_messages: Some(messages.into()), ..row(0) }).unwrap();
         writer.write(&row(1)).unwrap();
         writer.finish().unwrap();
         let reader = SerializedFileReader::new(std::fs::File::open(&dir).unwrap()).unwrap();

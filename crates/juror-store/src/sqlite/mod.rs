@@ -45,7 +45,7 @@ impl SqliteStoreOptions {
     /// The same, tuned for one pass over the data: one reader, a small page cache.
     pub fn for_one_pass(mut self) -> Self {
         self.readers = 1;
-        self.cache_kib = 8 * 1024;
+        self.cache_kib = 2 * 1024;
         self
     }
 }
