@@ -9,7 +9,8 @@
 //! - `home`: my datasets with progress, one dataset's page with my answers by status, the queue.
 //! - `record`: the annotation page, its form, and the differences between responses.
 //! - `account`: my API key and password.
-//! - `admin`: datasets with completion, per-labeler progress and quality (owners and admins).
+//! - `admin`: datasets with completion, per-labeler progress, and the quality report on its own
+//!   page (owners and admins).
 
 mod account;
 mod admin;
@@ -54,6 +55,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/account/password", post(account::change_password))
         .route("/admin", get(admin::datasets))
         .route("/admin/datasets/{id}", get(admin::dataset))
+        .route("/admin/datasets/{id}/quality", get(admin::quality))
         .layer(middleware::map_response(secure_headers))
         .merge(assets::router())
 }

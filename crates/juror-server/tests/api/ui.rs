@@ -296,6 +296,14 @@ async fn admin_pages_are_for_managers_and_show_each_labelers_progress() {
     let row = page.html.split("<tr>").find(|row| row.contains(&format!("<td>{}</td>", annotator.username))).expect("a row for the annotator");
     assert!(row.starts_with(&format!("<td>{}</td><td>1</td><td>0</td><td>0</td>", annotator.username)), "{row}");
     assert!(page.html.contains("<strong>1</strong> of 1 records completed"), "{}", page.html);
+    let quality_link = format!("/admin/datasets/{dataset_id}/quality");
+    assert!(page.html.contains(&quality_link), "the quality report is a link away");
+    assert!(!page.html.contains("Krippendorff"), "and not computed on the progress page");
+    let quality = owner.get(&quality_link).await;
+    assert_eq!(quality.status, 200);
+    assert!(quality.html.contains("1 submitted judgments on 1 records"), "{}", quality.html);
+    assert!(quality.html.contains("Krippendorff's alpha"), "{}", quality.html);
+    assert_eq!(labeler.get(&quality_link).await.status, 403);
 }
 
 #[tokio::test]
