@@ -7,10 +7,11 @@
 //! mean rank and Borda resolve each record on its own; the reliability model needs every vote
 //! first, so its export reads the dataset twice: once into a compact [`VoteTable`] (labeler
 //! indexes and verdicts, no texts) to fit the labelers' accuracies, then page by page to resolve
-//! and build the rows. The metrics report ([`App::preference_pairs`]) is global by nature and
-//! keeps every judgment, with response lengths instead of texts.
+//! and build the rows. The metrics report ([`App::preference_pairs`]) reads the same way and
+//! reduces each page to counts and agreement units; it keeps every judgment for the bias
+//! statistics, with response lengths instead of texts.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use juror_core::field::FieldSettings;
@@ -124,39 +125,57 @@ pub fn strategy_named(name: &str) -> AppResult<Strategy> {
 
 impl App {
     /// The dataset's preference pairs counted and judged: agreement, bias and time on task,
-    /// resolved with `request.strategy` (owners and admins). Keeps every judgment and each judged
-    /// record's response lengths; no texts and no rows.
+    /// resolved with `request.strategy` (owners and admins). Reads the dataset a page at a time
+    /// (twice for the reliability strategy, as the export does): each page's judgments are
+    /// resolved, counted and reduced to agreement units and per-labeler tallies there; what
+    /// outlives the page is every judgment (for the bias statistics), each judged record's
+    /// response lengths and one agreement unit per judged pair. No texts and no rows.
     pub async fn preference_pairs(&self, caller: &Caller, id: DatasetId, request: &PreferenceRequest) -> AppResult<PreferenceReport> {
         self.dataset_for(caller, id, Action::Manage).await?;
         let schema = self.schema(id).await?;
         let settings = detect_settings(&schema, request.question.as_deref(), request.prompt_field.as_deref())?;
+        let resolver = self.resolver(id, &settings, &request.strategy).await?;
         let (mut judgments, mut lengths, mut unreadable) = (Vec::new(), HashMap::new(), 0);
+        let (mut pairs, mut ties, mut verdicts) = (0, 0, ReliabilityData::default());
+        // Per labeler id: (pair verdicts compared with the consensus, of which agreeing).
+        let mut tallies: BTreeMap<String, (usize, usize)> = BTreeMap::new();
         let mut pages = RecordPages::new(id);
         while let Some(page) = pages.next(self).await? {
+            let mut page_judgments = Vec::new();
             for (record, relations) in &page {
                 let record_judgments = record_judgments(&settings, record, relations, &mut unreadable);
                 if !record_judgments.is_empty() {
                     let record_lengths: Vec<Option<usize>> = settings.responses.iter().map(|name| Some(field_text(record.fields.get(name)?).chars().count())).collect();
                     lengths.insert(record.id.to_string(), record_lengths);
-                    judgments.extend(record_judgments);
+                    page_judgments.extend(record_judgments);
                 }
             }
+            let resolved = resolver.resolve(&page_judgments);
+            ties += resolved.iter().filter(|pair| pair.tie).count();
+            let length_of = |item: &str, option: &str| response_length(&lengths, &settings, item, option);
+            pairs += select_pairs(&resolved, request.binarization, request.ties)
+                .iter()
+                .filter(|pair| length_of(&pair.item, &pair.chosen).is_some() && length_of(&pair.item, &pair.rejected).is_some())
+                .count();
+            verdicts.append(ReliabilityData::from_pair_verdicts(&page_judgments));
+            for labeler in consensus_agreement(&page_judgments, &resolved) {
+                let tally = tallies.entry(labeler.labeler).or_default();
+                tally.0 += labeler.compared;
+                tally.1 += (labeler.agreement * labeler.compared as f64).round() as usize;
+            }
+            judgments.extend(page_judgments);
         }
 
-        let resolved = resolve(&judgments, &request.strategy);
-        let ties = resolved.iter().filter(|pair| pair.tie).count();
-        let length_of = |item: &str, option: &str| *lengths.get(item)?.get(settings.responses.iter().position(|name| name == option)?)?;
-        let pairs = select_pairs(&resolved, request.binarization, request.ties).iter().filter(|pair| length_of(&pair.item, &pair.chosen).is_some() && length_of(&pair.item, &pair.rejected).is_some()).count();
-        let verdicts = ReliabilityData::from_pair_verdicts(&judgments);
         let usernames: HashMap<String, String> = self.store.list_users().await?.into_iter().map(|user| (user.id.to_string(), user.username)).collect();
-        let labelers = consensus_agreement(&judgments, &resolved)
+        let labelers = tallies
             .into_iter()
-            .map(|labeler| LabelerSummary {
-                username: usernames.get(&labeler.labeler).cloned().unwrap_or(labeler.labeler),
-                compared: labeler.compared,
-                agreement: labeler.agreement,
+            .map(|(labeler, (compared, agreed))| LabelerSummary {
+                username: usernames.get(&labeler).cloned().unwrap_or(labeler),
+                compared,
+                agreement: agreed as f64 / compared as f64,
             })
             .collect();
+        let length_of = |item: &str, option: &str| response_length(&lengths, &settings, item, option);
         Ok(PreferenceReport {
             pairs,
             judgments: judgments.len(),
@@ -173,6 +192,24 @@ impl App {
         })
     }
 
+    /// How `strategy` resolves the dataset's records: on their own, or with the reliability model
+    /// fitted first on every judgment (one pass over the dataset into a compact [`VoteTable`]).
+    async fn resolver(&self, id: DatasetId, settings: &PreferenceSettings, strategy: &Strategy) -> AppResult<Resolver> {
+        Ok(match strategy {
+            Strategy::Reliability(options) => {
+                let mut table = VoteTable::new();
+                let mut pages = RecordPages::new(id);
+                while let Some(page) = pages.next(self).await? {
+                    for (record, relations) in &page {
+                        table.add(&record_judgments(settings, record, relations, &mut 0));
+                    }
+                }
+                Resolver::Fitted(table.fit(options))
+            }
+            strategy => Resolver::PerRecord(strategy.clone()),
+        })
+    }
+
     /// The dataset's resolved pairs as an export that hands out one page of records' rows at a
     /// time (owners and admins). Checks access and detects the settings now, so a bad request
     /// fails before anything is written; with the reliability strategy it also reads every
@@ -181,19 +218,7 @@ impl App {
         self.dataset_for(caller, id, Action::Manage).await?;
         let schema = self.schema(id).await?;
         let settings = detect_settings(&schema, request.question.as_deref(), request.prompt_field.as_deref())?;
-        let resolver = match &request.strategy {
-            Strategy::Reliability(options) => {
-                let mut table = VoteTable::new();
-                let mut pages = RecordPages::new(id);
-                while let Some(page) = pages.next(self).await? {
-                    for (record, relations) in &page {
-                        table.add(&record_judgments(&settings, record, relations, &mut 0));
-                    }
-                }
-                Resolver::Fitted(table.fit(options))
-            }
-            strategy => Resolver::PerRecord(strategy.clone()),
-        };
+        let resolver = self.resolver(id, &settings, &request.strategy).await?;
         Ok(PairExport { settings, binarization: request.binarization, ties: request.ties, resolver, pages: RecordPages::new(id) })
     }
 
@@ -242,6 +267,16 @@ enum Resolver {
     Fitted(ReliabilityModel),
 }
 
+impl Resolver {
+    /// The resolved pairs of `judgments`, which hold every judgment of each of their records.
+    fn resolve(&self, judgments: &[Judgment]) -> Vec<ResolvedPair> {
+        match self {
+            Resolver::PerRecord(strategy) => resolve(judgments, strategy),
+            Resolver::Fitted(model) => model.resolve(judgments),
+        }
+    }
+}
+
 /// Resolved pairs, a page of records at a time; made by [`App::export_pairs`].
 #[derive(Debug)]
 pub struct PairExport {
@@ -268,10 +303,7 @@ impl PairExport {
             if judgments.is_empty() {
                 continue;
             }
-            let resolved = match &self.resolver {
-                Resolver::PerRecord(strategy) => resolve(&judgments, strategy),
-                Resolver::Fitted(model) => model.resolve(&judgments),
-            };
+            let resolved = self.resolver.resolve(&judgments);
             let texts = RecordTexts::of(&self.settings, record);
             rows.extend(select_pairs(&resolved, self.binarization, self.ties).into_iter().filter_map(|pair| pair_row(pair, &texts)));
         }
@@ -431,6 +463,12 @@ fn named_times(mut report: TimeReport, usernames: &HashMap<String, String>) -> T
         }
     }
     report
+}
+
+/// The length in characters of `option`'s text in record `item`, if the record was judged and
+/// the option is one of the settings' responses.
+fn response_length(lengths: &HashMap<String, Vec<Option<usize>>>, settings: &PreferenceSettings, item: &str, option: &str) -> Option<usize> {
+    *lengths.get(item)?.get(settings.responses.iter().position(|name| name == option)?)?
 }
 
 /// The texts of one judged record, shared by its pair rows.

@@ -13,7 +13,7 @@ use crate::resolve::votes::collect;
 /// The coefficients here depend only on which values share a unit, not on which coder gave them,
 /// so a unit is just its list of values. Units with fewer than two values are kept but cannot be
 /// paired, and the coefficients skip them (Krippendorff's rule).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReliabilityData {
     units: Vec<Vec<f64>>,
 }
@@ -49,6 +49,13 @@ impl ReliabilityData {
         Self { units: units.into_values().collect() }
     }
 
+    /// Adds the units of `other` after these: reliability data gathered a part of the items at a
+    /// time (every unit whole in one part) is the same as gathered at once, in another order,
+    /// which no coefficient depends on.
+    pub fn append(&mut self, mut other: Self) {
+        self.units.append(&mut other.units);
+    }
+
     /// One unit per (item, pair of options), valued 1 when the option whose id sorts first is
     /// better, 0 for a tie and -1 otherwise: nominal for "same verdict", ordinal or interval to
     /// count a tie as half-way between the two preferences.
@@ -76,6 +83,23 @@ impl ReliabilityData {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn verdicts_gathered_a_part_at_a_time_give_the_same_coefficients() {
+        let judgments = [
+            Judgment::new("q1", "ann", [("a", 1), ("b", 2), ("c", 3)]).unwrap(),
+            Judgment::new("q1", "bob", [("a", 2), ("b", 1), ("c", 3)]).unwrap(),
+            Judgment::new("q2", "ann", [("a", 1), ("b", 1)]).unwrap(),
+            Judgment::new("q2", "bob", [("a", 1), ("b", 2)]).unwrap(),
+        ];
+        let whole = ReliabilityData::from_pair_verdicts(&judgments);
+        let mut parts = ReliabilityData::from_pair_verdicts(&judgments[2..]);
+        parts.append(ReliabilityData::from_pair_verdicts(&judgments[..2]));
+        assert_eq!(parts.units().len(), 4);
+        let alpha = |data: &ReliabilityData| crate::agreement::krippendorff_alpha(data, crate::agreement::Level::Ordinal).unwrap();
+        assert!((alpha(&whole) - alpha(&parts)).abs() < 1e-12);
+        assert_eq!(crate::agreement::percent_agreement(&whole).unwrap(), crate::agreement::percent_agreement(&parts).unwrap());
+    }
 
     #[test]
     fn coder_rows_become_units_without_the_missing_values() {

@@ -65,3 +65,41 @@ async fn trl_export_downloads_one_pair_per_record_with_confidence() {
     let bad = app.owner().get(&format!("/api/v1/datasets/{dataset}/preferences/export?format=csv")).await;
     assert_eq!(bad.status, 422);
 }
+
+/// The report reads the dataset a page of 1,000 records at a time: 1,200 records, two labelers
+/// who agree on the even records and disagree on the odd ones, must count every page.
+#[tokio::test]
+async fn the_metrics_report_counts_every_page() {
+    let app = TestApp::spawn().await;
+    let workspace = app.owner_workspace_id().await;
+    let dataset = app.create_comparison_dataset(&workspace, "paged").await;
+    let mut users = Vec::new();
+    for index in 0..2 {
+        users.push(app.create_member(&workspace, &format!("labeler-{index}"), "annotator").await.id);
+    }
+    let vote = |best: &str, worst: &str| json!({"preference": {"value": ranking(&[(best, json!(1)), (worst, json!(2))])}});
+    for chunk in (0..1200).collect::<Vec<usize>>().chunks(400) {
+        let items: Vec<Value> = chunk
+            .iter()
+            .map(|index| {
+                let second = if index % 2 == 0 { vote("response-1", "response-2") } else { vote("response-2", "response-1") };
+                let mut record = comparison_record(&format!("prompt {index}"));
+                record["responses"] = json!([
+                    {"user_id": users[0], "status": "submitted", "values": vote("response-1", "response-2")},
+                    {"user_id": users[1], "status": "submitted", "values": second},
+                ]);
+                record
+            })
+            .collect();
+        let answer = app.owner().put(&format!("/api/v1/datasets/{dataset}/records/bulk"), &json!({"items": items})).await;
+        assert_eq!(answer.status, 200, "{answer:?}");
+    }
+    let report = app.owner().get(&format!("/api/v1/datasets/{dataset}/preferences/metrics")).await.body;
+    assert_eq!((report["judgments"].as_u64(), report["records"].as_u64()), (Some(2400), Some(1200)));
+    assert_eq!(report["pairs"], 1200, "the metrics count ties as pairs");
+    assert_eq!(report["ties"], 600);
+    assert_eq!(report["agreement"]["percent"], 0.5);
+    for labeler in report["labelers"].as_array().unwrap() {
+        assert_eq!((labeler["compared"].as_u64(), labeler["agreement"].as_f64()), (Some(1200), Some(0.5)), "{labeler}");
+    }
+}
