@@ -8,8 +8,7 @@
 //! first, so its export reads the dataset twice: once into a compact [`VoteTable`] (labeler
 //! indexes and verdicts, no texts) to fit the labelers' accuracies, then page by page to resolve
 //! and build the rows. The metrics report ([`App::preference_pairs`]) reads the same way and
-//! reduces each page to counts and agreement units; it keeps every judgment for the bias
-//! statistics, with response lengths instead of texts.
+//! reduces each page to counts, bias tallies and agreement units.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -22,7 +21,7 @@ use juror_core::response::ResponseStatus;
 use juror_export::{JudgmentRow, Message, PairRow};
 use juror_prefs::agreement::{consensus_agreement, krippendorff_alpha, percent_agreement, Level, ReliabilityData};
 use juror_core::presentation::Presentation;
-use juror_prefs::bias::{first_position, hasty_labelers, longer_response, BiasOptions, LengthBias, PositionBias, TimeOptions, TimeReport};
+use juror_prefs::bias::{BiasOptions, LengthBias, LengthTally, PositionBias, PositionTally, TimeOptions, TimeReport, TimeTally};
 use juror_prefs::pairs::{Binarization, TiePolicy};
 use juror_prefs::resolve::{resolve, ReliabilityModel, ResolvedPair, Strategy, VoteTable};
 use juror_prefs::{Judgment, PairJudgment};
@@ -127,21 +126,21 @@ impl App {
     /// The dataset's preference pairs counted and judged: agreement, bias and time on task,
     /// resolved with `request.strategy` (owners and admins). Reads the dataset a page at a time
     /// (twice for the reliability strategy, as the export does): each page's judgments are
-    /// resolved, counted and reduced to agreement units and per-labeler tallies there; what
-    /// outlives the page is every judgment (for the bias statistics), each judged record's
-    /// response lengths and one agreement unit per judged pair. No texts and no rows.
+    /// resolved, counted, tallied and reduced to agreement units there; what outlives the page is
+    /// one agreement unit per judged pair, each labeler's times on task and a few counts.
     pub async fn preference_pairs(&self, caller: &Caller, id: DatasetId, request: &PreferenceRequest) -> AppResult<PreferenceReport> {
         self.dataset_for(caller, id, Action::Manage).await?;
         let schema = self.schema(id).await?;
         let settings = detect_settings(&schema, request.question.as_deref(), request.prompt_field.as_deref())?;
         let resolver = self.resolver(id, &settings, &request.strategy).await?;
-        let (mut judgments, mut lengths, mut unreadable) = (Vec::new(), HashMap::new(), 0);
+        let (mut judged, mut records_with_judgments, mut unreadable) = (0, 0, 0);
         let (mut pairs, mut ties, mut verdicts) = (0, 0, ReliabilityData::default());
+        let (mut position, mut length, mut time) = (PositionTally::default(), LengthTally::default(), TimeTally::default());
         // Per labeler id: (pair verdicts compared with the consensus, of which agreeing).
         let mut tallies: BTreeMap<String, (usize, usize)> = BTreeMap::new();
         let mut pages = RecordPages::new(id);
         while let Some(page) = pages.next(self).await? {
-            let mut page_judgments = Vec::new();
+            let (mut page_judgments, mut lengths) = (Vec::new(), HashMap::new());
             for (record, relations) in &page {
                 let record_judgments = record_judgments(&settings, record, relations, &mut unreadable);
                 if !record_judgments.is_empty() {
@@ -163,7 +162,11 @@ impl App {
                 tally.0 += labeler.compared;
                 tally.1 += (labeler.agreement * labeler.compared as f64).round() as usize;
             }
-            judgments.extend(page_judgments);
+            position.add(&page_judgments);
+            length.add(&page_judgments, length_of);
+            time.add(&page_judgments);
+            judged += page_judgments.len();
+            records_with_judgments += lengths.len();
         }
 
         let usernames: HashMap<String, String> = self.store.list_users().await?.into_iter().map(|user| (user.id.to_string(), user.username)).collect();
@@ -175,19 +178,18 @@ impl App {
                 agreement: agreed as f64 / compared as f64,
             })
             .collect();
-        let length_of = |item: &str, option: &str| response_length(&lengths, &settings, item, option);
         Ok(PreferenceReport {
             pairs,
-            judgments: judgments.len(),
-            records_with_judgments: lengths.len(),
+            judgments: judged,
+            records_with_judgments,
             unreadable,
             ties,
             alpha: krippendorff_alpha(&verdicts, Level::Ordinal).ok(),
             percent_agreement: percent_agreement(&verdicts).ok(),
             labelers,
-            length_bias: longer_response(&judgments, length_of, &BiasOptions::default()),
-            position_bias: named_rates(first_position(&judgments, &BiasOptions::default()), &usernames),
-            time_on_task: named_times(hasty_labelers(&judgments, &TimeOptions::default()), &usernames),
+            length_bias: length.report(&BiasOptions::default()),
+            position_bias: named_rates(position.report(&BiasOptions::default()), &usernames),
+            time_on_task: named_times(time.report(&TimeOptions::default()), &usernames),
             settings,
         })
     }

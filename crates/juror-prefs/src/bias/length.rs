@@ -1,5 +1,6 @@
 //! Length bias: does the longer response win more than half the time?
 
+use crate::bias::rate::RateSums;
 use crate::bias::{BiasOptions, RateTest};
 use crate::judgment::Judgment;
 
@@ -22,34 +23,54 @@ pub struct LengthBias {
 /// independent, so for rankings of three or more options the z-score overstates the evidence.
 /// A high rate is a prompt to look, not proof of bias: the longer answer is sometimes better.
 pub fn longer_response(judgments: &[Judgment], length_of: impl Fn(&str, &str) -> Option<usize>, options: &BiasOptions) -> LengthBias {
-    let mut observations = Vec::new();
-    let (mut pairs, mut chosen_total, mut rejected_total) = (0usize, 0.0, 0.0);
-    for judgment in judgments {
-        let ranks = judgment.ranks();
-        for (i, (x, rank_x)) in ranks.iter().enumerate() {
-            for (y, rank_y) in &ranks[i + 1..] {
-                if rank_x == rank_y {
-                    continue;
-                }
-                let (Some(length_x), Some(length_y)) = (length_of(judgment.item(), x), length_of(judgment.item(), y)) else {
-                    continue;
-                };
-                let (chosen, rejected) = if rank_x < rank_y { (length_x, length_y) } else { (length_y, length_x) };
-                pairs += 1;
-                chosen_total += chosen as f64;
-                rejected_total += rejected as f64;
-                if chosen != rejected {
-                    observations.push((f64::from(u8::from(chosen > rejected)), 0.25));
+    let mut tally = LengthTally::default();
+    tally.add(judgments, length_of);
+    tally.report(options)
+}
+
+/// [`longer_response`] gathered a part of the judgments at a time.
+#[derive(Debug, Clone, Default)]
+pub struct LengthTally {
+    wins: RateSums,
+    pairs: usize,
+    chosen_total: f64,
+    rejected_total: f64,
+}
+
+impl LengthTally {
+    /// Counts `judgments` in, with `length_of(item, option)` for the options' lengths.
+    pub fn add(&mut self, judgments: &[Judgment], length_of: impl Fn(&str, &str) -> Option<usize>) {
+        for judgment in judgments {
+            let ranks = judgment.ranks();
+            for (i, (x, rank_x)) in ranks.iter().enumerate() {
+                for (y, rank_y) in &ranks[i + 1..] {
+                    if rank_x == rank_y {
+                        continue;
+                    }
+                    let (Some(length_x), Some(length_y)) = (length_of(judgment.item(), x), length_of(judgment.item(), y)) else {
+                        continue;
+                    };
+                    let (chosen, rejected) = if rank_x < rank_y { (length_x, length_y) } else { (length_y, length_x) };
+                    self.pairs += 1;
+                    self.chosen_total += chosen as f64;
+                    self.rejected_total += rejected as f64;
+                    if chosen != rejected {
+                        self.wins.add(f64::from(u8::from(chosen > rejected)), 0.25);
+                    }
                 }
             }
         }
     }
-    let mean = |total: f64| if pairs == 0 { 0.0 } else { total / pairs as f64 };
-    LengthBias {
-        test: RateTest::of(&observations, options),
-        pairs,
-        mean_chosen_length: mean(chosen_total),
-        mean_rejected_length: mean(rejected_total),
+
+    /// The report on every judgment counted so far.
+    pub fn report(&self, options: &BiasOptions) -> LengthBias {
+        let mean = |total: f64| if self.pairs == 0 { 0.0 } else { total / self.pairs as f64 };
+        LengthBias {
+            test: self.wins.test(options),
+            pairs: self.pairs,
+            mean_chosen_length: mean(self.chosen_total),
+            mean_rejected_length: mean(self.rejected_total),
+        }
     }
 }
 

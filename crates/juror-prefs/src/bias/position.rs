@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::bias::rate::RateSums;
 use crate::bias::{BiasOptions, RateTest};
 use crate::judgment::Judgment;
 
@@ -34,19 +35,41 @@ pub struct PositionBias {
 /// test then errs toward not flagging. If the order is not shuffled, a better option that is
 /// always shown first looks like bias.
 pub fn first_position(judgments: &[Judgment], options: &BiasOptions) -> PositionBias {
-    let mut all = Vec::new();
-    let mut by_labeler: BTreeMap<&str, Vec<(f64, f64)>> = BTreeMap::new();
-    for judgment in judgments {
-        let Some(score) = first_shown_score(judgment) else { continue };
-        all.push(score);
-        by_labeler.entry(judgment.labeler()).or_default().push(score);
+    let mut tally = PositionTally::default();
+    tally.add(judgments);
+    tally.report(options)
+}
+
+/// [`first_position`] gathered a part of the judgments at a time.
+#[derive(Debug, Clone, Default)]
+pub struct PositionTally {
+    overall: RateSums,
+    by_labeler: BTreeMap<String, RateSums>,
+}
+
+impl PositionTally {
+    /// Counts `judgments` in.
+    pub fn add(&mut self, judgments: &[Judgment]) {
+        for judgment in judgments {
+            let Some((score, variance)) = first_shown_score(judgment) else { continue };
+            self.overall.add(score, variance);
+            match self.by_labeler.get_mut(judgment.labeler()) {
+                Some(sums) => sums.add(score, variance),
+                None => {
+                    let mut sums = RateSums::default();
+                    sums.add(score, variance);
+                    self.by_labeler.insert(judgment.labeler().to_owned(), sums);
+                }
+            }
+        }
     }
-    PositionBias {
-        overall: RateTest::of(&all, options),
-        labelers: by_labeler
-            .into_iter()
-            .map(|(labeler, scores)| LabelerRate { labeler: labeler.to_owned(), test: RateTest::of(&scores, options) })
-            .collect(),
+
+    /// The report on every judgment counted so far.
+    pub fn report(&self, options: &BiasOptions) -> PositionBias {
+        PositionBias {
+            overall: self.overall.test(options),
+            labelers: self.by_labeler.iter().map(|(labeler, sums)| LabelerRate { labeler: labeler.clone(), test: sums.test(options) }).collect(),
+        }
     }
 }
 

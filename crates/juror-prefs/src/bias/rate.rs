@@ -36,12 +36,37 @@ impl RateTest {
     /// Tests observations given as (score in [0, 1], variance of the score without bias), each
     /// expected to average 1/2 without bias. For 0/1 scores with variance 1/4 this is the normal
     /// approximation to the two-sided binomial test of p = 1/2.
+    #[cfg(test)]
     pub(crate) fn of(observations: &[(f64, f64)], options: &BiasOptions) -> Self {
-        let count = observations.len();
-        let total: f64 = observations.iter().map(|(score, _)| score).sum();
-        let variance: f64 = observations.iter().map(|(_, variance)| variance).sum();
+        let mut sums = RateSums::default();
+        for (score, variance) in observations {
+            sums.add(*score, *variance);
+        }
+        sums.test(options)
+    }
+}
+
+/// What a [`RateTest`] needs of its observations, gathered one at a time.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct RateSums {
+    count: usize,
+    total: f64,
+    variance: f64,
+}
+
+impl RateSums {
+    /// Adds one observation: a score in [0, 1] and its variance without bias.
+    pub(crate) fn add(&mut self, score: f64, variance: f64) {
+        self.count += 1;
+        self.total += score;
+        self.variance += variance;
+    }
+
+    /// The test of every observation added so far.
+    pub(crate) fn test(&self, options: &BiasOptions) -> RateTest {
+        let Self { count, total, variance } = *self;
         let z = if variance > 0.0 { (total - 0.5 * count as f64) / variance.sqrt() } else { 0.0 };
-        Self {
+        RateTest {
             observations: count,
             rate: if count == 0 { 0.0 } else { total / count as f64 },
             expected: 0.5,

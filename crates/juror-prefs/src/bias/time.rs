@@ -60,14 +60,41 @@ pub struct TimeReport {
 /// Medians, not means, so a few long pauses (a tab left open) neither hide nor cause a flag.
 /// Judgments without a time are skipped.
 pub fn hasty_labelers(judgments: &[Judgment], options: &TimeOptions) -> TimeReport {
-    let mut times: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-    for judgment in judgments {
-        if let Some(ms) = judgment.time_on_task_ms() {
-            times.entry(judgment.labeler()).or_default().push(ms as f64);
+    let mut tally = TimeTally::default();
+    tally.add(judgments);
+    tally.report(options)
+}
+
+/// [`hasty_labelers`] gathered a part of the judgments at a time: each labeler's times (one
+/// number per timed judgment, which a median needs).
+#[derive(Debug, Clone, Default)]
+pub struct TimeTally {
+    times: BTreeMap<String, Vec<f64>>,
+}
+
+impl TimeTally {
+    /// Counts `judgments` in.
+    pub fn add(&mut self, judgments: &[Judgment]) {
+        for judgment in judgments {
+            let Some(ms) = judgment.time_on_task_ms() else { continue };
+            match self.times.get_mut(judgment.labeler()) {
+                Some(times) => times.push(ms as f64),
+                None => {
+                    self.times.insert(judgment.labeler().to_owned(), vec![ms as f64]);
+                }
+            }
         }
     }
-    let medians: Vec<(&str, usize, f64)> =
-        times.into_iter().map(|(labeler, mut times)| (labeler, times.len(), median(&mut times))).collect();
+
+    /// The report on every judgment counted so far.
+    pub fn report(&self, options: &TimeOptions) -> TimeReport {
+        report(self.times.iter().map(|(labeler, times)| (labeler.as_str(), times.clone())), options)
+    }
+}
+
+/// Flags each labeler given their times.
+fn report<'a>(times: impl Iterator<Item = (&'a str, Vec<f64>)>, options: &TimeOptions) -> TimeReport {
+    let medians: Vec<(&str, usize, f64)> = times.map(|(labeler, mut times)| (labeler, times.len(), median(&mut times))).collect();
     let mut eligible: Vec<f64> =
         medians.iter().filter(|(_, timed, _)| *timed >= options.min_judgments).map(|(_, _, median)| *median).collect();
     let crowd_median_ms = (!eligible.is_empty()).then(|| median(&mut eligible));
