@@ -126,8 +126,8 @@ impl App {
     /// The dataset's preference pairs counted and judged: agreement, bias and time on task,
     /// resolved with `request.strategy` (owners and admins). Reads the dataset a page at a time
     /// (twice for the reliability strategy, as the export does): each page's judgments are
-    /// resolved, counted, tallied and reduced to agreement units there; what outlives the page is
-    /// one agreement unit per judged pair, each labeler's times on task and a few counts.
+    /// resolved, counted, tallied and reduced to agreement units there, and the units with the same
+    /// values are merged; what outlives the page is each labeler's times on task and counts.
     pub async fn preference_pairs(&self, caller: &Caller, id: DatasetId, request: &PreferenceRequest) -> AppResult<PreferenceReport> {
         self.dataset_for(caller, id, Action::Manage).await?;
         let schema = self.schema(id).await?;
@@ -157,6 +157,7 @@ impl App {
                 .filter(|pair| length_of(&pair.item, &pair.chosen).is_some() && length_of(&pair.item, &pair.rejected).is_some())
                 .count();
             verdicts.append(ReliabilityData::from_pair_verdicts(&page_judgments));
+            verdicts = verdicts.compacted();
             for labeler in consensus_agreement(&page_judgments, &resolved) {
                 let tally = tallies.entry(labeler.labeler).or_default();
                 tally.0 += labeler.compared;

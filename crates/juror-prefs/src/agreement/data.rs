@@ -16,6 +16,9 @@ use crate::resolve::votes::collect;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReliabilityData {
     units: Vec<Vec<f64>>,
+    /// How many times each unit occurs: 1 each, until [`ReliabilityData::compacted`] merges
+    /// units with the same values.
+    repeats: Vec<usize>,
 }
 
 impl ReliabilityData {
@@ -34,7 +37,12 @@ impl ReliabilityData {
         if let Some(value) = units.iter().flatten().find(|value| !value.is_finite()) {
             return Err(PrefsError::NonFinite { value: *value });
         }
-        Ok(Self { units })
+        Ok(Self::once_each(units))
+    }
+
+    fn once_each(units: Vec<Vec<f64>>) -> Self {
+        let repeats = vec![1; units.len()];
+        Self { units, repeats }
     }
 
     /// One unit per (item, option), valued by the rank each judgment gave it: the data for
@@ -46,7 +54,7 @@ impl ReliabilityData {
                 units.entry((judgment.item(), option.as_str())).or_default().push(f64::from(*rank));
             }
         }
-        Self { units: units.into_values().collect() }
+        Self::once_each(units.into_values().collect())
     }
 
     /// Adds the units of `other` after these: reliability data gathered a part of the items at a
@@ -54,6 +62,22 @@ impl ReliabilityData {
     /// which no coefficient depends on.
     pub fn append(&mut self, mut other: Self) {
         self.units.append(&mut other.units);
+        self.repeats.append(&mut other.repeats);
+    }
+
+    /// The same data with every set of units holding the same values (in any order) stored once,
+    /// with its count. No coefficient depends on the order of a unit's values or of the units,
+    /// and verdicts on pairs take few distinct shapes (two labelers give at most six), so a
+    /// dataset's agreement data shrinks to a handful of entries.
+    pub fn compacted(self) -> Self {
+        let mut merged: BTreeMap<Vec<u64>, (Vec<f64>, usize)> = BTreeMap::new();
+        for (mut unit, repeat) in self.units.into_iter().zip(self.repeats) {
+            unit.sort_by(f64::total_cmp);
+            let key = unit.iter().map(|value| value.to_bits()).collect();
+            merged.entry(key).or_insert_with(|| (unit, 0)).1 += repeat;
+        }
+        let (units, repeats) = merged.into_values().unzip();
+        Self { units, repeats }
     }
 
     /// One unit per (item, pair of options), valued 1 when the option whose id sorts first is
@@ -66,7 +90,7 @@ impl ReliabilityData {
             Outcome::BWins => -1.0,
         };
         let units = collect(judgments).iter().map(|pair| pair.votes.iter().map(|vote| value(vote.outcome)).collect()).collect();
-        Self { units }
+        Self::once_each(units)
     }
 
     /// Each unit's values.
@@ -75,8 +99,9 @@ impl ReliabilityData {
     }
 
     /// The units with at least two values, the only ones that say anything about agreement.
-    pub(crate) fn pairable_units(&self) -> impl Iterator<Item = &[f64]> {
-        self.units.iter().filter(|unit| unit.len() >= 2).map(Vec::as_slice)
+    /// Each with how many times it occurs.
+    pub(crate) fn pairable_units(&self) -> impl Iterator<Item = (&[f64], usize)> {
+        self.units.iter().zip(&self.repeats).filter(|(unit, _)| unit.len() >= 2).map(|(unit, repeat)| (unit.as_slice(), *repeat))
     }
 }
 
@@ -99,6 +124,12 @@ mod tests {
         let alpha = |data: &ReliabilityData| crate::agreement::krippendorff_alpha(data, crate::agreement::Level::Ordinal).unwrap();
         assert!((alpha(&whole) - alpha(&parts)).abs() < 1e-12);
         assert_eq!(crate::agreement::percent_agreement(&whole).unwrap(), crate::agreement::percent_agreement(&parts).unwrap());
+        // q1's pairs: (a, b) split 1/-1, (a, c) and (b, c) agreed 1/1; q2's (a, b) split 0/1.
+        let compact = parts.compacted();
+        let mut shapes = compact.units().to_vec();
+        shapes.sort_by(|a, b| a[0].total_cmp(&b[0]));
+        assert_eq!(shapes, [vec![-1.0, 1.0], vec![0.0, 1.0], vec![1.0, 1.0]]);
+        assert!((alpha(&whole) - alpha(&compact)).abs() < 1e-12);
     }
 
     #[test]

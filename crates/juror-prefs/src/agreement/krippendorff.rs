@@ -26,12 +26,12 @@ pub enum Level {
 /// Krippendorff's alpha of `data` at `level`: 1 is perfect agreement, 0 is chance, below 0 is
 /// systematic disagreement. Fails when fewer than two values are pairable or all values are equal.
 pub fn krippendorff_alpha(data: &ReliabilityData, level: Level) -> Result<f64, PrefsError> {
-    let units: Vec<&[f64]> = data.pairable_units().collect();
-    let pairable: usize = units.iter().map(|unit| unit.len()).sum();
+    let units: Vec<(&[f64], usize)> = data.pairable_units().collect();
+    let pairable: usize = units.iter().map(|(unit, repeat)| unit.len() * repeat).sum();
     if pairable < 2 {
         return Err(PrefsError::NotEnoughData { needed: 2, found: pairable });
     }
-    let mut values: Vec<f64> = units.iter().flat_map(|unit| unit.iter().copied()).collect();
+    let mut values: Vec<f64> = units.iter().flat_map(|(unit, _)| unit.iter().copied()).collect();
     values.sort_by(f64::total_cmp);
     values.dedup();
     if level == Level::Ratio && values[0] < 0.0 {
@@ -40,8 +40,8 @@ pub fn krippendorff_alpha(data: &ReliabilityData, level: Level) -> Result<f64, P
     let index = |value: f64| values.binary_search_by(|probe| probe.total_cmp(&value)).expect("value was collected");
     let size = values.len();
     let mut coincidences = vec![0.0; size * size];
-    for unit in &units {
-        let weight = 1.0 / (unit.len() - 1) as f64;
+    for (unit, repeat) in &units {
+        let weight = *repeat as f64 / (unit.len() - 1) as f64;
         for (i, c) in unit.iter().enumerate() {
             for (j, k) in unit.iter().enumerate() {
                 if i != j {
@@ -99,9 +99,12 @@ mod tests {
         ReliabilityData::from_coder_rows(&rows.iter().map(|row| row.to_vec()).collect::<Vec<_>>()).unwrap()
     }
 
+    /// Checks the data as given and compacted (units with the same values counted once).
     fn check(data: &ReliabilityData, level: Level, expected: f64) {
-        let alpha = krippendorff_alpha(data, level).unwrap();
-        assert!((alpha - expected).abs() < 1e-9, "{level:?}: got {alpha}, expected {expected}");
+        for data in [data.clone(), data.clone().compacted()] {
+            let alpha = krippendorff_alpha(&data, level).unwrap();
+            assert!((alpha - expected).abs() < 1e-9, "{level:?}: got {alpha}, expected {expected}");
+        }
     }
 
     /// Krippendorff (2011), section C: 4 observers, 12 units, missing values. Unit 12 has one

@@ -7,20 +7,19 @@ use crate::error::PrefsError;
 /// every unit counts once however many coders it had. No correction for chance: two coders who
 /// flip coins on a binary question agree half the time, which is what alpha corrects for.
 pub fn percent_agreement(data: &ReliabilityData) -> Result<f64, PrefsError> {
-    let shares: Vec<f64> = data
-        .pairable_units()
-        .map(|unit| {
-            let mut agreeing = 0usize;
-            for (i, value) in unit.iter().enumerate() {
-                agreeing += unit[i + 1..].iter().filter(|other| *other == value).count();
-            }
-            agreeing as f64 / (unit.len() * (unit.len() - 1) / 2) as f64
-        })
-        .collect();
-    if shares.is_empty() {
+    let (mut total, mut units) = (0.0, 0usize);
+    for (unit, repeat) in data.pairable_units() {
+        let mut agreeing = 0usize;
+        for (i, value) in unit.iter().enumerate() {
+            agreeing += unit[i + 1..].iter().filter(|other| *other == value).count();
+        }
+        total += repeat as f64 * agreeing as f64 / (unit.len() * (unit.len() - 1) / 2) as f64;
+        units += repeat;
+    }
+    if units == 0 {
         return Err(PrefsError::NotEnoughData { needed: 2, found: 0 });
     }
-    Ok(shares.iter().sum::<f64>() / shares.len() as f64)
+    Ok(total / units as f64)
 }
 
 #[cfg(test)]
@@ -29,8 +28,10 @@ mod tests {
 
     fn check(units: &[&[f64]], expected: f64) {
         let data = ReliabilityData::from_units(units.iter().map(|unit| unit.to_vec())).unwrap();
-        let got = percent_agreement(&data).unwrap();
-        assert!((got - expected).abs() < 1e-12, "{units:?}: got {got}, expected {expected}");
+        for data in [data.clone(), data.compacted()] {
+            let got = percent_agreement(&data).unwrap();
+            assert!((got - expected).abs() < 1e-12, "{units:?}: got {got}, expected {expected}");
+        }
     }
 
     #[test]
