@@ -78,10 +78,10 @@ impl MembershipCache {
 /// Most records `RecordDatasets` remembers before it starts over.
 const MAX_RECORD_DATASETS: usize = 100_000;
 
-/// The dataset of each record handed out and not yet answered, so that an answer needs no read
-/// of its record: records never move between datasets, so an entry cannot go stale (a deleted
-/// record fails the answer's own foreign key instead). Bounded by the leases outstanding; a
-/// labeler who walks away leaves an entry behind, so the map starts over when full.
+/// The dataset of each record handed out, so that an answer needs no read of its record:
+/// records never move between datasets, so an entry cannot go stale (a deleted record fails the
+/// answer's own foreign key instead). Entries stay after the answer (the record's other labelers
+/// need them too) until the map is full and starts over: at most 100,000 small entries.
 #[derive(Debug, Default)]
 pub(crate) struct RecordDatasets {
     entries: Mutex<HashMap<RecordId, DatasetId>>,
