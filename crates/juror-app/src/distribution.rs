@@ -10,7 +10,7 @@ use juror_core::time::Timestamp;
 use juror_store::{Lease, LeaseRequest};
 
 use crate::auth::Caller;
-use crate::error::{not_found, AppError, AppResult};
+use crate::error::{AppError, AppResult};
 use crate::policy::Action;
 use crate::records::RecordView;
 use crate::App;
@@ -44,7 +44,7 @@ impl App {
     /// Gives up the caller's lease on a record; with `skip`, the record also goes behind the
     /// caller's other records. False when the caller held no lease on it.
     pub async fn release_record(&self, caller: &Caller, record_id: RecordId, skip: bool) -> AppResult<bool> {
-        let record = self.store.get_record(record_id).await?.ok_or_else(|| not_found("Record", record_id))?;
+        let record = self.stored_record(record_id).await?;
         self.dataset_for(caller, record.dataset_id, Action::Answer).await?;
         Ok(self.store.release_lease(record_id, caller.user.id, skip).await?)
     }

@@ -7,7 +7,7 @@ use juror_core::record::{DatasetSchema, Record};
 use juror_core::response::{Response, ResponseStatus};
 
 use crate::auth::Caller;
-use crate::error::{not_found, AppResult};
+use crate::error::AppResult;
 use crate::policy::Action;
 use crate::App;
 
@@ -23,7 +23,7 @@ pub struct LabelingRecord {
 impl App {
     /// A record with its dataset's settings and the caller's response (owners and members).
     pub async fn labeling_record(&self, caller: &Caller, record_id: RecordId) -> AppResult<LabelingRecord> {
-        let record = self.store.get_record(record_id).await?.ok_or_else(|| not_found("Record", record_id))?;
+        let record = self.stored_record(record_id).await?;
         self.dataset_for(caller, record.dataset_id, Action::Answer).await?;
         let schema = self.schema(record.dataset_id).await?;
         let response = self.store.find_response(record_id, caller.user.id).await?;

@@ -161,7 +161,7 @@ impl App {
             for labeler in consensus_agreement(&page_judgments, &resolved) {
                 let tally = tallies.entry(labeler.labeler).or_default();
                 tally.0 += labeler.compared;
-                tally.1 += (labeler.agreement * labeler.compared as f64).round() as usize;
+                tally.1 += labeler.agreed;
             }
             position.add(&page_judgments);
             length.add(&page_judgments, length_of);

@@ -86,16 +86,21 @@ impl App {
         Ok(())
     }
 
+    /// A stored record, or `NotFound`; no authorization check.
+    pub(crate) async fn stored_record(&self, id: RecordId) -> AppResult<Record> {
+        self.store.get_record(id).await?.ok_or_else(|| not_found("Record", id))
+    }
+
     /// One record with all its relationships (owners and members).
     pub async fn get_record(&self, caller: &Caller, id: RecordId) -> AppResult<RecordView> {
-        let record = self.store.get_record(id).await?.ok_or_else(|| not_found("Record", id))?;
+        let record = self.stored_record(id).await?;
         self.dataset_for(caller, record.dataset_id, Action::Read).await?;
         self.view(record).await
     }
 
     /// Changes one record's fields, metadata, suggestions (replaced whole) or vectors.
     pub async fn update_record(&self, caller: &Caller, id: RecordId, mut write: RecordWrite) -> AppResult<RecordView> {
-        let record = self.store.get_record(id).await?.ok_or_else(|| not_found("Record", id))?;
+        let record = self.stored_record(id).await?;
         let schema = self.writable_schema(caller, record.dataset_id).await?;
         write.id = Some(id);
         write.external_id = None;
@@ -108,13 +113,13 @@ impl App {
             item.fields = None;
         }
         self.write(&schema, SuggestionsMode::ReplaceAll, vec![item]).await?;
-        let record = self.store.get_record(id).await?.ok_or_else(|| not_found("Record", id))?;
+        let record = self.stored_record(id).await?;
         self.view(record).await
     }
 
     /// Deletes one record (owners, and admins of its workspace).
     pub async fn delete_record(&self, caller: &Caller, id: RecordId) -> AppResult<Record> {
-        let record = self.store.get_record(id).await?.ok_or_else(|| not_found("Record", id))?;
+        let record = self.stored_record(id).await?;
         self.dataset_for(caller, record.dataset_id, Action::Manage).await?;
         self.store.delete_records(record.dataset_id, &[id]).await?;
         Ok(record)

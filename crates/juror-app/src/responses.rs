@@ -37,17 +37,15 @@ impl App {
     /// A record handed out by `next_record` is not read again: its dataset is remembered, and its
     /// texts are needed only to check span answers.
     pub async fn create_response(&self, caller: &Caller, record_id: RecordId, write: ResponseWrite) -> AppResult<Response> {
-        let (dataset_id, mut record) = match self.record_datasets.get(record_id) {
-            Some(dataset_id) => (dataset_id, None),
-            None => {
-                let record = self.store.get_record(record_id).await?.ok_or_else(|| not_found("Record", record_id))?;
-                (record.dataset_id, Some(record))
-            }
+        let mut record = None;
+        let dataset_id = match self.record_datasets.get(record_id) {
+            Some(dataset_id) => dataset_id,
+            None => record.insert(self.stored_record(record_id).await?).dataset_id,
         };
         self.dataset_for(caller, dataset_id, Action::Answer).await?;
         let schema = self.schema(dataset_id).await?;
         if record.is_none() && schema.questions.iter().any(|question| question.settings.reads_record_text()) {
-            record = Some(self.store.get_record(record_id).await?.ok_or_else(|| not_found("Record", record_id))?);
+            record = Some(self.stored_record(record_id).await?);
         }
         check_response_values(&schema.questions, write.values.as_ref(), write.status, record.as_ref().map(|record| &record.fields))?;
         let now = Timestamp::now();
@@ -103,7 +101,7 @@ impl App {
 
     async fn editable_response(&self, caller: &Caller, id: ResponseId) -> AppResult<(Response, Record)> {
         let response = self.store.get_response(id).await?.ok_or_else(|| not_found("Response", id))?;
-        let record = self.store.get_record(response.record_id).await?.ok_or_else(|| not_found("Record", response.record_id))?;
+        let record = self.stored_record(response.record_id).await?;
         let dataset = self.store.get_dataset(record.dataset_id).await?.ok_or_else(|| not_found("Dataset", record.dataset_id))?;
         let is_author = response.user_id == caller.user.id;
         if is_author {
@@ -124,14 +122,14 @@ impl App {
 
     /// A record's suggestions (owners and members).
     pub async fn list_suggestions(&self, caller: &Caller, record_id: RecordId) -> AppResult<Vec<Suggestion>> {
-        let record = self.store.get_record(record_id).await?.ok_or_else(|| not_found("Record", record_id))?;
+        let record = self.stored_record(record_id).await?;
         self.dataset_for(caller, record.dataset_id, Action::Read).await?;
         Ok(self.store.list_suggestions(record_id).await?)
     }
 
     /// Creates or replaces the record's suggestion for a question; true when created.
     pub async fn upsert_suggestion(&self, caller: &Caller, record_id: RecordId, suggestion: NewSuggestion) -> AppResult<(Suggestion, bool)> {
-        let record = self.store.get_record(record_id).await?.ok_or_else(|| not_found("Record", record_id))?;
+        let record = self.stored_record(record_id).await?;
         self.dataset_for(caller, record.dataset_id, Action::Manage).await?;
         let schema = self.schema(record.dataset_id).await?;
         let question = schema
@@ -143,7 +141,7 @@ impl App {
 
     /// Deletes some of a record's suggestions (1 to 100 ids).
     pub async fn delete_record_suggestions(&self, caller: &Caller, record_id: RecordId, ids: &[SuggestionId]) -> AppResult<()> {
-        let record = self.store.get_record(record_id).await?.ok_or_else(|| not_found("Record", record_id))?;
+        let record = self.stored_record(record_id).await?;
         self.dataset_for(caller, record.dataset_id, Action::Manage).await?;
         if ids.is_empty() || ids.len() > 100 {
             return Err(AppError::Invalid(format!("number of suggestion ids must be between 1 and 100, got {}", ids.len())));
@@ -154,7 +152,7 @@ impl App {
     /// Deletes one suggestion.
     pub async fn delete_suggestion(&self, caller: &Caller, id: SuggestionId) -> AppResult<Suggestion> {
         let suggestion = self.store.get_suggestion(id).await?.ok_or_else(|| not_found("Suggestion", id))?;
-        let record = self.store.get_record(suggestion.record_id).await?.ok_or_else(|| not_found("Record", suggestion.record_id))?;
+        let record = self.stored_record(suggestion.record_id).await?;
         self.dataset_for(caller, record.dataset_id, Action::Manage).await?;
         self.store.delete_suggestion(id).await?;
         Ok(suggestion)
@@ -162,7 +160,7 @@ impl App {
 
     /// The id of the dataset question with this name, for clients that name questions.
     pub async fn question_id_by_name(&self, record_id: RecordId, name: &str) -> AppResult<Option<QuestionId>> {
-        let record = self.store.get_record(record_id).await?.ok_or_else(|| not_found("Record", record_id))?;
+        let record = self.stored_record(record_id).await?;
         Ok(self.schema(record.dataset_id).await?.question_named(name).map(|question| question.id))
     }
 }

@@ -14,6 +14,9 @@ pub struct LabelerAgreement {
     pub labeler: String,
     /// How many of their pair verdicts had a resolved pair to compare with.
     pub compared: usize,
+    /// How many of those equal the resolved verdict: counts add up across parts of a dataset,
+    /// where `agreement` does not.
+    pub agreed: usize,
     /// The share of those that equal the resolved verdict (a tie only matches a resolved tie).
     pub agreement: f64,
 }
@@ -50,6 +53,7 @@ pub fn consensus_agreement(judgments: &[Judgment], resolved: &[ResolvedPair]) ->
         .map(|(labeler, (compared, agreed))| LabelerAgreement {
             labeler: labeler.to_owned(),
             compared,
+            agreed,
             agreement: agreed as f64 / compared as f64,
         })
         .collect()

@@ -50,7 +50,7 @@ mod tests {
         }
         assert_eq!(position.report(&bias), first_position(&judgments, &bias));
         assert_eq!(length.report(&bias), longer_response(&judgments, length_of, &bias));
-        assert_eq!(time.report(&times), hasty_labelers(&judgments, &times));
+        assert_eq!(time.clone().report(&times), hasty_labelers(&judgments, &times));
         assert_eq!(position.report(&bias).labelers.len(), 3);
         assert!(length.report(&bias).pairs > 0 && time.report(&times).crowd_median_ms.is_some());
     }

@@ -32,20 +32,6 @@ pub struct RateTest {
     pub flagged: bool,
 }
 
-impl RateTest {
-    /// Tests observations given as (score in [0, 1], variance of the score without bias), each
-    /// expected to average 1/2 without bias. For 0/1 scores with variance 1/4 this is the normal
-    /// approximation to the two-sided binomial test of p = 1/2.
-    #[cfg(test)]
-    pub(crate) fn of(observations: &[(f64, f64)], options: &BiasOptions) -> Self {
-        let mut sums = RateSums::default();
-        for (score, variance) in observations {
-            sums.add(*score, *variance);
-        }
-        sums.test(options)
-    }
-}
-
 /// What a [`RateTest`] needs of its observations, gathered one at a time.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub(crate) struct RateSums {
@@ -62,7 +48,9 @@ impl RateSums {
         self.variance += variance;
     }
 
-    /// The test of every observation added so far.
+    /// The test of every observation added so far, each expected to average 1/2 without bias.
+    /// For 0/1 scores with variance 1/4 this is the normal approximation to the two-sided
+    /// binomial test of p = 1/2.
     pub(crate) fn test(&self, options: &BiasOptions) -> RateTest {
         let Self { count, total, variance } = *self;
         let z = if variance > 0.0 { (total - 0.5 * count as f64) / variance.sqrt() } else { 0.0 };
@@ -80,22 +68,31 @@ impl RateSums {
 mod tests {
     use super::*;
 
+    /// The test of `observations`, each (score in [0, 1], variance of the score without bias).
+    fn test_of(observations: &[(f64, f64)], options: &BiasOptions) -> RateTest {
+        let mut sums = RateSums::default();
+        for (score, variance) in observations {
+            sums.add(*score, *variance);
+        }
+        sums.test(options)
+    }
+
     #[test]
     fn binary_scores_give_the_binomial_z() {
         // 60 wins in 100 fair coin flips: z = (60 - 50) / sqrt(100 / 4) = 2.
         let mut scores = vec![(1.0, 0.25); 60];
         scores.extend([(0.0, 0.25); 40]);
-        let test = RateTest::of(&scores, &BiasOptions::default());
+        let test = test_of(&scores, &BiasOptions::default());
         assert_eq!((test.observations, test.rate, test.z, test.flagged), (100, 0.6, 2.0, false));
         let strict = BiasOptions { z_threshold: 1.96, ..BiasOptions::default() };
-        assert!(RateTest::of(&scores, &strict).flagged);
+        assert!(test_of(&scores, &strict).flagged);
     }
 
     #[test]
     fn few_or_no_observations_are_never_flagged() {
-        let test = RateTest::of(&[(1.0, 0.25); 9], &BiasOptions::default());
+        let test = test_of(&[(1.0, 0.25); 9], &BiasOptions::default());
         assert_eq!((test.z, test.flagged), (3.0, false));
-        let empty = RateTest::of(&[], &BiasOptions::default());
+        let empty = test_of(&[], &BiasOptions::default());
         assert_eq!((empty.rate, empty.z, empty.flagged), (0.0, 0.0, false));
     }
 }

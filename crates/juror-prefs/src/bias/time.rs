@@ -86,34 +86,30 @@ impl TimeTally {
         }
     }
 
-    /// The report on every judgment counted so far.
-    pub fn report(&self, options: &TimeOptions) -> TimeReport {
-        report(self.times.iter().map(|(labeler, times)| (labeler.as_str(), times.clone())), options)
+    /// The report on every judgment counted in; the times are sorted in place for the medians,
+    /// so the tally is used up.
+    pub fn report(self, options: &TimeOptions) -> TimeReport {
+        let medians: Vec<(String, usize, f64)> = self.times.into_iter().map(|(labeler, mut times)| (labeler, times.len(), median(&mut times))).collect();
+        let mut eligible: Vec<f64> =
+            medians.iter().filter(|(_, timed, _)| *timed >= options.min_judgments).map(|(_, _, median)| *median).collect();
+        let crowd_median_ms = (!eligible.is_empty()).then(|| median(&mut eligible));
+        let labelers = medians
+            .into_iter()
+            .map(|(labeler, timed, median_ms)| {
+                let flag = if timed < options.min_judgments {
+                    None
+                } else if median_ms < options.floor_ms as f64 {
+                    Some(HasteFlag::BelowFloor)
+                } else if crowd_median_ms.is_some_and(|crowd| median_ms < options.crowd_fraction * crowd) {
+                    Some(HasteFlag::FarBelowCrowd)
+                } else {
+                    None
+                };
+                LabelerTime { labeler, timed, median_ms, flag }
+            })
+            .collect();
+        TimeReport { crowd_median_ms, labelers }
     }
-}
-
-/// Flags each labeler given their times.
-fn report<'a>(times: impl Iterator<Item = (&'a str, Vec<f64>)>, options: &TimeOptions) -> TimeReport {
-    let medians: Vec<(&str, usize, f64)> = times.map(|(labeler, mut times)| (labeler, times.len(), median(&mut times))).collect();
-    let mut eligible: Vec<f64> =
-        medians.iter().filter(|(_, timed, _)| *timed >= options.min_judgments).map(|(_, _, median)| *median).collect();
-    let crowd_median_ms = (!eligible.is_empty()).then(|| median(&mut eligible));
-    let labelers = medians
-        .into_iter()
-        .map(|(labeler, timed, median_ms)| {
-            let flag = if timed < options.min_judgments {
-                None
-            } else if median_ms < options.floor_ms as f64 {
-                Some(HasteFlag::BelowFloor)
-            } else if crowd_median_ms.is_some_and(|crowd| median_ms < options.crowd_fraction * crowd) {
-                Some(HasteFlag::FarBelowCrowd)
-            } else {
-                None
-            };
-            LabelerTime { labeler: labeler.to_owned(), timed, median_ms, flag }
-        })
-        .collect();
-    TimeReport { crowd_median_ms, labelers }
 }
 
 fn median(values: &mut [f64]) -> f64 {

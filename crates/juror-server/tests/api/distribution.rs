@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{comparison_record, id_of, submitted_response, TestApp, TestUser};
+use crate::helpers::{comparison_record, id_of, submitted_response, Answer, TestApp, TestUser};
 
 async fn labelers(app: &TestApp, workspace: &str, count: usize) -> Vec<TestUser> {
     let mut users = Vec::with_capacity(count);
@@ -35,9 +35,21 @@ async fn next(app: &TestApp, user: &TestUser, dataset: &str) -> Option<String> {
     answer.body["record"].as_object().map(|record| record["id"].as_str().unwrap().to_owned())
 }
 
+/// `user` answers `record` with `body` through the API.
+async fn answer(app: &TestApp, user: &TestUser, record: &str, body: &Value) -> Answer {
+    app.with_key(&user.api_key).post(&format!("/api/v1/records/{record}/responses"), body).await
+}
+
 async fn submit(app: &TestApp, user: &TestUser, record: &str) {
-    let answer = app.with_key(&user.api_key).post(&format!("/api/v1/records/{record}/responses"), &submitted_response()).await;
+    let answer = answer(app, user, record, &submitted_response()).await;
     assert_eq!(answer.status, 201, "{answer:?}");
+}
+
+/// The submitted ranking, with another status.
+fn response_with_status(status: &str) -> Value {
+    let mut body = submitted_response();
+    body["status"] = json!(status);
+    body
 }
 
 #[tokio::test]
@@ -67,16 +79,16 @@ async fn an_answer_to_a_handed_out_record_is_checked_like_any_other() {
     let alice = app.create_member(&workspace, "alice", "annotator").await;
     let first = next(&app, &alice, &dataset).await.unwrap();
     let stranger = app.create_member(&app.create_workspace("elsewhere").await, "mallory", "annotator").await;
-    let answer = app.with_key(&stranger.api_key).post(&format!("/api/v1/records/{first}/responses"), &submitted_response()).await;
-    assert_eq!(answer.status, 403, "only members of the record's workspace may answer it: {answer:?}");
+    let refused = answer(&app, &stranger, &first, &submitted_response()).await;
+    assert_eq!(refused.status, 403, "only members of the record's workspace may answer it: {refused:?}");
     let bad = json!({"status": "submitted", "values": {"preference": {"value": [{"value": "response-9", "rank": 1}]}}});
-    let answer = app.with_key(&alice.api_key).post(&format!("/api/v1/records/{first}/responses"), &bad).await;
-    assert_eq!(answer.status, 422, "{answer:?}");
+    let invalid = answer(&app, &alice, &first, &bad).await;
+    assert_eq!(invalid.status, 422, "{invalid:?}");
     submit(&app, &alice, &first).await;
     let second = next(&app, &alice, &dataset).await.unwrap();
     assert_eq!(app.owner().delete(&format!("/api/v1/records/{second}")).await.status, 200);
-    let answer = app.with_key(&alice.api_key).post(&format!("/api/v1/records/{second}/responses"), &submitted_response()).await;
-    assert_eq!(answer.status, 404, "a record deleted after the hand-out: {answer:?}");
+    let gone = answer(&app, &alice, &second, &submitted_response()).await;
+    assert_eq!(gone.status, 404, "a record deleted after the hand-out: {gone:?}");
 }
 
 /// Claims follow every way an answer can end a lease: a draft keeps the claim, a draft turned
@@ -89,17 +101,13 @@ async fn drafts_keep_a_claim_discards_give_it_back_and_withdrawals_reopen() {
     let alice = app.create_member(&workspace, "alice", "annotator").await;
     let bob = app.create_member(&workspace, "bob", "annotator").await;
     let first = next(&app, &alice, &dataset).await.unwrap();
-    let mut draft = submitted_response();
-    draft["status"] = json!("draft");
-    let created = app.with_key(&alice.api_key).post(&format!("/api/v1/records/{first}/responses"), &draft).await;
+    let created = answer(&app, &alice, &first, &response_with_status("draft")).await;
     assert_eq!(created.status, 201, "{created:?}");
     let second = next(&app, &bob, &dataset).await.unwrap();
     assert_ne!(second, first, "alice's draft keeps her claim");
     let submitted = app.with_key(&alice.api_key).put(&format!("/api/v1/responses/{}", id_of(&created.body)), &submitted_response()).await;
     assert_eq!(submitted.status, 200, "{submitted:?}");
-    let mut discard = submitted_response();
-    discard["status"] = json!("discarded");
-    let discarded = app.with_key(&bob.api_key).post(&format!("/api/v1/records/{second}/responses"), &discard).await;
+    let discarded = answer(&app, &bob, &second, &response_with_status("discarded")).await;
     assert_eq!(discarded.status, 201, "{discarded:?}");
     assert_eq!(next(&app, &alice, &dataset).await, Some(second.clone()), "bob's discard gave the claim back");
     submit(&app, &alice, &second).await;
