@@ -24,7 +24,8 @@ OWNER_API_KEY = "argilla.apikey"
 STARTUP_TIMEOUT_S = 15.0
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -78,7 +79,7 @@ def juror_server(tmp_path_factory):
     data_dir = base / "data"
     data_dir.mkdir()
     log_path = base / "juror.log"
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
 
     log_file = open(log_path, "wb")

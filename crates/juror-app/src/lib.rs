@@ -37,7 +37,7 @@ pub use preferences::{
     detect_settings, judgment_from_values, strategy_named, JudgmentExport, LabelerSummary, PairExport, PreferenceKind, PreferenceReport, PreferenceRequest, PreferenceSettings,
 };
 pub use progress::{DatasetMetrics, UserProgress};
-pub use records::{RecordView, RecordsQuery};
+pub use records::{RecordPages, RecordView, RecordsQuery};
 pub use responses::{BulkResponseItem, ResponseWrite};
 pub use search::{ScopeRequest, SearchHit, SearchRequest, SearchResult, VectorQuery};
 pub use sessions::{ActiveSession, SessionStart, SESSION_LIFETIME};

@@ -25,16 +25,19 @@ use juror_prefs::bias::{BiasOptions, LengthBias, LengthTally, PositionBias, Posi
 use juror_prefs::pairs::{Binarization, TiePolicy};
 use juror_prefs::resolve::{resolve, ReliabilityModel, ResolvedPair, Strategy, VoteTable};
 use juror_prefs::{Judgment, PairJudgment};
-use juror_store::{RecordCursor, RecordInclude};
+use juror_store::RecordInclude;
 use serde_json::{Map, Value};
 
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
 use crate::policy::Action;
+use crate::records::RecordPages;
 use crate::App;
 
-/// Records read per store call.
-const PAGE: u64 = 1000;
+/// What the preference reads need of each record: its responses.
+fn with_responses() -> RecordInclude {
+    RecordInclude { responses: true, ..RecordInclude::default() }
+}
 
 /// How the preference question reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,7 +141,7 @@ impl App {
         let (mut position, mut length, mut time) = (PositionTally::default(), LengthTally::default(), TimeTally::default());
         // Per labeler id: (pair verdicts compared with the consensus, of which agreeing).
         let mut tallies: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-        let mut pages = RecordPages::new(id);
+        let mut pages = RecordPages::new(id, with_responses());
         while let Some(page) = pages.next(self).await? {
             let (mut page_judgments, mut lengths) = (Vec::new(), HashMap::new());
             for (record, relations) in &page {
@@ -201,7 +204,7 @@ impl App {
         Ok(match strategy {
             Strategy::Reliability(options) => {
                 let mut table = VoteTable::new();
-                let mut pages = RecordPages::new(id);
+                let mut pages = RecordPages::new(id, with_responses());
                 while let Some(page) = pages.next(self).await? {
                     for (record, relations) in &page {
                         table.add(&record_judgments(settings, record, relations, &mut 0));
@@ -222,7 +225,7 @@ impl App {
         let schema = self.schema(id).await?;
         let settings = detect_settings(&schema, request.question.as_deref(), request.prompt_field.as_deref())?;
         let resolver = self.resolver(id, &settings, &request.strategy).await?;
-        Ok(PairExport { settings, binarization: request.binarization, ties: request.ties, resolver, pages: RecordPages::new(id) })
+        Ok(PairExport { settings, binarization: request.binarization, ties: request.ties, resolver, pages: RecordPages::new(id, with_responses()) })
     }
 
     /// Every response of the dataset (submitted, discarded or draft) as an export that hands out
@@ -230,34 +233,7 @@ impl App {
     pub async fn export_judgments(&self, caller: &Caller, id: DatasetId) -> AppResult<JudgmentExport> {
         self.dataset_for(caller, id, Action::Manage).await?;
         let usernames: HashMap<String, String> = self.store.list_users().await?.into_iter().map(|user| (user.id.to_string(), user.username)).collect();
-        Ok(JudgmentExport { usernames, pages: RecordPages::new(id) })
-    }
-}
-
-/// A dataset's records with their responses, read [`PAGE`] at a time by key (each page one
-/// records query and one responses query, whatever its depth).
-#[derive(Debug)]
-struct RecordPages {
-    dataset: DatasetId,
-    cursor: RecordCursor,
-    done: bool,
-}
-
-impl RecordPages {
-    fn new(dataset: DatasetId) -> Self {
-        Self { dataset, cursor: RecordCursor::default(), done: false }
-    }
-
-    /// The next page of records, `None` after the last.
-    async fn next(&mut self, app: &App) -> AppResult<Option<Vec<(Record, RecordRelations)>>> {
-        if self.done {
-            return Ok(None);
-        }
-        let include = RecordInclude { responses: true, ..RecordInclude::default() };
-        let (page, cursor) = app.store.records_after(self.dataset, self.cursor, PAGE, &include).await?;
-        self.cursor = cursor;
-        self.done = (page.len() as u64) < PAGE;
-        Ok((!page.is_empty()).then_some(page))
+        Ok(JudgmentExport { usernames, pages: RecordPages::new(id, with_responses()) })
     }
 }
 

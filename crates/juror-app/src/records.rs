@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use juror_core::ids::{DatasetId, RecordId, UserId};
 use juror_core::record::{DatasetSchema, Record, RecordRelations, RecordWrite, ValidRecordWrite};
-use juror_store::{RecordInclude, RecordWriteBatch, SuggestionsMode};
+use juror_store::{RecordCursor, RecordInclude, RecordWriteBatch, SuggestionsMode};
 
 use crate::auth::Caller;
 use crate::error::{not_found, AppError, AppResult};
@@ -84,6 +84,12 @@ impl App {
         let items = self.validate_writes(&schema, writes, &existing).await?;
         self.write(&schema, SuggestionsMode::ReplaceAll, items).await?;
         Ok(())
+    }
+
+    /// Every record of a dataset, a page at a time in insertion order (owners and members).
+    pub async fn record_pages(&self, caller: &Caller, dataset_id: DatasetId, include: RecordInclude) -> AppResult<RecordPages> {
+        self.dataset_for(caller, dataset_id, Action::Read).await?;
+        Ok(RecordPages::new(dataset_id, include))
     }
 
     /// A stored record, or `NotFound`; no authorization check.
@@ -229,4 +235,35 @@ fn check_unique_external_ids(writes: &[RecordWrite]) -> AppResult<()> {
 /// Responses, suggestions and every vector.
 pub(crate) fn all_relations() -> RecordInclude {
     RecordInclude { responses: true, suggestions: true, vectors: Some(Vec::new()), responses_of: None }
+}
+
+/// Records read per store call by [`RecordPages`].
+const PAGE: u64 = 1000;
+
+/// A dataset's records with the relations `include` asks for, read a page of 1,000 at a time by
+/// key (each page one records query plus one per relation, whatever its depth), for passes over
+/// a whole dataset.
+#[derive(Debug)]
+pub struct RecordPages {
+    dataset: DatasetId,
+    include: RecordInclude,
+    cursor: RecordCursor,
+    done: bool,
+}
+
+impl RecordPages {
+    pub(crate) fn new(dataset: DatasetId, include: RecordInclude) -> Self {
+        Self { dataset, include, cursor: RecordCursor::default(), done: false }
+    }
+
+    /// The next page of records, `None` after the last.
+    pub async fn next(&mut self, app: &App) -> AppResult<Option<Vec<(Record, RecordRelations)>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let (page, cursor) = app.store.records_after(self.dataset, self.cursor, PAGE, &self.include).await?;
+        self.cursor = cursor;
+        self.done = (page.len() as u64) < PAGE;
+        Ok((!page.is_empty()).then_some(page))
+    }
 }

@@ -164,17 +164,16 @@ pub struct GenerateArgs {
     /// API key sent as a bearer token.
     #[arg(long, env = "OPENAI_API_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
-    /// `chat` (/v1/chat/completions, instruct models) or `completions` (/v1/completions, base models).
-    #[arg(long, default_value = "chat", value_parser = ["chat", "completions"])]
-    pub api: String,
+    /// Which completion API to call.
+    #[arg(long, value_enum, default_value_t = ApiArg::Chat)]
+    pub api: ApiArg,
     /// A system message before each prompt (chat only).
     #[arg(long)]
     pub system: Option<String>,
 
-    /// `samples` (--candidates from one setting), `temperatures` (one per --temperatures),
-    /// `models` (one per --model), or `best-of-k` (--k samples, the two most different kept).
-    #[arg(long, default_value = "samples", value_parser = ["samples", "temperatures", "models", "best-of-k"])]
-    pub strategy: String,
+    /// How the candidates of a prompt are made different.
+    #[arg(long, value_enum, default_value_t = GenerationStrategyArg::Samples)]
+    pub strategy: GenerationStrategyArg,
     /// Candidates per prompt, for `samples`.
     #[arg(long, default_value_t = 2)]
     pub candidates: u32,
@@ -257,6 +256,28 @@ pub struct QuotaArgs {
     /// Most records (submitted plus leased) the labeler may take; `none` removes the limit.
     #[arg(long)]
     pub max: String,
+}
+
+/// The completion API `juror generate` calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ApiArg {
+    /// /v1/chat/completions, for instruct models.
+    Chat,
+    /// /v1/completions, for base models.
+    Completions,
+}
+
+/// How `juror generate` makes a prompt's candidates differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GenerationStrategyArg {
+    /// --candidates samples from one setting.
+    Samples,
+    /// One candidate per --temperatures value.
+    Temperatures,
+    /// One candidate per --model.
+    Models,
+    /// --k samples, the two most different kept.
+    BestOfK,
 }
 
 /// How disagreeing labelers are resolved into one verdict per pair.

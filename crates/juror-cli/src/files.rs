@@ -107,3 +107,14 @@ impl<R: Read> Read for CountingReader<R> {
         Ok(read)
     }
 }
+
+/// A row's id cell as text: strings as they are, other values as JSON; `None` for a null or an
+/// empty string.
+pub(crate) fn id_text(value: &Value) -> Option<String> {
+    match value {
+        Value::Null => None,
+        Value::String(text) if text.is_empty() => None,
+        Value::String(text) => Some(text.clone()),
+        other => Some(other.to_string()),
+    }
+}

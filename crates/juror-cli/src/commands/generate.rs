@@ -7,15 +7,14 @@
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
-use juror_app::{App, Caller, RecordsQuery};
-use juror_core::ids::DatasetId;
+use juror_app::{App, Caller, RecordInclude};
 use juror_core::record::{DatasetSchema, RecordWrite};
 use juror_generate::{generate, Api, Client, Generated, RetryPolicy, Sampling, Settings, Strategy, Target};
 use serde_json::{json, Map, Value};
@@ -24,8 +23,8 @@ use tokio::sync::{mpsc, Semaphore};
 
 use super::admin::create_dataset;
 use super::{cli_caller, find_dataset, open_app};
-use crate::cli::GenerateArgs;
-use crate::files::{rows, Format};
+use crate::cli::{ApiArg, GenerateArgs, GenerationStrategyArg};
+use crate::files::{id_text, rows, Format};
 
 /// A prompt to generate for, with the id its record will carry.
 #[derive(Debug, Clone)]
@@ -176,12 +175,11 @@ fn settings(args: &GenerateArgs) -> anyhow::Result<Settings> {
         }
         (endpoints, models) => bail!("{endpoints} endpoints and {models} models: give one endpoint, one model, or as many of each"),
     };
-    let strategy = match args.strategy.as_str() {
-        "samples" => Strategy::Samples { count: args.candidates },
-        "temperatures" => Strategy::Temperatures(args.temperatures.clone()),
-        "models" => Strategy::Models,
-        "best-of-k" => Strategy::BestOfK { k: args.k },
-        other => bail!("unknown strategy `{other}`"),
+    let strategy = match args.strategy {
+        GenerationStrategyArg::Samples => Strategy::Samples { count: args.candidates },
+        GenerationStrategyArg::Temperatures => Strategy::Temperatures(args.temperatures.clone()),
+        GenerationStrategyArg::Models => Strategy::Models,
+        GenerationStrategyArg::BestOfK => Strategy::BestOfK { k: args.k },
     };
     juror_generate::strategy::check(&strategy, &targets).map_err(anyhow::Error::msg)?;
     if !(0.0..=1.0).contains(&args.similarity_threshold) {
@@ -190,7 +188,10 @@ fn settings(args: &GenerateArgs) -> anyhow::Result<Settings> {
     Ok(Settings {
         strategy,
         targets,
-        api: if args.api == "completions" { Api::Completions } else { Api::Chat },
+        api: match args.api {
+            ApiArg::Chat => Api::Chat,
+            ApiArg::Completions => Api::Completions,
+        },
         system: args.system.clone(),
         sampling: Sampling { temperature: args.temperature, top_p: args.top_p, top_k: args.top_k, max_tokens: Some(args.max_tokens), stop: args.stop.clone(), seed: args.seed },
         per_request: args.n.max(1),
@@ -212,8 +213,8 @@ async fn read_prompts(args: &GenerateArgs, access: Option<(&App, &Caller)>) -> a
                 Some(other) => bail!("line {}: `{}` must be text, got {other}", row.line, args.prompt_column),
             };
             let id = match &args.id_column {
-                Some(column) => row.values.get(column).map(id_text).with_context(|| format!("line {}: no `{column}` (see --id-column)", row.line))?,
-                None => row.values.get("external_id").or_else(|| row.values.get("id")).map(id_text).unwrap_or_else(|| prompt_id(&text)),
+                Some(column) => row.values.get(column).and_then(id_text).with_context(|| format!("line {}: no `{column}` (see --id-column)", row.line))?,
+                None => row.values.get("external_id").or_else(|| row.values.get("id")).and_then(id_text).unwrap_or_else(|| prompt_id(&text)),
             };
             if seen.insert(id.clone()) {
                 prompts.push(Prompt { id, text });
@@ -224,15 +225,9 @@ async fn read_prompts(args: &GenerateArgs, access: Option<(&App, &Caller)>) -> a
         if args.dataset.as_deref() == Some(name.as_str()) {
             bail!("--from-dataset and --dataset name the same dataset; write to another one");
         }
-        let mut offset = 0;
-        loop {
-            let page = app.list_records(caller, schema.dataset.id, RecordsQuery { offset, limit: 1000, include: Default::default(), search: None }).await?;
-            if page.hits.is_empty() {
-                break;
-            }
-            offset += page.hits.len() as u64;
-            for hit in page.hits {
-                let record = hit.view.record;
+        let mut pages = app.record_pages(caller, schema.dataset.id, RecordInclude::default()).await?;
+        while let Some(page) = pages.next(app).await? {
+            for (record, _) in page {
                 let Some(text) = record.fields.get(&args.prompt_field).and_then(Value::as_str).filter(|text| !text.trim().is_empty()) else { continue };
                 let id = record.external_id.clone().unwrap_or_else(|| record.id.to_string());
                 if seen.insert(id.clone()) {
@@ -242,13 +237,6 @@ async fn read_prompts(args: &GenerateArgs, access: Option<(&App, &Caller)>) -> a
         }
     }
     Ok(prompts)
-}
-
-fn id_text(value: &Value) -> String {
-    match value {
-        Value::String(text) => text.clone(),
-        other => other.to_string(),
-    }
 }
 
 /// A stable id for a prompt without one: the start of its text's SHA-256.
@@ -317,17 +305,27 @@ async fn open_sink(args: &GenerateArgs, access: Option<(&App, &Caller)>, respons
 
 /// Opens the output for appending, dropping a last line that a crash left half written.
 fn open_output(path: &Path) -> anyhow::Result<File> {
-    if let Ok(text) = std::fs::read(path) {
-        if let Some(last_newline) = text.iter().rposition(|&byte| byte == b'\n') {
-            if last_newline + 1 < text.len() {
-                let file = OpenOptions::new().write(true).open(path)?;
-                file.set_len(last_newline as u64 + 1)?;
-            }
-        } else if !text.is_empty() {
-            File::create(path)?;
+    let file = OpenOptions::new().create(true).read(true).append(true).open(path).with_context(|| format!("failed to open {}", path.display()))?;
+    file.set_len(complete_lines_length(&file)?)?;
+    Ok(file)
+}
+
+/// The length of `file` up to and including its last newline, read from the end backwards: the
+/// part a run that was cut off left whole.
+fn complete_lines_length(mut file: &File) -> std::io::Result<u64> {
+    let mut end = file.metadata()?.len();
+    let mut chunk = vec![0; 64 * 1024];
+    while end > 0 {
+        let start = end.saturating_sub(chunk.len() as u64);
+        let part = &mut chunk[..(end - start) as usize];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(part)?;
+        if let Some(newline) = part.iter().rposition(|&byte| byte == b'\n') {
+            return Ok(start + newline as u64 + 1);
         }
+        end = start;
     }
-    OpenOptions::new().create(true).append(true).open(path).with_context(|| format!("failed to open {}", path.display()))
+    Ok(0)
 }
 
 impl Sink {
@@ -336,7 +334,7 @@ impl Sink {
         match self {
             Self::Dataset { app, caller, schema } => {
                 let ids: Vec<String> = prompts.iter().map(|prompt| prompt.id.clone()).collect();
-                Ok(app.existing_external_ids(caller, dataset_id(schema), &ids).await?)
+                Ok(app.existing_external_ids(caller, schema.dataset.id, &ids).await?)
             }
             Self::File { path, .. } => {
                 let mut done = HashSet::new();
@@ -355,7 +353,7 @@ impl Sink {
     async fn write(&mut self, write: &RecordWrite) -> anyhow::Result<()> {
         match self {
             Self::Dataset { app, caller, schema } => {
-                app.upsert_records(caller, dataset_id(schema), vec![write.clone()]).await?;
+                app.upsert_records(caller, schema.dataset.id, vec![write.clone()]).await?;
             }
             Self::File { file, .. } => {
                 // The shape `juror import` reads: fields as columns, the provenance as `metadata`.
@@ -386,10 +384,6 @@ impl Sink {
     }
 }
 
-fn dataset_id(schema: &DatasetSchema) -> DatasetId {
-    schema.dataset.id
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -409,6 +403,14 @@ mod tests {
         let mut file = open_output(&path).unwrap();
         file.write_all(b"{\"external_id\": \"c\"}\n").unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"external_id\": \"a\"}\n{\"external_id\": \"c\"}\n");
+        // The cut-off line is longer than one chunk of the backward search.
+        let long = format!("{{\"external_id\": \"d\", \"prompt\": \"{}", "x".repeat(200_000));
+        std::fs::write(&path, format!("{{\"external_id\": \"a\"}}\n{long}")).unwrap();
+        drop(open_output(&path).unwrap());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"external_id\": \"a\"}\n");
+        std::fs::write(&path, long).unwrap();
+        drop(open_output(&path).unwrap());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "", "no whole line at all");
     }
 
     #[test]

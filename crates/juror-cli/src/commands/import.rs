@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use super::{cli_caller, find_dataset, open_app};
 use crate::cli::ImportArgs;
-use crate::files::{rows, Format, Row};
+use crate::files::{id_text, rows, Format, Row};
 
 pub(super) async fn run(args: ImportArgs) -> anyhow::Result<()> {
     let format = Format::from_path(&args.file)?;
@@ -56,12 +56,7 @@ fn to_write(schema: &DatasetSchema, row: Row, ignored: &mut Vec<String>) -> anyh
         if schema.fields.iter().any(|field| field.name == column) {
             fields.insert(column, value);
         } else if column == "external_id" || column == "id" {
-            external_id = match value {
-                Value::Null => None,
-                Value::String(text) if text.is_empty() => None,
-                Value::String(text) => Some(text),
-                other => Some(other.to_string()),
-            };
+            external_id = id_text(&value);
         } else if let Some(property) = schema.metadata_properties.iter().find(|property| property.name == column) {
             metadata.insert(column, typed_metadata(&property.settings, value));
         } else if column == "metadata" {
