@@ -25,6 +25,12 @@ impl Caller {
     pub fn is_owner(&self) -> bool {
         self.user.role == Role::Owner
     }
+
+    /// Whether `user`'s API key may be shown to this caller: only to the user and to owners
+    /// (anyone who reads a key can act as its user).
+    pub fn may_see_api_key_of(&self, user: &User) -> bool {
+        self.is_owner() || self.user.id == user.id
+    }
 }
 
 /// Users by API key digest, so most requests authenticate without touching the database.
@@ -63,7 +69,7 @@ pub(crate) fn hash_password(password: &str) -> AppResult<String> {
         .map_err(|error| AppError::Internal(anyhow::anyhow!("failed to hash password: {error}")))
 }
 
-fn verify_password(password: &str, hash: &str) -> bool {
+pub(crate) fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 

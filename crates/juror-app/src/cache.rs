@@ -1,79 +1,77 @@
 //! Short-lived caches of what every labeling request reads and almost nothing changes: dataset
-//! schemas (the settings every answer is checked against) and workspace memberships (what every
-//! authorization asks).
+//! schemas, workspace memberships, which datasets limit answers, and the dataset of each record
+//! handed out.
 //!
 //! Changes made through this process forget the entries at once; changes made by another process
 //! sharing the database (the CLI, another replica) are seen within `TTL`.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use juror_core::ids::{DatasetId, RecordId, UserId, WorkspaceId};
 use juror_core::record::DatasetSchema;
 
-/// How long a cached schema is trusted.
+/// How long a cached entry is trusted.
 const TTL: Duration = Duration::from_secs(1);
 
-/// Dataset schemas by id, each with the moment it was read.
-#[derive(Debug, Default)]
-pub(crate) struct SchemaCache {
-    entries: Mutex<HashMap<DatasetId, (Instant, Arc<DatasetSchema>)>>,
+/// Most entries a [`Fresh`] map keeps before it drops the stale ones.
+const PRUNE_AT: usize = 10_000;
+
+/// Values read a moment ago, each trusted for `TTL` after it was read.
+#[derive(Debug)]
+pub(crate) struct Fresh<K, V> {
+    entries: Mutex<HashMap<K, (Instant, V)>>,
 }
 
-impl SchemaCache {
-    /// The cached schema, if it is fresh.
-    pub(crate) fn get(&self, id: DatasetId) -> Option<Arc<DatasetSchema>> {
+impl<K, V> Default for Fresh<K, V> {
+    fn default() -> Self {
+        Self { entries: Mutex::new(HashMap::new()) }
+    }
+}
+
+impl<K: Eq + Hash, V: Clone> Fresh<K, V> {
+    /// The cached value, if it is fresh.
+    pub(crate) fn get(&self, key: &K) -> Option<V> {
         let entries = self.entries.lock().ok()?;
-        entries.get(&id).filter(|(read_at, _)| read_at.elapsed() < TTL).map(|(_, schema)| schema.clone())
+        entries.get(key).filter(|(read_at, _)| read_at.elapsed() < TTL).map(|(_, value)| value.clone())
     }
 
-    /// Remembers a schema just read.
-    pub(crate) fn put(&self, schema: Arc<DatasetSchema>) {
+    /// Remembers a value just read.
+    pub(crate) fn put(&self, key: K, value: V) {
         if let Ok(mut entries) = self.entries.lock() {
-            entries.retain(|_, (read_at, _)| read_at.elapsed() < TTL);
-            entries.insert(schema.dataset.id, (Instant::now(), schema));
-        }
-    }
-
-    /// Forgets a dataset whose settings changed.
-    pub(crate) fn forget(&self, id: DatasetId) {
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.remove(&id);
-        }
-    }
-}
-
-/// Whether a user belongs to a workspace, by (workspace, user).
-#[derive(Debug, Default)]
-pub(crate) struct MembershipCache {
-    entries: Mutex<HashMap<(WorkspaceId, UserId), (Instant, bool)>>,
-}
-
-impl MembershipCache {
-    /// The cached answer, if it is fresh.
-    pub(crate) fn get(&self, workspace: WorkspaceId, user: UserId) -> Option<bool> {
-        let entries = self.entries.lock().ok()?;
-        entries.get(&(workspace, user)).filter(|(read_at, _)| read_at.elapsed() < TTL).map(|(_, member)| *member)
-    }
-
-    /// Remembers an answer just read.
-    pub(crate) fn put(&self, workspace: WorkspaceId, user: UserId, member: bool) {
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() > 10_000 {
+            if entries.len() >= PRUNE_AT {
                 entries.retain(|_, (read_at, _)| read_at.elapsed() < TTL);
             }
-            entries.insert((workspace, user), (Instant::now(), member));
+            entries.insert(key, (Instant::now(), value));
         }
     }
 
-    /// Forgets everything; called after any change to memberships, users or workspaces.
+    /// Forgets one key whose value changed here.
+    pub(crate) fn forget(&self, key: &K) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.remove(key);
+        }
+    }
+
+    /// Forgets everything.
     pub(crate) fn clear(&self) {
         if let Ok(mut entries) = self.entries.lock() {
             entries.clear();
         }
     }
 }
+
+/// Dataset schemas: the settings every answer is checked against.
+pub(crate) type SchemaCache = Fresh<DatasetId, Arc<DatasetSchema>>;
+
+/// Whether a user belongs to a workspace, by (workspace, user): what every authorization asks.
+pub(crate) type MembershipCache = Fresh<(WorkspaceId, UserId), bool>;
+
+/// Whether a dataset has any assignment or quota, so that answers in the datasets without (the
+/// usual case) are not checked against them.
+pub(crate) type LimitedDatasets = Fresh<DatasetId, bool>;
 
 /// Most records `RecordDatasets` remembers before it starts over.
 const MAX_RECORD_DATASETS: usize = 100_000;

@@ -98,17 +98,17 @@ impl App {
 
     /// A dataset with all its settings, without an authorization check (cached briefly).
     pub(crate) async fn schema(&self, id: DatasetId) -> AppResult<Arc<DatasetSchema>> {
-        if let Some(schema) = self.schema_cache.get(id) {
+        if let Some(schema) = self.schema_cache.get(&id) {
             return Ok(schema);
         }
         let schema = Arc::new(self.store.load_schema(id).await?.ok_or_else(|| not_found("Dataset", id))?);
-        self.schema_cache.put(schema.clone());
+        self.schema_cache.put(id, schema.clone());
         Ok(schema)
     }
 
     /// Forgets the cached settings of a dataset that just changed.
     pub(crate) fn settings_changed(&self, id: DatasetId) {
-        self.schema_cache.forget(id);
+        self.schema_cache.forget(&id);
     }
 
     /// Changes a dataset (owners, and admins of its workspace).

@@ -38,7 +38,9 @@ impl App {
         let request = LeaseRequest { dataset: dataset.id, user: caller.user.id, min_submitted: dataset.distribution.min_submitted(), now, expires_at };
         let Some((lease, record, relations)) = self.store.lease_next_record(&request).await? else { return Ok(None) };
         self.record_datasets.put(record.id, record.dataset_id);
-        Ok(Some(NextRecord { view: RecordView { record, relations }, lease }))
+        let mut view = RecordView { record, relations };
+        self.visibility(caller, &*self.schema(dataset_id).await?).await?.redact(&mut view);
+        Ok(Some(NextRecord { view, lease }))
     }
 
     /// Gives up the caller's lease on a record; with `skip`, the record also goes behind the
@@ -68,7 +70,9 @@ impl App {
             return Err(AppError::Invalid(format!("Record with id `{}` not found in dataset `{dataset_id}`", assignments[index].0)));
         }
         let pairs: Vec<(RecordId, UserId)> = assignments.iter().flat_map(|(record, users)| users.iter().map(move |user| (*record, *user))).collect();
-        Ok(self.store.replace_assignments(dataset_id, &pairs).await?)
+        self.store.replace_assignments(dataset_id, &pairs).await?;
+        self.limited_datasets.forget(&dataset_id);
+        Ok(())
     }
 
     /// Assigns every record of the dataset to `overlap` of the labelers, balanced; returns how
@@ -93,6 +97,7 @@ impl App {
             }
         }
         self.store.replace_assignments(dataset_id, &pairs).await?;
+        self.limited_datasets.forget(&dataset_id);
         Ok(labelers.into_iter().zip(counts).collect())
     }
 
@@ -106,13 +111,34 @@ impl App {
     pub async fn set_quota(&self, caller: &Caller, dataset_id: DatasetId, user: UserId, max_records: Option<u32>) -> AppResult<()> {
         let dataset = self.dataset_for(caller, dataset_id, Action::Manage).await?;
         self.check_labeler(dataset.workspace_id, user).await?;
-        Ok(self.store.set_quota(dataset_id, user, max_records).await?)
+        self.store.set_quota(dataset_id, user, max_records).await?;
+        self.limited_datasets.forget(&dataset_id);
+        Ok(())
     }
 
     /// The dataset's quotas (owners and admins).
     pub async fn list_quotas(&self, caller: &Caller, dataset_id: DatasetId) -> AppResult<Vec<(UserId, u32)>> {
         self.dataset_for(caller, dataset_id, Action::Manage).await?;
         Ok(self.store.list_quotas(dataset_id).await?)
+    }
+
+    /// Fails unless `user` may answer the record: it is not assigned to others, and a submission
+    /// stays within the user's quota. Whether a dataset has assignments or quotas at all is
+    /// remembered for a second, so answers in datasets without them read nothing more.
+    pub(crate) async fn check_answer_limits(&self, user: UserId, dataset: DatasetId, record: RecordId, submitting: bool) -> AppResult<()> {
+        let limited = match self.limited_datasets.get(&dataset) {
+            Some(limited) => limited,
+            None => {
+                let limited = self.store.has_answer_limits(dataset).await?;
+                self.limited_datasets.put(dataset, limited);
+                limited
+            }
+        };
+        if !limited {
+            return Ok(());
+        }
+        let limits = self.store.answer_limits(dataset, record, user).await?;
+        limits.check(submitting).map_err(|refusal| AppError::Refused(refusal.to_string()))
     }
 
     /// A user who can label in the workspace: a member, or an owner.

@@ -12,6 +12,9 @@ pub enum AppError {
     /// The caller may not do this.
     #[error("operation not allowed")]
     Forbidden,
+    /// The caller may not do this, for a reason worth telling them (an assignment, a quota).
+    #[error("{0}")]
+    Refused(String),
     /// The named entity does not exist (or is not visible to the caller).
     #[error("{0}")]
     NotFound(String),

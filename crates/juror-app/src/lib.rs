@@ -21,6 +21,7 @@ mod settings;
 mod setup;
 mod throttle;
 mod users;
+mod visibility;
 mod workspaces;
 mod workspaces_split;
 
@@ -42,7 +43,7 @@ pub use responses::{BulkResponseItem, ResponseWrite};
 pub use search::{ScopeRequest, SearchHit, SearchRequest, SearchResult, VectorQuery};
 pub use sessions::{ActiveSession, SessionStart, SESSION_LIFETIME};
 pub use settings::{NewField, NewMetadataProperty, NewQuestion, NewVectorSettings, SettingPatch};
-pub use setup::DefaultOwner;
+pub use setup::{DefaultOwner, WELL_KNOWN_API_KEY, WELL_KNOWN_PASSWORD};
 pub use users::{NewUser, UserPatch};
 pub use workspaces_split::LabelerCopy;
 
@@ -53,6 +54,7 @@ pub struct App {
     auth_cache: Arc<auth::AuthCache>,
     schema_cache: Arc<cache::SchemaCache>,
     membership_cache: Arc<cache::MembershipCache>,
+    limited_datasets: Arc<cache::LimitedDatasets>,
     record_datasets: Arc<cache::RecordDatasets>,
     login_throttle: Arc<throttle::LoginThrottle>,
     lease_duration: std::time::Duration,
@@ -61,7 +63,7 @@ pub struct App {
 impl App {
     /// An application over `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store, auth_cache: Arc::default(), schema_cache: Arc::default(), membership_cache: Arc::default(), record_datasets: Arc::default(), login_throttle: Arc::default(), lease_duration: DEFAULT_LEASE }
+        Self { store, auth_cache: Arc::default(), schema_cache: Arc::default(), membership_cache: Arc::default(), limited_datasets: Arc::default(), record_datasets: Arc::default(), login_throttle: Arc::default(), lease_duration: DEFAULT_LEASE }
     }
 
     /// The same application, handing out records for `duration` at a time.

@@ -47,11 +47,11 @@ impl App {
 
     /// Whether the user belongs to the workspace (cached for a moment).
     pub(crate) async fn is_member(&self, workspace: WorkspaceId, user: juror_core::ids::UserId) -> AppResult<bool> {
-        if let Some(member) = self.membership_cache.get(workspace, user) {
+        if let Some(member) = self.membership_cache.get(&(workspace, user)) {
             return Ok(member);
         }
         let member = self.store.is_workspace_member(workspace, user).await?;
-        self.membership_cache.put(workspace, user, member);
+        self.membership_cache.put((workspace, user), member);
         Ok(member)
     }
 

@@ -10,6 +10,7 @@ use crate::auth::Caller;
 use crate::error::{not_found, AppError, AppResult};
 use crate::policy::Action;
 use crate::search::{SearchRequest, SearchResult};
+use crate::visibility::Visibility;
 use crate::App;
 
 /// A record with the relationships that were asked for.
@@ -86,9 +87,10 @@ impl App {
         Ok(())
     }
 
-    /// Every record of a dataset, a page at a time in insertion order (owners and members).
+    /// Every record of a dataset with everyone's responses, a page at a time in insertion order
+    /// (owners and admins).
     pub async fn record_pages(&self, caller: &Caller, dataset_id: DatasetId, include: RecordInclude) -> AppResult<RecordPages> {
-        self.dataset_for(caller, dataset_id, Action::Read).await?;
+        self.dataset_for(caller, dataset_id, Action::Manage).await?;
         Ok(RecordPages::new(dataset_id, include))
     }
 
@@ -97,11 +99,17 @@ impl App {
         self.store.get_record(id).await?.ok_or_else(|| not_found("Record", id))
     }
 
-    /// One record with all its relationships (owners and members).
+    /// One record with its relationships (owners and members); a labeler gets only their own
+    /// response and the metadata shown to annotators.
     pub async fn get_record(&self, caller: &Caller, id: RecordId) -> AppResult<RecordView> {
         let record = self.stored_record(id).await?;
         self.dataset_for(caller, record.dataset_id, Action::Read).await?;
-        self.view(record).await
+        let visibility = self.visibility(caller, &*self.schema(record.dataset_id).await?).await?;
+        let include = RecordInclude { responses_of: visibility.responses_of(), ..all_relations() };
+        let relations = self.store.load_relations(std::slice::from_ref(&record), &include).await?.pop().unwrap_or_default();
+        let mut view = RecordView { record, relations };
+        visibility.redact(&mut view);
+        Ok(view)
     }
 
     /// Changes one record's fields, metadata, suggestions (replaced whole) or vectors.
@@ -153,7 +161,7 @@ impl App {
     pub async fn list_records(&self, caller: &Caller, dataset_id: DatasetId, query: RecordsQuery) -> AppResult<SearchResult> {
         self.dataset_for(caller, dataset_id, Action::Manage).await?;
         if let Some(search) = query.search {
-            return self.run_search(dataset_id, search, None, query.offset, query.limit, &query.include).await;
+            return self.run_search(dataset_id, search, &Visibility::Everything, query.offset, query.limit, &query.include).await;
         }
         let page = self.store.list_records(dataset_id, query.offset, query.limit, &query.include).await?;
         Ok(SearchResult {

@@ -6,7 +6,6 @@ use juror_core::ids::{DatasetId, FieldId, MetadataPropertyId, QuestionId, Vector
 use juror_core::metadata::{MetadataProperty, MetadataSettings, MetadataSummary};
 use juror_core::question::{validate_description, Question, QuestionSettings};
 use juror_core::time::Timestamp;
-use juror_core::user::Role;
 use juror_core::vector::{VectorSettings, MAX_VECTOR_SETTINGS_PER_DATASET};
 use serde_json::Value;
 
@@ -244,11 +243,9 @@ impl App {
 
     /// A dataset's metadata properties; annotators see only those visible to them.
     pub async fn list_metadata_properties(&self, caller: &Caller, dataset_id: DatasetId) -> AppResult<Vec<MetadataProperty>> {
-        let properties = self.get_schema(caller, dataset_id).await?.metadata_properties;
-        Ok(match caller.user.role {
-            Role::Annotator => properties.into_iter().filter(|property| property.visible_for_annotators).collect(),
-            _ => properties,
-        })
+        let schema = self.get_schema(caller, dataset_id).await?;
+        let visibility = self.visibility(caller, &schema).await?;
+        Ok(schema.metadata_properties.into_iter().filter(|property| !visibility.hides_metadata(&property.name)).collect())
     }
 
     /// Changes a metadata property's title or visibility.
@@ -277,10 +274,14 @@ impl App {
         Ok(property)
     }
 
-    /// A metadata property and a summary of the values records hold for it (owners and members).
+    /// A metadata property and a summary of the values records hold for it (owners and members;
+    /// annotators only for properties visible to them).
     pub async fn metadata_property_metrics(&self, caller: &Caller, id: MetadataPropertyId) -> AppResult<(MetadataProperty, MetadataSummary)> {
         let property = self.store.get_metadata_property(id).await?.ok_or_else(|| not_found("MetadataProperty", id))?;
         self.dataset_for(caller, property.dataset_id, Action::Read).await?;
+        if self.visibility(caller, &*self.schema(property.dataset_id).await?).await?.hides_metadata(&property.name) {
+            return Err(AppError::Forbidden);
+        }
         let values = self.store.metadata_values(property.dataset_id, &property.name).await?;
         let summary = property.settings.summarize(&values);
         Ok((property, summary))

@@ -2,9 +2,15 @@
 
 use juror_core::user::Role;
 
+use crate::auth::{api_key_digest, verify_password};
 use crate::error::AppResult;
 use crate::users::NewUser;
 use crate::App;
+
+/// The password of the default owner unless told otherwise: Argilla's, so known to everyone.
+pub const WELL_KNOWN_PASSWORD: &str = "12345678";
+/// The API key of the default owner unless told otherwise: Argilla's, so known to everyone.
+pub const WELL_KNOWN_API_KEY: &str = "argilla.apikey";
 
 /// The account created when a server starts with no users.
 #[derive(Debug, Clone)]
@@ -37,5 +43,23 @@ impl App {
         })
         .await?;
         Ok(true)
+    }
+
+    /// The well-known credentials that still open an account, described for an operator: the
+    /// default API key, and owners whose password is the default one. A server reachable from
+    /// other machines must not start with any (argon2 checks: one per owner, tens of ms each).
+    pub async fn well_known_credentials(&self) -> AppResult<Vec<String>> {
+        let mut found = Vec::new();
+        if let Some(user) = self.store.find_user_by_api_key_digest(&api_key_digest(WELL_KNOWN_API_KEY)).await? {
+            found.push(format!("`{}` has the API key `{WELL_KNOWN_API_KEY}`", user.username));
+        }
+        for user in self.store.list_users().await?.into_iter().filter(|user| user.role == Role::Owner) {
+            let hash = user.password_hash.clone();
+            let matches = tokio::task::spawn_blocking(move || verify_password(WELL_KNOWN_PASSWORD, &hash)).await.unwrap_or(false);
+            if matches {
+                found.push(format!("`{}` has the password `{WELL_KNOWN_PASSWORD}`", user.username));
+            }
+        }
+        Ok(found)
     }
 }

@@ -3,6 +3,7 @@
 use juror_core::ids::{UserId, WorkspaceId};
 use juror_core::time::Timestamp;
 use juror_core::user::{validate_name, validate_password, validate_username, Role, User, Workspace};
+use juror_store::UserChanges;
 
 use crate::auth::{api_key_digest, generate_api_key, hash_password, Caller};
 use crate::error::{not_found, on_unique, AppError, AppResult};
@@ -99,58 +100,67 @@ impl App {
         Ok(self.store.find_user_by_username(username).await?)
     }
 
-    /// Updates a user (owners only).
+    /// Updates a user (owners only); only the values given are written.
     pub async fn update_user(&self, caller: &Caller, id: UserId, patch: UserPatch) -> AppResult<User> {
         Self::require_owner(caller)?;
-        let mut user = self.store.get_user(id).await?.ok_or_else(|| not_found("User", id))?;
+        self.store.get_user(id).await?.ok_or_else(|| not_found("User", id))?;
+        let mut changes = UserChanges::at(Timestamp::now());
         if let Some(username) = patch.username {
             validate_username(&username)?;
-            user.username = username;
+            changes.username = Some(username);
         }
         if let Some(first_name) = patch.first_name {
             validate_name("first_name", &first_name)?;
-            user.first_name = first_name;
+            changes.first_name = Some(first_name);
         }
         if let Some(last_name) = patch.last_name {
             if let Some(last_name) = &last_name {
                 validate_name("last_name", last_name)?;
             }
-            user.last_name = last_name;
+            changes.last_name = Some(last_name);
         }
-        if let Some(role) = patch.role {
-            user.role = role;
-        }
+        changes.role = patch.role;
         let password_changed = patch.password.is_some();
         if let Some(password) = patch.password {
             validate_password(&password)?;
-            user.password_hash = hash_password(&password)?;
+            changes.password_hash = Some(hash_password(&password)?);
         }
-        user.updated_at = Timestamp::now();
-        let username = user.username.clone();
-        self.store
-            .update_user(&user)
-            .await
-            .map_err(|error| match on_unique(error, String::new) {
-                AppError::Conflict(_) => AppError::Invalid(format!("User username `{username}` is not unique")),
-                other => other,
-            })?;
+        let username = changes.username.clone();
+        self.store.update_user(id, &changes).await.map_err(|error| match on_unique(error, String::new) {
+            AppError::Conflict(_) => AppError::Invalid(format!("User username `{}` is not unique", username.unwrap_or_default())),
+            other => other,
+        })?;
         if password_changed {
             // A password reset logs the user out of every browser.
-            self.store.delete_user_sessions(user.id, None, user.updated_at).await?;
+            self.store.delete_user_sessions(id, None, changes.updated_at).await?;
         }
         self.people_changed();
-        Ok(user)
+        self.store.get_user(id).await?.ok_or_else(|| not_found("User", id))
     }
 
-    /// Sets the caller's own password; the caller of this checks the current one first.
+    /// Sets the caller's own password; the caller of this checks the current one first. Only the
+    /// password is written: a role change made meanwhile stays.
     pub(crate) async fn set_own_password(&self, caller: &Caller, new_password: &str) -> AppResult<()> {
         validate_password(new_password)?;
-        let mut user = caller.user.clone();
-        user.password_hash = hash_password(new_password)?;
-        user.updated_at = Timestamp::now();
-        self.store.update_user(&user).await?;
+        let changes = UserChanges { password_hash: Some(hash_password(new_password)?), ..UserChanges::at(Timestamp::now()) };
+        self.store.update_user(caller.user.id, &changes).await?;
         self.people_changed();
         Ok(())
+    }
+
+    /// Gives a user a new random API key; the old one stops working at once (owners, and every
+    /// user for themself). Returns the user with the new key.
+    pub async fn rotate_api_key(&self, caller: &Caller, id: UserId) -> AppResult<User> {
+        if caller.user.id != id {
+            Self::require_owner(caller)?;
+        }
+        self.store.get_user(id).await?.ok_or_else(|| not_found("User", id))?;
+        let api_key = generate_api_key();
+        let digest = api_key_digest(&api_key);
+        let changes = UserChanges { api_key: Some((api_key, digest)), ..UserChanges::at(Timestamp::now()) };
+        self.store.update_user(id, &changes).await?;
+        self.people_changed();
+        self.store.get_user(id).await?.ok_or_else(|| not_found("User", id))
     }
 
     /// Deletes a user and their responses and memberships (owners only).

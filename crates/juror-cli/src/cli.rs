@@ -83,9 +83,22 @@ pub struct ServeArgs {
     /// How long a labeler holds a record handed out to them, in minutes.
     #[arg(long, env = "JUROR_LEASE_MINUTES", default_value_t = 10)]
     pub lease_minutes: u64,
-    /// Largest request body accepted, in MiB.
+    /// Largest request body the record routes (bulk imports) accept, in MiB; other routes take
+    /// at most 4 MiB, web forms 1 MiB.
     #[arg(long, env = "JUROR_MAX_BODY_MIB", default_value_t = 64)]
     pub max_body_mib: usize,
+    /// Longest a request may take until its response starts, in seconds (streamed exports run on
+    /// once started); slower ones are answered 408.
+    #[arg(long, env = "JUROR_REQUEST_TIMEOUT_SECS", default_value_t = 120)]
+    pub request_timeout_secs: u64,
+    /// Start on an address other machines can reach even while the well-known default API key
+    /// or owner password still opens an account (refused otherwise).
+    #[arg(long, env = "JUROR_ALLOW_DEFAULT_CREDENTIALS")]
+    pub allow_default_credentials: bool,
+    /// Address of a reverse proxy whose `X-Forwarded-For` names the real client, for the login
+    /// throttle (repeatable, or comma-separated in the environment variable).
+    #[arg(long = "trusted-proxy", env = "JUROR_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     #[command(flatten)]
     pub owner: OwnerArgs,
 }
@@ -97,10 +110,10 @@ pub struct OwnerArgs {
     #[arg(long, env = "JUROR_OWNER_USERNAME", default_value = "argilla")]
     pub owner_username: String,
     /// Password of the default owner.
-    #[arg(long, env = "JUROR_OWNER_PASSWORD", default_value = "12345678", hide_env_values = true)]
+    #[arg(long, env = "JUROR_OWNER_PASSWORD", default_value = juror_app::WELL_KNOWN_PASSWORD, hide_env_values = true)]
     pub owner_password: String,
     /// API key of the default owner.
-    #[arg(long, env = "JUROR_OWNER_API_KEY", default_value = "argilla.apikey", hide_env_values = true)]
+    #[arg(long, env = "JUROR_OWNER_API_KEY", default_value = juror_app::WELL_KNOWN_API_KEY, hide_env_values = true)]
     pub owner_api_key: String,
     /// Workspace created with the default owner.
     #[arg(long, env = "JUROR_WORKSPACE", default_value = "argilla")]
@@ -406,6 +419,21 @@ pub enum UserCommand {
     List {
         #[command(flatten)]
         data: DataArgs,
+    },
+    /// Give a user a new random API key and print it; the old key stops working at once.
+    RotateKey {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        username: String,
+    },
+    /// Set a user's password, read from the first line of standard input; their browser
+    /// sessions end.
+    SetPassword {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        username: String,
     },
 }
 

@@ -122,6 +122,8 @@ pub fn check_response_values(
         }
         (_, Some(values)) => values,
     };
+    let size = encoded_len(values);
+    ensure(size <= MAX_RESPONSE_VALUES_BYTES, || format!("response values may take at most {MAX_RESPONSE_VALUES_BYTES} bytes as JSON, got {size}"))?;
     let by_name: HashMap<&str, &Question> = questions.iter().map(|question| (question.name.as_str(), question)).collect();
     if status == ResponseStatus::Submitted {
         ensure(!values.is_empty(), || "missing response values for submitted response".into())?;
@@ -141,6 +143,28 @@ pub fn check_response_values(
         check_value(&question.settings, value, context).map_err(|error| error.prefixed(format!("question `{name}`: ")))?;
     }
     Ok(())
+}
+
+/// Most bytes one response's values may take as JSON: room for every question of a large form
+/// (a text answer is at most 20,000 characters), none for padding in keys nobody reads.
+pub const MAX_RESPONSE_VALUES_BYTES: usize = 256 * 1024;
+
+/// The length of `values` written as JSON, counted without writing it anywhere.
+fn encoded_len(values: &Map<String, Value>) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    // Writing a `Map` of `Value`s into a counter cannot fail.
+    let _ = serde_json::to_writer(&mut counter, values);
+    counter.0
 }
 
 const AGENT_MAX_CHARS: usize = 200;
@@ -209,6 +233,19 @@ mod tests {
 
     fn check(values: Value, status: ResponseStatus) -> Result<(), ValidationError> {
         check_response_values(&questions(), values.as_object(), status, None)
+    }
+
+    #[test]
+    fn text_answers_and_values_have_a_size_cap() {
+        let rank = json!([{"value": "a", "rank": 1}, {"value": "b", "rank": 2}]);
+        let note = |chars: usize| json!({"rank": {"value": rank}, "note": {"value": "é".repeat(chars)}});
+        assert!(check(note(crate::value::MAX_TEXT_ANSWER_CHARS), ResponseStatus::Submitted).is_ok());
+        let error = check(note(crate::value::MAX_TEXT_ANSWER_CHARS + 1), ResponseStatus::Submitted).unwrap_err();
+        assert!(error.message().contains("at most 20000 characters"), "{}", error.message());
+        // Keys nobody reads cannot carry megabytes either.
+        let padded = json!({"rank": {"value": rank, "padding": "x".repeat(MAX_RESPONSE_VALUES_BYTES)}});
+        let error = check(padded, ResponseStatus::Draft).unwrap_err();
+        assert!(error.message().contains("at most 262144 bytes"), "{}", error.message());
     }
 
     #[test]

@@ -114,8 +114,7 @@ pub fn text_score(query: &TextQuery, record: &Record) -> Option<f64> {
 
 /// Whether the candidate passes the filter. `me` restricts response scopes to one user's answers.
 pub fn matches(filter: &Filter, candidate: Candidate<'_>, me: Option<UserId>) -> bool {
-    let responses: Vec<&Response> =
-        candidate.responses.iter().filter(|response| me.is_none_or(|user| response.user_id == user)).collect();
+    let responses = answers_of(candidate, me);
     if let (Scope::Response { question: None }, Condition::Terms(terms)) = (&filter.scope, &filter.condition) {
         let statuses: Vec<&str> = responses.iter().map(|response| response.status.as_str()).collect();
         return terms.iter().any(|term| match term.as_str() {
@@ -130,11 +129,12 @@ pub fn matches(filter: &Filter, candidate: Candidate<'_>, me: Option<UserId>) ->
     }
 }
 
-/// Orders two candidates by the sort keys, then by insertion time.
-pub fn compare(sorts: &[Sort], left: Candidate<'_>, right: Candidate<'_>) -> Ordering {
+/// Orders two candidates by the sort keys, then by insertion time. `me` restricts response scopes
+/// to one user's answers, as in [`matches`]: sorting by others' answers would reveal them.
+pub fn compare(sorts: &[Sort], left: Candidate<'_>, right: Candidate<'_>, me: Option<UserId>) -> Ordering {
     for sort in sorts {
-        let left_value = scope_values(&sort.scope, left, &left.responses.iter().collect::<Vec<_>>()).into_iter().next();
-        let right_value = scope_values(&sort.scope, right, &right.responses.iter().collect::<Vec<_>>()).into_iter().next();
+        let left_value = scope_values(&sort.scope, left, &answers_of(left, me)).into_iter().next();
+        let right_value = scope_values(&sort.scope, right, &answers_of(right, me)).into_iter().next();
         let ordering = match (left_value, right_value) {
             (Some(a), Some(b)) => compare_values(&a, &b),
             (Some(_), None) => Ordering::Less,
@@ -147,6 +147,11 @@ pub fn compare(sorts: &[Sort], left: Candidate<'_>, right: Candidate<'_>) -> Ord
         }
     }
     left.record.inserted_at.cmp(&right.record.inserted_at).then(left.record.id.cmp(&right.record.id))
+}
+
+/// The candidate's responses that count: `me`'s alone, or everyone's.
+fn answers_of(candidate: Candidate<'_>, me: Option<UserId>) -> Vec<&Response> {
+    candidate.responses.iter().filter(|response| me.is_none_or(|user| response.user_id == user)).collect()
 }
 
 fn scope_values(scope: &Scope, candidate: Candidate<'_>, responses: &[&Response]) -> Vec<Value> {
@@ -305,5 +310,22 @@ mod tests {
         assert!(matches(&status("pending"), candidate, Some(bob)));
         let value = Filter { scope: Scope::Response { question: Some("q".into()) }, condition: Condition::Terms(vec!["yes".into()]) };
         assert!(matches(&value, candidate, None));
+    }
+
+    #[test]
+    fn sorting_by_answers_reads_only_mine_when_me_is_given() {
+        let (first, second) = (record(json!({"p": "x"}), json!(null)), record(json!({"p": "y"}), json!(null)));
+        let (me, other) = (UserId::new(), UserId::new());
+        // Only the other labeler answered: their ratings would order the records.
+        let first_answers = vec![response(other, ResponseStatus::Submitted, json!({"q": {"value": 5}}))];
+        let second_answers = vec![response(other, ResponseStatus::Submitted, json!({"q": {"value": 1}}))];
+        let left = Candidate { record: &first, responses: &first_answers, suggestions: &[] };
+        let right = Candidate { record: &second, responses: &second_answers, suggestions: &[] };
+        let by_rating = [Sort { scope: Scope::Response { question: Some("q".into()) }, descending: false }];
+        assert_eq!(compare(&by_rating, left, right, None), Ordering::Greater);
+        // As seen by `me`, neither record has an answer: the insertion order decides, not the others' values.
+        let by_insertion = compare(&[], left, right, None);
+        assert_eq!(compare(&by_rating, left, right, Some(me)), by_insertion);
+        assert_eq!(compare(&by_rating, right, left, Some(me)), by_insertion.reverse());
     }
 }

@@ -64,11 +64,16 @@ impl Ranking {
     }
 }
 
+/// Longest answer to a text question, in characters.
+pub const MAX_TEXT_ANSWER_CHARS: usize = 20_000;
+
 /// Checks `value` as an answer to a question with `settings`.
 pub fn check_value(settings: &QuestionSettings, value: &Value, context: ValueContext<'_>) -> Result<(), ValidationError> {
     match settings {
         QuestionSettings::Text { .. } => {
-            ensure(value.is_string(), || format!("text question expects a text value, found {value}"))
+            let text = value.as_str().ok_or_else(|| ValidationError::new(format!("text question expects a text value, found {value}")))?;
+            let chars = text.chars().count();
+            ensure(chars <= MAX_TEXT_ANSWER_CHARS, || format!("a text answer may have at most {MAX_TEXT_ANSWER_CHARS} characters, got {chars}"))
         }
         QuestionSettings::Rating { values } => {
             let rating = value

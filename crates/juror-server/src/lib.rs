@@ -11,12 +11,16 @@ mod ui;
 mod wire;
 
 use std::future::Future;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
 use axum::Router;
 use juror_app::App;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
@@ -24,28 +28,42 @@ pub use error::ApiError;
 /// Server settings that are not the application's.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
-    /// Largest request body accepted, in bytes; larger ones get 413.
+    /// Largest body the record routes accept (bulk imports), in bytes; larger ones get 413.
     pub max_body_bytes: usize,
+    /// Reverse proxies whose `X-Forwarded-For` names the client, for the login throttle.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// How long a request may take until its response starts; slower ones get 408.
+    pub request_timeout: Duration,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { max_body_bytes: 64 * 1024 * 1024 }
+        Self { max_body_bytes: 64 * 1024 * 1024, trusted_proxies: Vec::new(), request_timeout: Duration::from_secs(120) }
     }
 }
+
+/// Largest body of every API route but the record routes.
+pub const MAX_API_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// Largest body of a web UI form.
+pub const MAX_FORM_BODY_BYTES: usize = 1024 * 1024;
+/// Largest body of the login form.
+pub const MAX_LOGIN_BODY_BYTES: usize = 16 * 1024;
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub app: App,
+    /// See [`ServerConfig::trusted_proxies`].
+    pub trusted_proxies: Arc<[IpAddr]>,
 }
 
 /// The whole HTTP surface for `app`.
 pub fn router(app: App, config: &ServerConfig) -> Router {
-    api::router()
+    let state = AppState { app, trusted_proxies: config.trusted_proxies.clone().into() };
+    api::router(config.max_body_bytes)
         .merge(ui::router())
-        .with_state(AppState { app })
-        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .with_state(state)
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(TraceLayer::new_for_http())
 }

@@ -1,6 +1,6 @@
 //! Domain values in Argilla's JSON shapes. Every response body is built here.
 
-use juror_app::{RecordView, ResponseCounts};
+use juror_app::{Caller, RecordView, ResponseCounts};
 use juror_core::dataset::Dataset;
 use juror_core::field::Field;
 use juror_core::metadata::MetadataProperty;
@@ -18,21 +18,23 @@ pub fn items<T>(values: &[T], to_json: impl Fn(&T) -> Value) -> Value {
     json!({"items": values.iter().map(to_json).collect::<Vec<_>>()})
 }
 
-pub fn user(user: &User) -> Value {
+/// A user; the API key only for the user and owners, `null` for anyone else.
+pub fn user(user: &User, viewer: &Caller) -> Value {
     json!({
         "id": user.id.to_string(),
         "first_name": user.first_name,
         "last_name": user.last_name,
         "username": user.username,
         "role": user.role.as_str(),
-        "api_key": user.api_key,
+        "api_key": viewer.may_see_api_key_of(user).then_some(&user.api_key),
         "inserted_at": user.inserted_at.to_naive_iso(),
         "updated_at": user.updated_at.to_naive_iso(),
     })
 }
 
-/// The legacy (`/api/*`) user: adds `full_name` and workspace names, omits null keys.
-pub fn legacy_user(user: &User, workspaces: &[Workspace]) -> Value {
+/// The legacy (`/api/*`) user: adds `full_name` and workspace names, omits null keys. The
+/// argilla-v1 SDK requires `api_key` to be a string: it is empty for viewers who may not see it.
+pub fn legacy_user(user: &User, workspaces: &[Workspace], viewer: &Caller) -> Value {
     let mut object = Map::new();
     object.insert("id".into(), user.id.to_string().into());
     object.insert("first_name".into(), user.first_name.clone().into());
@@ -43,7 +45,8 @@ pub fn legacy_user(user: &User, workspaces: &[Workspace]) -> Value {
     object.insert("username".into(), user.username.clone().into());
     object.insert("role".into(), user.role.as_str().into());
     object.insert("workspaces".into(), workspaces.iter().map(|workspace| Value::from(workspace.name.clone())).collect());
-    object.insert("api_key".into(), user.api_key.clone().into());
+    let api_key = if viewer.may_see_api_key_of(user) { user.api_key.as_str() } else { "" };
+    object.insert("api_key".into(), api_key.into());
     object.insert("inserted_at".into(), user.inserted_at.to_naive_iso().into());
     object.insert("updated_at".into(), user.updated_at.to_naive_iso().into());
     Value::Object(object)

@@ -13,6 +13,6 @@ pub use error::{StoreError, StoreResult};
 pub use sqlite::{SqliteStore, SqliteStoreOptions};
 pub use store::{
     DatasetProgress, DatasetStore, DistributionStore, Lease, LeaseRequest, RecordCursor, RecordInclude, RecordPage, RecordScan,
-    RecordStore, RecordWriteBatch, ResponseCounts, ResponseStore, SessionStore, Store, SuggestionsMode, UserProgressRow, UserStore,
+    RecordStore, RecordWriteBatch, ResponseCounts, ResponseStore, SessionStore, Store, SuggestionsMode, UserChanges, UserProgressRow, UserStore,
     WebSession,
 };

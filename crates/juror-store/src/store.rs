@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use juror_core::dataset::Dataset;
+use juror_core::distribution::AnswerLimits;
 use juror_core::field::Field;
 use juror_core::ids::{
     DatasetId, FieldId, MetadataPropertyId, QuestionId, RecordId, ResponseId, SuggestionId, UserId, VectorSettingsId,
@@ -12,7 +13,7 @@ use juror_core::question::Question;
 use juror_core::record::{DatasetSchema, Record, RecordRelations, RecordStatus, ValidRecordWrite};
 use juror_core::response::{NewSuggestion, Response, ResponseStatus, Suggestion};
 use juror_core::time::Timestamp;
-use juror_core::user::{User, Workspace};
+use juror_core::user::{Role, User, Workspace};
 use juror_core::vector::VectorSettings;
 use serde_json::Value;
 
@@ -131,6 +132,26 @@ pub struct Lease {
     pub expires_at: Timestamp,
 }
 
+/// The columns of a user to change; `None` leaves one as it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserChanges {
+    pub username: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<Option<String>>,
+    pub role: Option<Role>,
+    pub password_hash: Option<String>,
+    /// A new API key with its digest.
+    pub api_key: Option<(String, String)>,
+    pub updated_at: Timestamp,
+}
+
+impl UserChanges {
+    /// No change yet, stamped `updated_at`.
+    pub fn at(updated_at: Timestamp) -> Self {
+        Self { username: None, first_name: None, last_name: None, role: None, password_hash: None, api_key: None, updated_at }
+    }
+}
+
 /// Users, workspaces and memberships.
 #[async_trait]
 pub trait UserStore: Send + Sync + 'static {
@@ -139,7 +160,9 @@ pub trait UserStore: Send + Sync + 'static {
     async fn find_user_by_username(&self, username: &str) -> StoreResult<Option<User>>;
     async fn find_user_by_api_key_digest(&self, digest: &str) -> StoreResult<Option<User>>;
     async fn list_users(&self) -> StoreResult<Vec<User>>;
-    async fn update_user(&self, user: &User) -> StoreResult<()>;
+    /// Writes only the columns `changes` names, so concurrent changes to other columns (a role
+    /// change beside a password change) are never undone.
+    async fn update_user(&self, id: UserId, changes: &UserChanges) -> StoreResult<()>;
     async fn delete_user(&self, id: UserId) -> StoreResult<()>;
     async fn count_users(&self) -> StoreResult<u64>;
 
@@ -287,4 +310,10 @@ pub trait DistributionStore: Send + Sync + 'static {
     async fn set_quota(&self, dataset: DatasetId, user: UserId, max_records: Option<u32>) -> StoreResult<()>;
     /// The dataset's quotas.
     async fn list_quotas(&self, dataset: DatasetId) -> StoreResult<Vec<(UserId, u32)>>;
+    /// Whether the dataset has any assignment or quota; when not, no answer needs
+    /// `answer_limits`.
+    async fn has_answer_limits(&self, dataset: DatasetId) -> StoreResult<bool>;
+    /// The record's assignment and the labeler's quota in the dataset, with what the labeler has
+    /// submitted there besides this record.
+    async fn answer_limits(&self, dataset: DatasetId, record: RecordId, user: UserId) -> StoreResult<AnswerLimits>;
 }

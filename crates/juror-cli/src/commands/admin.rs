@@ -1,7 +1,7 @@
 //! Administration without the SDK: datasets from settings files, users and workspaces.
 
 use anyhow::Context;
-use juror_app::{NewDataset, NewField, NewMetadataProperty, NewQuestion, NewUser, NewVectorSettings};
+use juror_app::{NewDataset, NewField, NewMetadataProperty, NewQuestion, NewUser, NewVectorSettings, UserPatch};
 use juror_core::dataset::{Dataset, Distribution};
 use juror_core::ids::WorkspaceId;
 use juror_core::user::Role;
@@ -134,6 +134,27 @@ pub(super) async fn user(command: UserCommand) -> anyhow::Result<()> {
             for user in app.store().list_users().await? {
                 println!("{}\t{}\t{}", user.id, user.username, user.role.as_str());
             }
+            store.close().await;
+            Ok(())
+        }
+        UserCommand::RotateKey { data, username } => {
+            let (app, store) = open_app(&data.data_dir).await?;
+            let caller = cli_caller(&app).await?;
+            let user = app.store().find_user_by_username(&username).await?.with_context(|| format!("no user named `{username}`"))?;
+            let user = app.rotate_api_key(&caller, user.id).await?;
+            println!("new API key of `{}`: {}", user.username, user.api_key);
+            store.close().await;
+            Ok(())
+        }
+        UserCommand::SetPassword { data, username } => {
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password).context("failed to read the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']).to_owned();
+            let (app, store) = open_app(&data.data_dir).await?;
+            let caller = cli_caller(&app).await?;
+            let user = app.store().find_user_by_username(&username).await?.with_context(|| format!("no user named `{username}`"))?;
+            app.update_user(&caller, user.id, UserPatch { password: Some(password), ..UserPatch::default() }).await?;
+            println!("set the password of `{username}`");
             store.close().await;
             Ok(())
         }

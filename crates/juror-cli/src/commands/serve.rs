@@ -26,6 +26,18 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if args.demo {
         demo::load(&app, &owner.workspace).await.context("failed to load the demo dataset")?;
     }
+    if !is_loopback(&args.host) && !args.allow_default_credentials {
+        let well_known = app.well_known_credentials().await.context("failed to check for default credentials")?;
+        if !well_known.is_empty() {
+            anyhow::bail!(
+                "refusing to listen on {}, which other machines can reach, while anyone can log in with the well-known defaults ({}). \
+                 Change them (`juror user set-password --username NAME`, `juror user rotate-key --username NAME`), \
+                 or start with --allow-default-credentials",
+                args.host,
+                well_known.join("; ")
+            );
+        }
+    }
     let address = format!("{}:{}", args.host, args.port);
     let listener = TcpListener::bind(&address).await.with_context(|| format!("failed to listen on {address}"))?;
     let url = format!("http://{}", listener.local_addr().context("failed to read the bound address")?);
@@ -36,11 +48,22 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     } else {
         println!("Juror is ready at {url}");
     }
-    let config = ServerConfig { max_body_bytes: args.max_body_mib.saturating_mul(1024 * 1024) };
+    let config = ServerConfig {
+        max_body_bytes: args.max_body_mib.saturating_mul(1024 * 1024),
+        trusted_proxies: args.trusted_proxies,
+        request_timeout: std::time::Duration::from_secs(args.request_timeout_secs.max(1)),
+    };
     juror_server::serve(listener, app, &config, shutdown_signal()).await.context("server failed")?;
     store.close().await;
     tracing::info!("juror stopped");
     Ok(())
+}
+
+/// Whether `host` is reachable from this machine only; names other than `localhost` count as
+/// reachable from elsewhere.
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|address| address.is_loopback())
 }
 
 fn init_logging() {
@@ -69,4 +92,19 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down: finishing requests in flight");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback;
+
+    #[test]
+    fn only_loopback_addresses_and_localhost_are_loopback() {
+        for host in ["127.0.0.1", "127.8.9.10", "::1", "[::1]", "localhost", "LOCALHOST"] {
+            assert!(is_loopback(host), "{host}");
+        }
+        for host in ["0.0.0.0", "::", "192.168.1.4", "10.0.0.1", "juror.example.org", ""] {
+            assert!(!is_loopback(host), "{host}");
+        }
+    }
 }

@@ -41,8 +41,8 @@ struct LegacyNewWorkspace {
     name: String,
 }
 
-async fn legacy_user(app: &App, user: &User) -> ApiResult<Value> {
-    Ok(wire::legacy_user(user, &app.workspaces_of(user).await?))
+async fn legacy_user(app: &App, viewer: &Caller, user: &User) -> ApiResult<Value> {
+    Ok(wire::legacy_user(user, &app.workspaces_of(user).await?, viewer))
 }
 
 fn is_legacy_name(name: &str, allow_upper: bool) -> bool {
@@ -52,14 +52,14 @@ fn is_legacy_name(name: &str, allow_upper: bool) -> bool {
 }
 
 async fn get_me(State(state): State<AppState>, Auth(caller): Auth) -> ApiResult<Json<Value>> {
-    Ok(Json(legacy_user(&state.app, &caller.user).await?))
+    Ok(Json(legacy_user(&state.app, &caller, &caller.user).await?))
 }
 
 async fn list_users(State(state): State<AppState>, Auth(caller): Auth) -> ApiResult<Json<Value>> {
     let users = state.app.list_users(&caller).await?;
     let mut listed = Vec::with_capacity(users.len());
     for user in &users {
-        listed.push(legacy_user(&state.app, user).await?);
+        listed.push(legacy_user(&state.app, &caller, user).await?);
     }
     Ok(Json(Value::Array(listed)))
 }
@@ -83,7 +83,7 @@ async fn create_user(State(state): State<AppState>, Auth(caller): Auth, ApiJson(
         workspaces,
     };
     let user = state.app.create_user(&caller, new_user).await?;
-    Ok(Json(legacy_user(&state.app, &user).await?))
+    Ok(Json(legacy_user(&state.app, &caller, &user).await?))
 }
 
 async fn resolve_workspaces(app: &App, caller: &Caller, names: Vec<String>) -> ApiResult<Vec<WorkspaceId>> {
@@ -97,7 +97,7 @@ async fn resolve_workspaces(app: &App, caller: &Caller, names: Vec<String>) -> A
 
 async fn delete_user(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<UserId>) -> ApiResult<Json<Value>> {
     let user = state.app.get_user(&caller, id).await?;
-    let shown = legacy_user(&state.app, &user).await?;
+    let shown = legacy_user(&state.app, &caller, &user).await?;
     state.app.delete_user(&caller, id).await?;
     Ok(Json(shown))
 }
@@ -114,17 +114,17 @@ async fn list_members(State(state): State<AppState>, Auth(caller): Auth, PathId(
     let users = state.app.workspace_members(&caller, id).await?;
     let mut listed = Vec::with_capacity(users.len());
     for user in &users {
-        listed.push(legacy_user(&state.app, user).await?);
+        listed.push(legacy_user(&state.app, &caller, user).await?);
     }
     Ok(Json(Value::Array(listed)))
 }
 
 async fn add_member(State(state): State<AppState>, Auth(caller): Auth, PathIds(id, user_id): PathIds<WorkspaceId, UserId>) -> ApiResult<Json<Value>> {
     let user = state.app.add_workspace_member(&caller, id, user_id).await?;
-    Ok(Json(legacy_user(&state.app, &user).await?))
+    Ok(Json(legacy_user(&state.app, &caller, &user).await?))
 }
 
 async fn remove_member(State(state): State<AppState>, Auth(caller): Auth, PathIds(id, user_id): PathIds<WorkspaceId, UserId>) -> ApiResult<Json<Value>> {
     let user = state.app.remove_workspace_member(&caller, id, user_id).await?;
-    Ok(Json(legacy_user(&state.app, &user).await?))
+    Ok(Json(legacy_user(&state.app, &caller, &user).await?))
 }

@@ -14,6 +14,7 @@ mod status;
 mod users;
 mod workspaces;
 
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::{Json, Router};
@@ -21,7 +22,9 @@ use serde_json::json;
 
 use crate::AppState;
 
-pub(crate) fn router() -> Router<AppState> {
+/// The API; the record routes take bodies up to `max_record_body_bytes` (bulk imports), every
+/// other route up to [`crate::MAX_API_BODY_BYTES`].
+pub(crate) fn router(max_record_body_bytes: usize) -> Router<AppState> {
     Router::new()
         // Health and version: no authentication; probes, both SDKs' handshakes.
         .merge(status::router())
@@ -33,7 +36,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(datasets::router())
         .merge(settings::router())
         // `/api/v1`: records, search, answers and progress.
-        .merge(records::router())
+        .merge(records::router().layer(DefaultBodyLimit::max(max_record_body_bytes)))
         .merge(search::router())
         .merge(responses::router())
         .merge(progress::router())
@@ -41,6 +44,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(distribution::router())
         // Juror's own additions: preference pairs, agreement and exports.
         .merge(preferences::router())
+        .layer(DefaultBodyLimit::max(crate::MAX_API_BODY_BYTES))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

@@ -21,6 +21,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/v1/users", get(list_users).post(create_user))
         .route("/api/v1/users/{user_id}", get(get_user).patch(update_user).delete(delete_user))
         .route("/api/v1/users/{user_id}/workspaces", get(list_user_workspaces))
+        // Juror's own: a new API key (owners, and each user for themself).
+        .route("/api/v1/users/{user_id}/api-key", axum::routing::post(rotate_api_key))
 }
 
 #[derive(Deserialize)]
@@ -38,12 +40,12 @@ pub(super) fn parse_role(text: &str) -> ApiResult<Role> {
 }
 
 async fn get_me(Auth(caller): Auth) -> Json<Value> {
-    Json(wire::user(&caller.user))
+    Json(wire::user(&caller.user, &caller))
 }
 
 async fn list_users(State(state): State<AppState>, Auth(caller): Auth) -> ApiResult<Json<Value>> {
     let users = state.app.list_users(&caller).await?;
-    Ok(Json(wire::items(&users, wire::user)))
+    Ok(Json(wire::items(&users, |user| wire::user(user, &caller))))
 }
 
 async fn create_user(State(state): State<AppState>, Auth(caller): Auth, ApiJson(body): ApiJson<NewUserBody>) -> ApiResult<(StatusCode, Json<Value>)> {
@@ -58,11 +60,11 @@ async fn create_user(State(state): State<AppState>, Auth(caller): Auth, ApiJson(
         workspaces: Vec::new(),
     };
     let user = state.app.create_user(&caller, new_user).await?;
-    Ok((StatusCode::CREATED, Json(wire::user(&user))))
+    Ok((StatusCode::CREATED, Json(wire::user(&user, &caller))))
 }
 
 async fn get_user(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<UserId>) -> ApiResult<Json<Value>> {
-    Ok(Json(wire::user(&state.app.get_user(&caller, id).await?)))
+    Ok(Json(wire::user(&state.app.get_user(&caller, id).await?, &caller)))
 }
 
 async fn update_user(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<UserId>, ApiJson(patch): ApiJson<Patch>) -> ApiResult<Json<Value>> {
@@ -73,14 +75,18 @@ async fn update_user(State(state): State<AppState>, Auth(caller): Auth, PathId(i
         role: string_key(&patch, "role")?.as_deref().map(parse_role).transpose()?,
         password: string_key(&patch, "password")?,
     };
-    Ok(Json(wire::user(&state.app.update_user(&caller, id, patch).await?)))
+    Ok(Json(wire::user(&state.app.update_user(&caller, id, patch).await?, &caller)))
 }
 
 async fn delete_user(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<UserId>) -> ApiResult<Json<Value>> {
-    Ok(Json(wire::user(&state.app.delete_user(&caller, id).await?)))
+    Ok(Json(wire::user(&state.app.delete_user(&caller, id).await?, &caller)))
 }
 
 async fn list_user_workspaces(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<UserId>) -> ApiResult<Json<Value>> {
     let workspaces = state.app.user_workspaces(&caller, id).await?;
     Ok(Json(wire::items(&workspaces, wire::workspace)))
+}
+
+async fn rotate_api_key(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<UserId>) -> ApiResult<Json<Value>> {
+    Ok(Json(wire::user(&state.app.rotate_api_key(&caller, id).await?, &caller)))
 }

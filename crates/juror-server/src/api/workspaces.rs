@@ -53,15 +53,15 @@ async fn delete_workspace(State(state): State<AppState>, Auth(caller): Auth, Pat
 
 async fn list_members(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<WorkspaceId>) -> ApiResult<Json<Value>> {
     let users = state.app.workspace_members(&caller, id).await?;
-    Ok(Json(wire::items(&users, wire::user)))
+    Ok(Json(wire::items(&users, |user| wire::user(user, &caller))))
 }
 
 async fn add_member(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<WorkspaceId>, ApiJson(body): ApiJson<NewMemberBody>) -> ApiResult<(StatusCode, Json<Value>)> {
     let user_id: UserId = parse_id("user_id", &body.user_id)?;
     let user = state.app.add_workspace_member(&caller, id, user_id).await?;
-    Ok((StatusCode::CREATED, Json(wire::user(&user))))
+    Ok((StatusCode::CREATED, Json(wire::user(&user, &caller))))
 }
 
 async fn remove_member(State(state): State<AppState>, Auth(caller): Auth, PathIds(id, user_id): PathIds<WorkspaceId, UserId>) -> ApiResult<Json<Value>> {
-    Ok(Json(wire::user(&state.app.remove_workspace_member(&caller, id, user_id).await?)))
+    Ok(Json(wire::user(&state.app.remove_workspace_member(&caller, id, user_id).await?, &caller)))
 }

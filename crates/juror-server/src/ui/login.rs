@@ -52,7 +52,7 @@ pub(super) async fn submit(State(state): State<AppState>, headers: HeaderMap, re
     if !same_secret(field("csrf"), &expected) {
         return Ok(login_page(StatusCode::FORBIDDEN, Some(&next), Some("The login form expired. Please try again."), secure));
     }
-    let client = client_address(&request_extensions);
+    let client = client_address(&request_extensions, &headers, &state.trusted_proxies);
     match state.app.start_session(field("username").trim(), field("password"), &client).await {
         Ok(session) => {
             let cookies = AppendHeaders([

@@ -28,6 +28,7 @@ mod session;
 
 use std::str::FromStr;
 
+use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue};
 use axum::middleware;
 use axum::response::Response;
@@ -44,7 +45,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
-        .route("/login", get(login::form).post(login::submit))
+        .route("/login", get(login::form).post(login::submit).layer(DefaultBodyLimit::max(crate::MAX_LOGIN_BODY_BYTES)))
         .route("/logout", post(login::logout))
         .route("/", get(home::datasets))
         .route("/datasets/{id}", get(home::dataset))
@@ -56,6 +57,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/admin", get(admin::datasets))
         .route("/admin/datasets/{id}", get(admin::dataset))
         .route("/admin/datasets/{id}/quality", get(admin::quality))
+        .layer(DefaultBodyLimit::max(crate::MAX_FORM_BODY_BYTES))
         .layer(middleware::map_response(secure_headers))
         .merge(assets::router())
 }

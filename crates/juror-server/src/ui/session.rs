@@ -1,7 +1,7 @@
 //! Who is using the browser: the session cookie, the login form's token, and the per-session
 //! form token (CSRF) that every state-changing request must carry.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
@@ -46,9 +46,28 @@ impl FromRequestParts<AppState> for Web {
     }
 }
 
-/// The client's address, for slowing down password guessing; "unknown" when not served over TCP.
-pub(crate) fn client_address(parts_extensions: &axum::http::Extensions) -> String {
-    parts_extensions.get::<ConnectInfo<SocketAddr>>().map_or_else(|| "unknown".to_owned(), |info| info.0.ip().to_string())
+/// The client's address, for slowing down password guessing: the peer's, or when the peer is a
+/// trusted proxy, the nearest address in `X-Forwarded-For` that is not itself a trusted proxy
+/// (addresses further left were written by the client and prove nothing). "unknown" when not
+/// served over TCP.
+pub(crate) fn client_address(parts_extensions: &axum::http::Extensions, headers: &HeaderMap, trusted_proxies: &[IpAddr]) -> String {
+    let Some(peer) = parts_extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip()) else { return "unknown".to_owned() };
+    let forwarded: Vec<&str> = headers.get_all("x-forwarded-for").iter().filter_map(|value| value.to_str().ok()).collect();
+    forwarded_client(peer, &forwarded.join(","), trusted_proxies).to_string()
+}
+
+fn forwarded_client(peer: IpAddr, forwarded_for: &str, trusted_proxies: &[IpAddr]) -> IpAddr {
+    let mut client = peer;
+    for hop in forwarded_for.rsplit(',') {
+        if !trusted_proxies.contains(&client) {
+            break;
+        }
+        match hop.trim().parse::<IpAddr>() {
+            Ok(address) => client = address,
+            Err(_) => break,
+        }
+    }
+    client
 }
 
 /// The value of one cookie of the request.
@@ -104,6 +123,23 @@ pub(crate) fn local_path(next: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_trusted_proxies() {
+        let ip = |text: &str| text.parse::<IpAddr>().unwrap();
+        let proxies = [ip("10.0.0.1"), ip("10.0.0.2")];
+        // No proxy trusted: the header is the client's own word.
+        assert_eq!(forwarded_client(ip("203.0.113.9"), "1.2.3.4", &[]), ip("203.0.113.9"));
+        // A trusted proxy: the address it saw, not what the client claimed before it.
+        assert_eq!(forwarded_client(ip("10.0.0.1"), "6.6.6.6, 198.51.100.7", &proxies), ip("198.51.100.7"));
+        // Two trusted proxies in a row.
+        assert_eq!(forwarded_client(ip("10.0.0.1"), "6.6.6.6, 198.51.100.7, 10.0.0.2", &proxies), ip("198.51.100.7"));
+        // A peer that is not trusted cannot speak for others.
+        assert_eq!(forwarded_client(ip("198.51.100.7"), "6.6.6.6", &proxies), ip("198.51.100.7"));
+        // A trusted proxy without a usable header is the client as far as we know.
+        assert_eq!(forwarded_client(ip("10.0.0.1"), "", &proxies), ip("10.0.0.1"));
+        assert_eq!(forwarded_client(ip("10.0.0.1"), "garbage", &proxies), ip("10.0.0.1"));
+    }
 
     #[test]
     fn cookies_are_found_by_name() {

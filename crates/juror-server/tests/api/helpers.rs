@@ -89,6 +89,7 @@ impl TestApp {
         let (shutdown, signal) = oneshot::channel::<()>();
         let config = ServerConfig {
             max_body_bytes: MAX_BODY_BYTES,
+            ..ServerConfig::default()
         };
         let server = tokio::spawn(async move {
             juror_server::serve(listener, app, &config, async move {

@@ -9,6 +9,7 @@ mod records;
 mod responses;
 mod roles;
 mod search;
+mod security;
 mod status;
 mod ui;
 mod validation;

@@ -3,6 +3,7 @@
 //! are serialised and a record never has more holders plus submitters than asked.
 
 use async_trait::async_trait;
+use juror_core::distribution::AnswerLimits;
 use juror_core::ids::{DatasetId, RecordId, UserId};
 use juror_core::record::{Record, RecordRelations};
 use juror_core::time::Timestamp;
@@ -100,6 +101,49 @@ impl DistributionStore for SqliteStore {
             }
         }
         Ok(())
+    }
+
+    async fn has_answer_limits(&self, dataset: DatasetId) -> StoreResult<bool> {
+        let limited: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM record_assignments WHERE dataset_id = ?1) OR EXISTS (SELECT 1 FROM dataset_quotas WHERE dataset_id = ?1)",
+        )
+        .bind(dataset.to_string())
+        .fetch_one(&self.reader)
+        .await?;
+        Ok(limited)
+    }
+
+    async fn answer_limits(&self, dataset: DatasetId, record: RecordId, user: UserId) -> StoreResult<AnswerLimits> {
+        let row = sqlx::query(
+            "SELECT EXISTS (SELECT 1 FROM record_assignments WHERE record_id = ?1)
+                    AND NOT EXISTS (SELECT 1 FROM record_assignments WHERE record_id = ?1 AND user_id = ?2),
+                    (SELECT max_records FROM dataset_quotas WHERE dataset_id = ?3 AND user_id = ?2)",
+        )
+        .bind(record.to_string())
+        .bind(user.to_string())
+        .bind(dataset.to_string())
+        .fetch_one(&self.reader)
+        .await?;
+        let quota: Option<i64> = row.try_get(1)?;
+        let submitted_elsewhere: i64 = match quota {
+            None => 0,
+            Some(_) => {
+                sqlx::query_scalar(
+                    "SELECT count(*) FROM responses x JOIN records r ON r.id = x.record_id
+                     WHERE r.dataset_id = ? AND x.user_id = ? AND x.status = 'submitted' AND x.record_id <> ?",
+                )
+                .bind(dataset.to_string())
+                .bind(user.to_string())
+                .bind(record.to_string())
+                .fetch_one(&self.reader)
+                .await?
+            }
+        };
+        Ok(AnswerLimits {
+            assigned_to_others: row.try_get(0)?,
+            quota: quota.map(|max| u32::try_from(max).unwrap_or(u32::MAX)),
+            submitted_elsewhere: u64::try_from(submitted_elsewhere).unwrap_or(0),
+        })
     }
 
     async fn list_quotas(&self, dataset: DatasetId) -> StoreResult<Vec<(UserId, u32)>> {

@@ -8,7 +8,7 @@ use juror_core::user::{User, Workspace};
 use super::rows::{self, USER_COLUMNS, WORKSPACE_COLUMNS};
 use super::SqliteStore;
 use crate::error::{StoreError, StoreResult};
-use crate::store::UserStore;
+use crate::store::{UserChanges, UserStore};
 
 #[async_trait]
 impl UserStore for SqliteStore {
@@ -55,17 +55,25 @@ impl UserStore for SqliteStore {
         sqlx::query(&query).fetch_all(&self.reader).await?.iter().map(rows::user).collect()
     }
 
-    async fn update_user(&self, user: &User) -> StoreResult<()> {
+    async fn update_user(&self, id: UserId, changes: &UserChanges) -> StoreResult<()> {
+        let (api_key, api_key_digest) = changes.api_key.as_ref().map(|(key, digest)| (key.as_str(), digest.as_str())).unzip();
         let result = sqlx::query(
-            "UPDATE users SET username = ?, first_name = ?, last_name = ?, role = ?, password_hash = ?, updated_at = ? WHERE id = ?",
+            "UPDATE users SET username = coalesce(?, username), first_name = coalesce(?, first_name),
+                 last_name = CASE WHEN ? THEN ? ELSE last_name END, role = coalesce(?, role),
+                 password_hash = coalesce(?, password_hash), api_key = coalesce(?, api_key),
+                 api_key_digest = coalesce(?, api_key_digest), updated_at = ?
+             WHERE id = ?",
         )
-        .bind(&user.username)
-        .bind(&user.first_name)
-        .bind(&user.last_name)
-        .bind(user.role.as_str())
-        .bind(&user.password_hash)
-        .bind(user.updated_at.micros())
-        .bind(user.id.to_string())
+        .bind(&changes.username)
+        .bind(&changes.first_name)
+        .bind(changes.last_name.is_some())
+        .bind(changes.last_name.clone().flatten())
+        .bind(changes.role.map(|role| role.as_str()))
+        .bind(&changes.password_hash)
+        .bind(api_key)
+        .bind(api_key_digest)
+        .bind(changes.updated_at.micros())
+        .bind(id.to_string())
         .execute(&self.writer)
         .await?;
         expect_one(result.rows_affected())

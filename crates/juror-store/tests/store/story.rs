@@ -1,6 +1,7 @@
 //! The story itself, generic over any `Store`.
 
 use juror_core::dataset::{Dataset, DatasetStatus, Distribution};
+use juror_core::distribution::AnswerLimits;
 use juror_core::field::{Field, FieldSettings};
 use juror_core::ids::{DatasetId, FieldId, QuestionId, RecordId, ResponseId, UserId, VectorSettingsId, WorkspaceId};
 use juror_core::presentation::Presentation;
@@ -10,7 +11,7 @@ use juror_core::response::{NewSuggestion, Response, ResponseStatus};
 use juror_core::time::Timestamp;
 use juror_core::user::{Role, User, Workspace};
 use juror_core::vector::VectorSettings;
-use juror_store::{RecordCursor, RecordInclude, RecordWriteBatch, Store, StoreError, SuggestionsMode, WebSession};
+use juror_store::{RecordCursor, RecordInclude, RecordWriteBatch, Store, StoreError, SuggestionsMode, UserChanges, WebSession};
 use serde_json::{json, Map, Value};
 
 /// What the story wrote, for checking after a reopen.
@@ -32,6 +33,10 @@ fn user(name: &str, role: Role) -> User {
         inserted_at: now,
         updated_at: now,
     }
+}
+
+fn now_micros() -> i64 {
+    Timestamp::now().micros()
 }
 
 fn object(value: Value) -> Map<String, Value> {
@@ -70,6 +75,21 @@ pub async fn run(store: &dyn Store) -> Written {
     assert!(matches!(store.create_user(&duplicate, "other-digest").await, Err(StoreError::UniqueViolation { .. })));
     assert_eq!(store.find_user_by_api_key_digest("digest-alice").await.unwrap().unwrap().id, alice.id);
     assert_eq!(store.count_users().await.unwrap(), 3);
+
+    // A change writes only the columns it names: a password change after a demotion keeps it.
+    let later = Timestamp::from_micros(now_micros() + 1);
+    store.update_user(bob.id, &UserChanges { role: Some(Role::Admin), ..UserChanges::at(later) }).await.unwrap();
+    store.update_user(bob.id, &UserChanges { password_hash: Some("new-hash".into()), ..UserChanges::at(later) }).await.unwrap();
+    let rotated = UserChanges { api_key: Some(("key-bob-2".into(), "digest-bob-2".into())), last_name: Some(Some("Jones".into())), ..UserChanges::at(later) };
+    store.update_user(bob.id, &rotated).await.unwrap();
+    let changed = store.get_user(bob.id).await.unwrap().unwrap();
+    assert_eq!((changed.role, changed.password_hash.as_str(), changed.api_key.as_str()), (Role::Admin, "new-hash", "key-bob-2"));
+    assert_eq!((changed.username.as_str(), changed.last_name.as_deref(), changed.updated_at), ("bob", Some("Jones"), later));
+    assert!(store.find_user_by_api_key_digest("digest-bob").await.unwrap().is_none());
+    assert_eq!(store.find_user_by_api_key_digest("digest-bob-2").await.unwrap().unwrap().id, bob.id);
+    store.update_user(bob.id, &UserChanges { role: Some(Role::Annotator), last_name: Some(None), ..UserChanges::at(later) }).await.unwrap();
+    assert_eq!(store.get_user(bob.id).await.unwrap().unwrap().last_name, None);
+    assert!(matches!(store.update_user(UserId::new(), &UserChanges::at(later)).await, Err(StoreError::NotFound)));
 
     let now = Timestamp::now();
     let workspace = Workspace { id: WorkspaceId::new(), name: "team".into(), inserted_at: now, updated_at: now };
@@ -156,6 +176,23 @@ pub async fn run(store: &dyn Store) -> Written {
     let bobs = store.list_user_responses(dataset.id, bob.id, Some(ResponseStatus::Discarded), 10).await.unwrap();
     assert_eq!(bobs.iter().map(|response| response.record_id).collect::<Vec<_>>(), vec![ids[0]]);
     assert!(store.list_user_responses(dataset.id, bob.id, Some(ResponseStatus::Draft), 10).await.unwrap().is_empty());
+
+    // Assignments and quotas bound answers: alice has submitted ids[0]; ids[1] goes to bob alone.
+    assert!(!store.has_answer_limits(dataset.id).await.unwrap());
+    store.replace_assignments(dataset.id, &[(ids[1], bob.id)]).await.unwrap();
+    assert!(store.has_answer_limits(dataset.id).await.unwrap());
+    let limits = store.answer_limits(dataset.id, ids[1], alice.id).await.unwrap();
+    assert_eq!(limits, AnswerLimits { assigned_to_others: true, quota: None, submitted_elsewhere: 0 });
+    assert!(!store.answer_limits(dataset.id, ids[1], bob.id).await.unwrap().assigned_to_others);
+    assert!(!store.answer_limits(dataset.id, ids[0], alice.id).await.unwrap().assigned_to_others, "an unassigned record is open");
+    store.set_quota(dataset.id, alice.id, Some(1)).await.unwrap();
+    let limits = store.answer_limits(dataset.id, ids[1], alice.id).await.unwrap();
+    assert_eq!((limits.quota, limits.submitted_elsewhere), (Some(1), 1));
+    assert_eq!(store.answer_limits(dataset.id, ids[0], alice.id).await.unwrap().submitted_elsewhere, 0, "the record itself is not counted");
+    store.replace_assignments(dataset.id, &[]).await.unwrap();
+    assert!(store.has_answer_limits(dataset.id).await.unwrap(), "the quota remains");
+    store.set_quota(dataset.id, alice.id, None).await.unwrap();
+    assert!(!store.has_answer_limits(dataset.id).await.unwrap());
 
     // Sessions: found by digest until they expire; a password change ends all but one.
     let later = Timestamp::from_micros(now.micros() + 3_600_000_000);
