@@ -56,17 +56,30 @@ pub struct Caller<'a> {
 impl TestApp {
     /// Starts a server on a fresh database seeded with the default owner.
     pub async fn spawn() -> Self {
-        let dir = tempfile::tempdir().expect("failed to create a temporary directory");
-        Self::start(dir, juror_app::DEFAULT_LEASE).await
+        Self::spawn_with(Self::config()).await
     }
 
     /// Like `spawn`, with records handed out for `lease` at a time.
     pub async fn spawn_with_lease(lease: Duration) -> Self {
         let dir = tempfile::tempdir().expect("failed to create a temporary directory");
-        Self::start(dir, lease).await
+        Self::start(dir, lease, Self::config()).await
     }
 
-    async fn start(dir: TempDir, lease: Duration) -> Self {
+    /// Like `spawn`, with these server settings.
+    pub async fn spawn_with(config: ServerConfig) -> Self {
+        let dir = tempfile::tempdir().expect("failed to create a temporary directory");
+        Self::start(dir, juror_app::DEFAULT_LEASE, config).await
+    }
+
+    /// The server settings of the tests: the defaults with a 1 MiB body limit.
+    pub fn config() -> ServerConfig {
+        ServerConfig {
+            max_body_bytes: MAX_BODY_BYTES,
+            ..ServerConfig::default()
+        }
+    }
+
+    async fn start(dir: TempDir, lease: Duration, config: ServerConfig) -> Self {
         let store = SqliteStore::open(&SqliteStoreOptions::new(dir.path().join("juror.db")))
             .await
             .expect("failed to open the test database");
@@ -87,10 +100,6 @@ impl TestApp {
             listener.local_addr().expect("failed to read the test port")
         );
         let (shutdown, signal) = oneshot::channel::<()>();
-        let config = ServerConfig {
-            max_body_bytes: MAX_BODY_BYTES,
-            ..ServerConfig::default()
-        };
         let server = tokio::spawn(async move {
             juror_server::serve(listener, app, &config, async move {
                 let _ = signal.await;
@@ -118,7 +127,7 @@ impl TestApp {
             &mut self.dir,
             tempfile::tempdir().expect("failed to create a temporary directory"),
         );
-        Self::start(dir, juror_app::DEFAULT_LEASE).await
+        Self::start(dir, juror_app::DEFAULT_LEASE, Self::config()).await
     }
 
     async fn stop(&mut self) {

@@ -4,6 +4,8 @@
 mod auth;
 mod distribution;
 mod helpers;
+mod limits;
+mod matrix;
 mod preferences;
 mod records;
 mod responses;
