@@ -9,6 +9,7 @@ Environment:
                     (it must hold the default owner `argilla` with API key `argilla.apikey`);
                     handy for checking the suite itself against a reference server.
 """
+import contextlib
 import os
 import signal
 import socket
@@ -78,7 +79,14 @@ def juror_server(tmp_path_factory):
     base = tmp_path_factory.mktemp("juror")
     data_dir = base / "data"
     data_dir.mkdir()
-    log_path = base / "juror.log"
+    with running_juror(binary, data_dir, base / "juror.log") as url:
+        yield JurorServer(url, data_dir, binary)
+
+
+@contextlib.contextmanager
+def running_juror(binary, data_dir, log_path):
+    """`juror serve` on a free local port over `data_dir`, until the block ends (SIGTERM, then
+    wait); yields its URL. Fails the test with the log's tail when it does not become ready."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
 
@@ -110,7 +118,7 @@ def juror_server(tmp_path_factory):
         pytest.fail(f"juror server {state} ({binary} serve on port {port}).\nLog tail ({log_path}):\n{_log_tail(log_path)}")
 
     try:
-        yield JurorServer(url, data_dir, binary)
+        yield url
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)

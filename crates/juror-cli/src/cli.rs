@@ -38,6 +38,10 @@ pub enum Command {
     Export(ExportArgs),
     /// Print how far a dataset's preference data can be trusted: agreement and length bias.
     Metrics(MetricsArgs),
+    /// Write a consistent copy of the database to a new file, while the server keeps running.
+    Backup(BackupArgs),
+    /// Replace the database with a backup; the server must be stopped.
+    Restore(RestoreArgs),
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -118,6 +122,27 @@ pub struct OwnerArgs {
     /// Workspace created with the default owner.
     #[arg(long, env = "JUROR_WORKSPACE", default_value = "argilla")]
     pub workspace: String,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The file to write; it must not exist.
+    #[arg(long)]
+    pub to: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// A file written by `juror backup`.
+    #[arg(long)]
+    pub from: PathBuf,
+    /// Replace a database that is there already (it is kept beside, renamed, not deleted).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -10,7 +10,7 @@ mod sqlite;
 mod store;
 
 pub use error::{StoreError, StoreResult};
-pub use sqlite::{SqliteStore, SqliteStoreOptions};
+pub use sqlite::{check_database, DatabaseSummary, SqliteStore, SqliteStoreOptions};
 pub use store::{
     DatasetProgress, DatasetStore, DistributionStore, Lease, LeaseRequest, RecordCursor, RecordInclude, RecordPage, RecordScan,
     RecordStore, RecordWriteBatch, ResponseCounts, ResponseStore, SessionStore, Store, SuggestionsMode, UserChanges, UserProgressRow, UserStore,

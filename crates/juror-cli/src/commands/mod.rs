@@ -1,6 +1,7 @@
 //! Dispatch: each command in its own module, all sharing how the data directory is opened.
 
 mod admin;
+mod backup;
 mod distribute;
 mod export;
 mod generate;
@@ -32,6 +33,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Generate(args) => generate::run(*args).await,
             Command::Export(args) => export::export(args).await,
             Command::Metrics(args) => export::metrics(args).await,
+            Command::Backup(args) => backup::backup(args).await,
+            Command::Restore(args) => backup::restore(args).await,
             Command::User(command) => admin::user(command).await,
             Command::Workspace(command) => admin::workspace(command).await,
         }
@@ -40,6 +43,25 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     // pools' must not hold the process open, so shutdown waits a bounded time.
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     result
+}
+
+/// The database file of a data directory.
+pub(crate) fn database_path(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("juror.db")
+}
+
+/// Holds the data directory's lock file for as long as the returned file is open (the process's
+/// life at most): `juror serve` holds it, so two servers never share one database and a restore
+/// never replaces a database under a running server. Other commands run beside the server.
+pub(crate) fn lock_data_dir(data_dir: &Path) -> anyhow::Result<std::fs::File> {
+    std::fs::create_dir_all(data_dir).with_context(|| format!("failed to create data directory {}", data_dir.display()))?;
+    let path = data_dir.join("juror.lock");
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).with_context(|| format!("failed to open {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => bail!("a `juror serve` is running on {}: stop it first", data_dir.display()),
+        Err(std::fs::TryLockError::Error(error)) => Err(error).with_context(|| format!("failed to lock {}", path.display())),
+    }
 }
 
 /// Opens (creating if needed) the database in `data_dir`.
@@ -54,7 +76,7 @@ pub(crate) async fn open_app_for_one_pass(data_dir: &Path) -> anyhow::Result<(Ap
 
 async fn open_app_with(data_dir: &Path, tune: impl FnOnce(SqliteStoreOptions) -> SqliteStoreOptions) -> anyhow::Result<(App, SqliteStore)> {
     std::fs::create_dir_all(data_dir).with_context(|| format!("failed to create data directory {}", data_dir.display()))?;
-    let path = data_dir.join("juror.db");
+    let path = database_path(data_dir);
     let store = SqliteStore::open(&tune(SqliteStoreOptions::new(&path)))
         .await
         .with_context(|| format!("failed to open sqlite database at {}", path.display()))?;

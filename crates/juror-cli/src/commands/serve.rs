@@ -7,13 +7,14 @@ use juror_app::DefaultOwner;
 use juror_server::ServerConfig;
 use tokio::net::TcpListener;
 
-use super::open_app;
+use super::{lock_data_dir, open_app};
 use crate::cli::ServeArgs;
 use crate::demo;
 
 pub(super) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_logging();
     let started = Instant::now();
+    let _lock = lock_data_dir(&args.data.data_dir)?;
     let (app, store) = open_app(&args.data.data_dir).await?;
     let app = app.with_lease_duration(std::time::Duration::from_secs(args.lease_minutes.saturating_mul(60)));
     let owner = DefaultOwner {

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `juror` binary: the real process, its flags, its data directory.
 
 mod admin;
+mod backup;
 mod credentials;
 mod distribute;
 mod export;

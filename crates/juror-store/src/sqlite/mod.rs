@@ -5,6 +5,7 @@
 //! commit durable before it is acknowledged. The labeling loop's writes (hand-outs and answers)
 //! are committed in groups by one task (`hot.rs`), one fsync per group.
 
+mod backup;
 mod datasets;
 mod distribution;
 mod hot;
@@ -18,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+pub use backup::{check_database, DatabaseSummary};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
