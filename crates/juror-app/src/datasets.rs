@@ -2,12 +2,13 @@
 
 use std::sync::Arc;
 
+use juror_core::audit::AuditAction;
 use juror_core::dataset::{validate_dataset_name, validate_guidelines, Dataset, DatasetStatus, Distribution};
 use juror_core::ids::{DatasetId, WorkspaceId};
 use juror_core::record::DatasetSchema;
 use juror_core::time::Timestamp;
 use juror_core::user::Role;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
 use crate::auth::Caller;
 use crate::error::{not_found, on_unique, AppError, AppResult};
@@ -72,6 +73,7 @@ impl App {
         self.store.create_dataset(&dataset).await.map_err(|error| {
             on_unique(error, || format!("Dataset with name `{}` already exists for workspace with id `{}`", dataset.name, workspace.id))
         })?;
+        self.audit(Some(caller), AuditAction::DatasetCreated, "dataset", dataset.id, json!({"name": dataset.name, "workspace_id": workspace.id.to_string()})).await;
         Ok(dataset)
     }
 
@@ -114,6 +116,16 @@ impl App {
     /// Changes a dataset (owners, and admins of its workspace).
     pub async fn update_dataset(&self, caller: &Caller, id: DatasetId, patch: DatasetPatch) -> AppResult<Dataset> {
         let mut dataset = self.dataset_for(caller, id, Action::Manage).await?;
+        let changed: Vec<&str> = [
+            ("name", patch.name.is_some()),
+            ("guidelines", patch.guidelines.is_some()),
+            ("allow_extra_metadata", patch.allow_extra_metadata.is_some()),
+            ("distribution", patch.distribution.is_some()),
+            ("metadata", patch.metadata.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, given)| given.then_some(name))
+        .collect();
         if let Some(name) = patch.name {
             validate_dataset_name(&name)?;
             dataset.name = name;
@@ -139,6 +151,7 @@ impl App {
             on_unique(error, || format!("Dataset with name `{name}` already exists for workspace with id `{workspace}`"))
         })?;
         self.settings_changed(id);
+        self.audit(Some(caller), AuditAction::DatasetUpdated, "dataset", id, json!({"name": dataset.name, "changed": changed})).await;
         Ok(dataset)
     }
 
@@ -160,6 +173,7 @@ impl App {
         dataset.updated_at = Timestamp::now();
         self.store.update_dataset(&dataset).await?;
         self.settings_changed(id);
+        self.audit(Some(caller), AuditAction::DatasetPublished, "dataset", id, json!({"name": dataset.name})).await;
         Ok(dataset)
     }
 
@@ -168,6 +182,7 @@ impl App {
         let dataset = self.dataset_for(caller, id, Action::Manage).await?;
         self.store.delete_dataset(id).await?;
         self.settings_changed(id);
+        self.audit(Some(caller), AuditAction::DatasetDeleted, "dataset", id, json!({"name": dataset.name, "workspace_id": dataset.workspace_id.to_string()})).await;
         Ok(dataset)
     }
 }

@@ -4,10 +4,12 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use juror_core::audit::AuditAction;
 use juror_core::distribution::balanced_assignment;
 use juror_core::ids::{DatasetId, RecordId, UserId};
 use juror_core::time::Timestamp;
 use juror_store::{Lease, LeaseRequest};
+use serde_json::json;
 
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
@@ -72,6 +74,7 @@ impl App {
         let pairs: Vec<(RecordId, UserId)> = assignments.iter().flat_map(|(record, users)| users.iter().map(move |user| (*record, *user))).collect();
         self.store.replace_assignments(dataset_id, &pairs).await?;
         self.limited_datasets.forget(&dataset_id);
+        self.audit(Some(caller), AuditAction::AssignmentsReplaced, "dataset", dataset_id, json!({"records": assignments.len(), "assignments": pairs.len()})).await;
         Ok(())
     }
 
@@ -98,6 +101,8 @@ impl App {
         }
         self.store.replace_assignments(dataset_id, &pairs).await?;
         self.limited_datasets.forget(&dataset_id);
+        let split: Vec<String> = labelers.iter().map(ToString::to_string).collect();
+        self.audit(Some(caller), AuditAction::AssignmentsReplaced, "dataset", dataset_id, json!({"records": records.len(), "assignments": pairs.len(), "split_among": split, "overlap": overlap})).await;
         Ok(labelers.into_iter().zip(counts).collect())
     }
 
@@ -113,6 +118,7 @@ impl App {
         self.check_labeler(dataset.workspace_id, user).await?;
         self.store.set_quota(dataset_id, user, max_records).await?;
         self.limited_datasets.forget(&dataset_id);
+        self.audit(Some(caller), AuditAction::QuotaSet, "dataset", dataset_id, json!({"user_id": user.to_string(), "max_records": max_records})).await;
         Ok(())
     }
 

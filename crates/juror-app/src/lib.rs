@@ -4,6 +4,7 @@
 //! validates with `juror-core`, and makes one change through the `Store`. Nothing here knows HTTP:
 //! the Argilla API, the web UI and the CLI all call these same methods.
 
+mod audit;
 mod auth;
 mod cache;
 mod datasets;
@@ -29,6 +30,7 @@ use std::sync::Arc;
 
 use juror_store::Store;
 
+pub use audit::MAX_AUDIT_PAGE;
 pub use auth::{generate_api_key, Caller};
 pub use datasets::{DatasetPatch, NewDataset};
 pub use distribution::{NextRecord, DEFAULT_LEASE};

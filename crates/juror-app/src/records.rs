@@ -2,9 +2,11 @@
 
 use std::collections::HashSet;
 
+use juror_core::audit::AuditAction;
 use juror_core::ids::{DatasetId, RecordId, UserId};
 use juror_core::record::{DatasetSchema, Record, RecordRelations, RecordWrite, ValidRecordWrite};
 use juror_store::{RecordCursor, RecordInclude, RecordWriteBatch, SuggestionsMode};
+use serde_json::json;
 
 use crate::auth::Caller;
 use crate::error::{not_found, AppError, AppResult};
@@ -136,6 +138,7 @@ impl App {
         let record = self.stored_record(id).await?;
         self.dataset_for(caller, record.dataset_id, Action::Manage).await?;
         self.store.delete_records(record.dataset_id, &[id]).await?;
+        self.audit(Some(caller), AuditAction::RecordsDeleted, "dataset", record.dataset_id, json!({"record_ids": [id.to_string()], "deleted": 1})).await;
         Ok(record)
     }
 
@@ -145,7 +148,10 @@ impl App {
         if ids.is_empty() || ids.len() > MAX_IDS_PER_DELETE {
             return Err(AppError::Invalid(format!("number of record ids must be between 1 and {MAX_IDS_PER_DELETE}, got {}", ids.len())));
         }
-        Ok(self.store.delete_records(dataset_id, ids).await?)
+        let deleted = self.store.delete_records(dataset_id, ids).await?;
+        let record_ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        self.audit(Some(caller), AuditAction::RecordsDeleted, "dataset", dataset_id, json!({"record_ids": record_ids, "deleted": deleted})).await;
+        Ok(deleted)
     }
 
     /// Which of these external ids the dataset's records already carry (owners and admins), so a

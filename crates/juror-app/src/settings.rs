@@ -1,5 +1,6 @@
 //! Dataset settings: fields, questions, metadata properties and vector settings.
 
+use juror_core::audit::AuditAction;
 use juror_core::dataset::{validate_setting_name, validate_title};
 use juror_core::field::{Field, FieldSettings};
 use juror_core::ids::{DatasetId, FieldId, MetadataPropertyId, QuestionId, VectorSettingsId};
@@ -85,6 +86,7 @@ impl App {
         };
         self.store.create_field(&field).await.map_err(|error| on_unique(error, duplicate("Field", &field.name, dataset_id)))?;
         self.settings_changed(dataset_id);
+        self.audit_setting(caller, AuditAction::SettingCreated, "field", field.id, dataset_id, &field.name).await;
         Ok(field)
     }
 
@@ -115,6 +117,7 @@ impl App {
         field.updated_at = Timestamp::now();
         self.store.update_field(&field).await?;
         self.settings_changed(field.dataset_id);
+        self.audit_setting(caller, AuditAction::SettingUpdated, "field", field.id, field.dataset_id, &field.name).await;
         Ok(field)
     }
 
@@ -127,6 +130,7 @@ impl App {
         }
         self.store.delete_field(id).await?;
         self.settings_changed(field.dataset_id);
+        self.audit_setting(caller, AuditAction::SettingDeleted, "field", field.id, field.dataset_id, &field.name).await;
         Ok(field)
     }
 
@@ -159,6 +163,7 @@ impl App {
         };
         self.store.create_question(&question).await.map_err(|error| on_unique(error, duplicate("Question", &question.name, dataset_id)))?;
         self.settings_changed(dataset_id);
+        self.audit_setting(caller, AuditAction::SettingCreated, "question", question.id, dataset_id, &question.name).await;
         Ok(question)
     }
 
@@ -202,6 +207,7 @@ impl App {
         question.updated_at = Timestamp::now();
         self.store.update_question(&question).await?;
         self.settings_changed(question.dataset_id);
+        self.audit_setting(caller, AuditAction::SettingUpdated, "question", question.id, question.dataset_id, &question.name).await;
         Ok(question)
     }
 
@@ -214,6 +220,7 @@ impl App {
         }
         self.store.delete_question(id).await?;
         self.settings_changed(question.dataset_id);
+        self.audit_setting(caller, AuditAction::SettingDeleted, "question", question.id, question.dataset_id, &question.name).await;
         Ok(question)
     }
 
@@ -238,6 +245,7 @@ impl App {
             .await
             .map_err(|error| on_unique(error, duplicate("Metadata property", &property.name, dataset_id)))?;
         self.settings_changed(dataset_id);
+        self.audit_setting(caller, AuditAction::SettingCreated, "metadata_property", property.id, dataset_id, &property.name).await;
         Ok(property)
     }
 
@@ -262,6 +270,7 @@ impl App {
         property.updated_at = Timestamp::now();
         self.store.update_metadata_property(&property).await?;
         self.settings_changed(property.dataset_id);
+        self.audit_setting(caller, AuditAction::SettingUpdated, "metadata_property", property.id, property.dataset_id, &property.name).await;
         Ok(property)
     }
 
@@ -271,6 +280,7 @@ impl App {
         self.dataset_for(caller, property.dataset_id, Action::Manage).await?;
         self.store.delete_metadata_property(id).await?;
         self.settings_changed(property.dataset_id);
+        self.audit_setting(caller, AuditAction::SettingDeleted, "metadata_property", property.id, property.dataset_id, &property.name).await;
         Ok(property)
     }
 
@@ -307,6 +317,7 @@ impl App {
             .await
             .map_err(|error| on_unique(error, duplicate("Vector settings", &settings.name, dataset_id)))?;
         self.settings_changed(dataset_id);
+        self.audit_setting(caller, AuditAction::SettingCreated, "vector_settings", settings.id, dataset_id, &settings.name).await;
         Ok(settings)
     }
 
@@ -326,6 +337,7 @@ impl App {
         settings.updated_at = Timestamp::now();
         self.store.update_vector_settings(&settings).await?;
         self.settings_changed(settings.dataset_id);
+        self.audit_setting(caller, AuditAction::SettingUpdated, "vector_settings", settings.id, settings.dataset_id, &settings.name).await;
         Ok(settings)
     }
 
@@ -335,6 +347,7 @@ impl App {
         self.dataset_for(caller, settings.dataset_id, Action::Manage).await?;
         self.store.delete_vector_settings(id).await?;
         self.settings_changed(settings.dataset_id);
+        self.audit_setting(caller, AuditAction::SettingDeleted, "vector_settings", settings.id, settings.dataset_id, &settings.name).await;
         Ok(settings)
     }
 }

@@ -1,9 +1,11 @@
 //! Users: create, read, update and delete accounts (owners only, except for oneself).
 
+use juror_core::audit::AuditAction;
 use juror_core::ids::{UserId, WorkspaceId};
 use juror_core::time::Timestamp;
 use juror_core::user::{validate_name, validate_password, validate_username, Role, User, Workspace};
 use juror_store::UserChanges;
+use serde_json::json;
 
 use crate::auth::{api_key_digest, generate_api_key, hash_password, Caller};
 use crate::error::{not_found, on_unique, AppError, AppResult};
@@ -39,11 +41,15 @@ impl App {
     /// Creates a user (owners only).
     pub async fn create_user(&self, caller: &Caller, new_user: NewUser) -> AppResult<User> {
         Self::require_owner(caller)?;
-        self.insert_user(new_user).await
+        self.add_user(Some(caller), new_user).await
     }
 
     /// Creates a user without a caller: for start-up and the CLI.
     pub async fn insert_user(&self, new_user: NewUser) -> AppResult<User> {
+        self.add_user(None, new_user).await
+    }
+
+    async fn add_user(&self, actor: Option<&Caller>, new_user: NewUser) -> AppResult<User> {
         validate_username(&new_user.username)?;
         validate_name("first_name", &new_user.first_name)?;
         if let Some(last_name) = &new_user.last_name {
@@ -77,6 +83,8 @@ impl App {
             self.store.add_workspace_member(*workspace, user.id).await?;
         }
         self.people_changed();
+        let workspaces: Vec<String> = new_user.workspaces.iter().map(ToString::to_string).collect();
+        self.audit(actor, AuditAction::UserCreated, "user", user.id, json!({"username": user.username, "role": user.role.as_str(), "workspaces": workspaces})).await;
         Ok(user)
     }
 
@@ -121,6 +129,16 @@ impl App {
         }
         changes.role = patch.role;
         let password_changed = patch.password.is_some();
+        let changed: Vec<&str> = [
+            ("username", changes.username.is_some()),
+            ("first_name", changes.first_name.is_some()),
+            ("last_name", changes.last_name.is_some()),
+            ("role", changes.role.is_some()),
+            ("password", password_changed),
+        ]
+        .into_iter()
+        .filter_map(|(name, given)| given.then_some(name))
+        .collect();
         if let Some(password) = patch.password {
             validate_password(&password)?;
             changes.password_hash = Some(hash_password(&password)?);
@@ -135,7 +153,10 @@ impl App {
             self.store.delete_user_sessions(id, None, changes.updated_at).await?;
         }
         self.people_changed();
-        self.store.get_user(id).await?.ok_or_else(|| not_found("User", id))
+        let user = self.store.get_user(id).await?.ok_or_else(|| not_found("User", id))?;
+        let role = changes.role.map(|role| role.as_str());
+        self.audit(Some(caller), AuditAction::UserUpdated, "user", id, json!({"username": user.username, "changed": changed, "role": role})).await;
+        Ok(user)
     }
 
     /// Sets the caller's own password; the caller of this checks the current one first. Only the
@@ -145,6 +166,7 @@ impl App {
         let changes = UserChanges { password_hash: Some(hash_password(new_password)?), ..UserChanges::at(Timestamp::now()) };
         self.store.update_user(caller.user.id, &changes).await?;
         self.people_changed();
+        self.audit(Some(caller), AuditAction::PasswordChanged, "user", caller.user.id, json!({"username": caller.user.username})).await;
         Ok(())
     }
 
@@ -160,7 +182,9 @@ impl App {
         let changes = UserChanges { api_key: Some((api_key, digest)), ..UserChanges::at(Timestamp::now()) };
         self.store.update_user(id, &changes).await?;
         self.people_changed();
-        self.store.get_user(id).await?.ok_or_else(|| not_found("User", id))
+        let user = self.store.get_user(id).await?.ok_or_else(|| not_found("User", id))?;
+        self.audit(Some(caller), AuditAction::ApiKeyRotated, "user", id, json!({"username": user.username})).await;
+        Ok(user)
     }
 
     /// Deletes a user and their responses and memberships (owners only).
@@ -169,6 +193,7 @@ impl App {
         let user = self.store.get_user(id).await?.ok_or_else(|| not_found("User", id))?;
         self.store.delete_user(id).await?;
         self.people_changed();
+        self.audit(Some(caller), AuditAction::UserDeleted, "user", id, json!({"username": user.username, "role": user.role.as_str()})).await;
         Ok(user)
     }
 

@@ -1,9 +1,11 @@
 //! Workspaces and their members.
 
+use juror_core::audit::AuditAction;
 use juror_core::ids::{UserId, WorkspaceId};
 use juror_core::time::Timestamp;
 use juror_core::user::{validate_workspace_name, User, Workspace};
 use juror_store::StoreError;
+use serde_json::json;
 
 use crate::auth::Caller;
 use crate::error::{not_found, on_unique, AppError, AppResult};
@@ -14,11 +16,15 @@ impl App {
     /// Creates a workspace (owners only).
     pub async fn create_workspace(&self, caller: &Caller, id: Option<WorkspaceId>, name: String) -> AppResult<Workspace> {
         Self::require_owner(caller)?;
-        self.insert_workspace(id, name).await
+        self.add_workspace(Some(caller), id, name).await
     }
 
     /// Creates a workspace without a caller: for start-up and the CLI.
     pub async fn insert_workspace(&self, id: Option<WorkspaceId>, name: String) -> AppResult<Workspace> {
+        self.add_workspace(None, id, name).await
+    }
+
+    async fn add_workspace(&self, actor: Option<&Caller>, id: Option<WorkspaceId>, name: String) -> AppResult<Workspace> {
         validate_workspace_name(&name)?;
         let now = Timestamp::now();
         let workspace = Workspace { id: id.unwrap_or_default(), name, inserted_at: now, updated_at: now };
@@ -29,6 +35,7 @@ impl App {
             .create_workspace(&workspace)
             .await
             .map_err(|error| on_unique(error, || format!("Workspace name `{}` is not unique", workspace.name)))?;
+        self.audit(actor, AuditAction::WorkspaceCreated, "workspace", workspace.id, json!({"name": workspace.name})).await;
         Ok(workspace)
     }
 
@@ -67,6 +74,7 @@ impl App {
             other => other.into(),
         })?;
         self.people_changed();
+        self.audit(Some(caller), AuditAction::WorkspaceDeleted, "workspace", id, json!({"name": workspace.name})).await;
         Ok(workspace)
     }
 
@@ -86,6 +94,7 @@ impl App {
             on_unique(error, || format!("User with id `{user_id}` already exists in workspace with id `{id}`"))
         })?;
         self.people_changed();
+        self.audit(Some(caller), AuditAction::MemberAdded, "workspace", id, json!({"user_id": user_id.to_string(), "username": user.username})).await;
         Ok(user)
     }
 
@@ -98,6 +107,7 @@ impl App {
             return Err(AppError::NotFound(format!("User with id `{user_id}` not found in workspace with id `{id}`")));
         }
         self.people_changed();
+        self.audit(Some(caller), AuditAction::MemberRemoved, "workspace", id, json!({"user_id": user_id.to_string(), "username": user.username})).await;
         Ok(user)
     }
 }

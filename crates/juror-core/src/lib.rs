@@ -7,6 +7,7 @@
 //! Settings and values have one canonical JSON form, produced by `to_json` and read back by
 //! `from_json`/`parse`: the store persists it and the Argilla surface happens to speak it too.
 
+pub mod audit;
 pub mod dataset;
 pub mod distribution;
 pub mod error;

@@ -1,6 +1,7 @@
 //! Domain values in Argilla's JSON shapes. Every response body is built here.
 
 use juror_app::{Caller, RecordView, ResponseCounts};
+use juror_core::audit::AuditEvent;
 use juror_core::dataset::Dataset;
 use juror_core::field::Field;
 use juror_core::metadata::MetadataProperty;
@@ -213,6 +214,20 @@ pub struct SearchItem<'a> {
 pub struct SearchList<'a> {
     pub items: Vec<SearchItem<'a>>,
     pub total: u64,
+}
+
+/// One entry of the audit log.
+pub fn audit_event(event: &AuditEvent) -> Value {
+    json!({
+        "sequence": event.sequence,
+        "at": event.at.to_naive_iso(),
+        "actor_id": event.actor.map(|actor| actor.to_string()),
+        "actor_name": event.actor_name,
+        "action": event.action.as_str(),
+        "target_kind": event.target_kind,
+        "target_id": event.target_id,
+        "details": event.details,
+    })
 }
 
 /// Response counts by status.

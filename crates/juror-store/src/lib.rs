@@ -12,7 +12,7 @@ mod store;
 pub use error::{StoreError, StoreResult};
 pub use sqlite::{check_database, DatabaseSummary, SqliteStore, SqliteStoreOptions};
 pub use store::{
-    DatasetProgress, DatasetStore, DistributionStore, Lease, LeaseRequest, RecordCursor, RecordInclude, RecordPage, RecordScan,
+    AuditStore, DatasetProgress, DatasetStore, DistributionStore, Lease, LeaseRequest, RecordCursor, RecordInclude, RecordPage, RecordScan,
     RecordStore, RecordWriteBatch, ResponseCounts, ResponseStore, SessionStore, Store, SuggestionsMode, UserChanges, UserProgressRow, UserStore,
     WebSession,
 };

@@ -1,6 +1,7 @@
 //! The `Store` trait: every read and write Juror makes, in domain types.
 
 use async_trait::async_trait;
+use juror_core::audit::AuditEvent;
 use juror_core::dataset::Dataset;
 use juror_core::distribution::AnswerLimits;
 use juror_core::field::Field;
@@ -98,9 +99,9 @@ pub struct ResponseCounts {
 /// Everything Juror stores: one implementation per database, each method one transaction.
 ///
 /// The methods are grouped into one trait per area so each backend module implements one of them.
-pub trait Store: UserStore + DatasetStore + RecordStore + ResponseStore + DistributionStore + SessionStore {}
+pub trait Store: UserStore + DatasetStore + RecordStore + ResponseStore + DistributionStore + SessionStore + AuditStore {}
 
-impl<T: UserStore + DatasetStore + RecordStore + ResponseStore + DistributionStore + SessionStore> Store for T {}
+impl<T: UserStore + DatasetStore + RecordStore + ResponseStore + DistributionStore + SessionStore + AuditStore> Store for T {}
 
 /// A browser login: the digest of the cookie's token, whose it is, and the form token that
 /// every state-changing request of the session must carry.
@@ -316,4 +317,13 @@ pub trait DistributionStore: Send + Sync + 'static {
     /// The record's assignment and the labeler's quota in the dataset, with what the labeler has
     /// submitted there besides this record.
     async fn answer_limits(&self, dataset: DatasetId, record: RecordId, user: UserId) -> StoreResult<AnswerLimits>;
+}
+
+/// The audit log of administrative actions.
+#[async_trait]
+pub trait AuditStore: Send + Sync + 'static {
+    /// Appends an entry (its `sequence` is ignored) and returns the sequence it was given.
+    async fn append_audit(&self, event: &AuditEvent) -> StoreResult<u64>;
+    /// Up to `limit` entries, newest first, older than `before` when given.
+    async fn list_audit(&self, before: Option<u64>, limit: u64) -> StoreResult<Vec<AuditEvent>>;
 }

@@ -1,5 +1,6 @@
 //! The route table: one module per resource, merged here, grouped by the clients that call them.
 
+mod audit;
 mod body;
 mod datasets;
 mod distribution;
@@ -44,6 +45,8 @@ pub(crate) fn router(max_record_body_bytes: usize) -> Router<AppState> {
         .merge(distribution::router())
         // Juror's own additions: preference pairs, agreement and exports.
         .merge(preferences::router())
+        // Juror's own additions: the audit log of administrative actions.
+        .merge(audit::router())
         .layer(DefaultBodyLimit::max(crate::MAX_API_BODY_BYTES))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -38,6 +38,7 @@ pub(super) async fn datasets(State(state): State<AppState>, web: Web) -> UiResul
         &web,
         html! {
             h1 { "Datasets" }
+            @if web.caller.is_owner() { p { a href="/admin/audit" { "Audit log" } } }
             table.datasets {
                 thead { tr { th { "Dataset" } th { "Status" } th { "Labelers per record" } th { "Records" } th { "Completed" } th { "Labelers" } } }
                 tbody {

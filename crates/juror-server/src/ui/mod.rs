@@ -11,11 +11,13 @@
 //! - `account`: my API key and password.
 //! - `admin`: datasets with completion, per-labeler progress, and the quality report on its own
 //!   page (owners and admins).
+//! - `audit`: the audit log (owners).
 
 mod account;
 mod admin;
 mod answer_form;
 mod assets;
+mod audit;
 mod diff;
 mod error;
 mod home;
@@ -57,6 +59,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/admin", get(admin::datasets))
         .route("/admin/datasets/{id}", get(admin::dataset))
         .route("/admin/datasets/{id}/quality", get(admin::quality))
+        .route("/admin/audit", get(audit::log))
         .layer(DefaultBodyLimit::max(crate::MAX_FORM_BODY_BYTES))
         .layer(middleware::map_response(secure_headers))
         .merge(assets::router())

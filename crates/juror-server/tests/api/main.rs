@@ -1,6 +1,7 @@
 //! Integration tests of the HTTP surface, as one binary: each test starts a real server on a fresh
 //! SQLite database (see `helpers`) and talks to it the way the Argilla SDKs do.
 
+mod audit;
 mod auth;
 mod distribution;
 mod helpers;

@@ -174,6 +174,8 @@ fn rows() -> Vec<Row> {
         row(M::POST, "/api/v1/datasets/{dataset_id}/assignments/split", managers(200)).body(r#"{"user_ids": ["$annotator_id"], "overlap": 1}"#),
         row(M::GET, "/api/v1/datasets/{dataset_id}/quotas", managers(200)),
         row(M::PUT, "/api/v1/datasets/{dataset_id}/quotas/{user_id}", managers(200)).at("/api/v1/datasets/{dataset_id}/quotas/{annotator_id}").body(r#"{"max_records": 5}"#),
+        // The audit log.
+        row(M::GET, "/api/v1/audit-events", owners(200)),
         // Preference data.
         row(M::GET, "/api/v1/datasets/{dataset_id}/preferences/metrics", managers(200)),
         row(M::GET, "/api/v1/datasets/{dataset_id}/preferences/export", managers(200)),

@@ -341,3 +341,23 @@ async fn back_walks_through_my_earlier_answers() {
     assert_eq!(back_of(&browser.get(&format!("/records/{}", records[1])).await.html).as_ref(), Some(&records[0]));
     assert_eq!(back_of(&browser.get(&format!("/records/{}", records[0])).await.html), None, "nothing before the first answer");
 }
+
+#[tokio::test]
+async fn the_audit_log_page_is_for_owners() {
+    let app = TestApp::spawn().await;
+    let workspace = app.owner_workspace_id().await;
+    app.create_member(&workspace, "admin", "admin").await;
+    let mut owner = Browser::new(&app);
+    assert_eq!(owner.login("argilla", "12345678").await.status, 303);
+    let page = owner.get("/admin").await;
+    assert!(page.html.contains(r#"href="/admin/audit""#), "{}", page.html);
+    let page = owner.get("/admin/audit").await;
+    assert_eq!(page.status, 200);
+    assert!(page.html.contains("workspace.member_added") && page.html.contains("user.created"), "{}", page.html);
+    assert!(page.html.contains("juror command line"), "the first owner was made at start: {}", page.html);
+
+    let mut admin = Browser::new(&app);
+    assert_eq!(admin.login("admin", "password1234").await.status, 303);
+    assert!(!admin.get("/admin").await.html.contains("/admin/audit"));
+    assert_eq!(admin.get("/admin/audit").await.status, 403);
+}

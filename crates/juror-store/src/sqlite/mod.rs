@@ -5,6 +5,7 @@
 //! commit durable before it is acknowledged. The labeling loop's writes (hand-outs and answers)
 //! are committed in groups by one task (`hot.rs`), one fsync per group.
 
+mod audit;
 mod backup;
 mod datasets;
 mod distribution;

@@ -1,5 +1,6 @@
 //! The story itself, generic over any `Store`.
 
+use juror_core::audit::{AuditAction, AuditEvent};
 use juror_core::dataset::{Dataset, DatasetStatus, Distribution};
 use juror_core::distribution::AnswerLimits;
 use juror_core::field::{Field, FieldSettings};
@@ -193,6 +194,26 @@ pub async fn run(store: &dyn Store) -> Written {
     assert!(store.has_answer_limits(dataset.id).await.unwrap(), "the quota remains");
     store.set_quota(dataset.id, alice.id, None).await.unwrap();
     assert!(!store.has_answer_limits(dataset.id).await.unwrap());
+
+    // The audit log keeps entries in order, newest first when read, and outlives its actors.
+    let entry = |action: AuditAction, target: &str| AuditEvent {
+        sequence: 0,
+        at: Timestamp::now(),
+        actor: Some(owner.id),
+        actor_name: "owner".into(),
+        action,
+        target_kind: "user".into(),
+        target_id: target.into(),
+        details: object(json!({"changed": ["role"]})),
+    };
+    let first = store.append_audit(&entry(AuditAction::UserUpdated, "a")).await.unwrap();
+    let second = store.append_audit(&AuditEvent { actor: None, ..entry(AuditAction::UserDeleted, "b") }).await.unwrap();
+    assert!(second > first);
+    let log = store.list_audit(None, 10).await.unwrap();
+    assert_eq!(log.iter().map(|event| (event.sequence, event.action)).collect::<Vec<_>>(), vec![(second, AuditAction::UserDeleted), (first, AuditAction::UserUpdated)]);
+    assert_eq!((log[0].actor, log[1].actor, &log[1].details), (None, Some(owner.id), &object(json!({"changed": ["role"]}))));
+    assert_eq!(store.list_audit(Some(second), 10).await.unwrap().len(), 1);
+    assert_eq!(store.list_audit(None, 1).await.unwrap()[0].sequence, second);
 
     // Sessions: found by digest until they expire; a password change ends all but one.
     let later = Timestamp::from_micros(now.micros() + 3_600_000_000);
