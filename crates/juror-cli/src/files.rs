@@ -47,18 +47,50 @@ pub fn rows(path: &Path, format: Format, counter: impl Fn(u64) + 'static) -> any
 }
 
 fn parquet_rows(path: &Path) -> anyhow::Result<impl Iterator<Item = anyhow::Result<Row>>> {
-    use parquet::file::reader::SerializedFileReader;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let damaged = || format!("{} is not a readable Parquet file", path.display());
     let file = File::open(path).with_context(|| format!("failed to open {}", path.display()))?;
-    let reader = SerializedFileReader::new(file).with_context(|| format!("{} is not a readable Parquet file", path.display()))?;
-    let rows = reader.into_iter();
-    Ok(rows.enumerate().map(|(index, row)| {
+    let length = file.metadata().with_context(|| format!("failed to read {}", path.display()))?.len();
+    let reader = without_panics(|| SerializedFileReader::new(file)).with_context(damaged)?.with_context(damaged)?;
+    // The reader trusts the footer's offsets (and panics on negative ones): check them first.
+    for row_group in reader.metadata().row_groups() {
+        for column in row_group.columns() {
+            let start = column.dictionary_page_offset().unwrap_or_else(|| column.data_page_offset());
+            let size = column.compressed_size();
+            let inside = start >= 0 && size >= 0 && (start as u64).checked_add(size as u64).is_some_and(|end| end <= length);
+            if !inside {
+                bail!("{}: a column chunk lies outside the file", damaged());
+            }
+        }
+    }
+    let mut rows = reader.into_iter().enumerate();
+    let mut failed = false;
+    Ok(std::iter::from_fn(move || {
+        if failed {
+            return None;
+        }
+        let (index, row) = match without_panics(|| rows.next()) {
+            Ok(next) => next?,
+            Err(error) => {
+                failed = true;
+                return Some(Err(error));
+            }
+        };
         let number = index as u64 + 1;
-        let row = row.map_err(|error| anyhow::anyhow!("row {number}: {error}"))?;
-        match row.to_json_value() {
+        Some(row.map_err(|error| anyhow::anyhow!("row {number}: {error}")).and_then(|row| match row.to_json_value() {
             Value::Object(values) => Ok(Row { line: number, values }),
             _ => Err(anyhow::anyhow!("row {number}: not a record")),
-        }
+        }))
     }))
+}
+
+/// Runs a step of the Parquet reader, turning a panic (it has some on damaged files) into an
+/// error, so a bad file ends the import with a message instead of a crash.
+fn without_panics<T>(step: impl FnOnce() -> T) -> anyhow::Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)).map_err(|cause| {
+        let detail = cause.downcast_ref::<String>().map(String::as_str).or_else(|| cause.downcast_ref::<&str>().copied()).unwrap_or("unknown cause");
+        anyhow::anyhow!("the Parquet file is damaged ({detail})")
+    })
 }
 
 fn jsonl_rows(reader: impl BufRead) -> impl Iterator<Item = anyhow::Result<Row>> {
@@ -116,5 +148,75 @@ pub(crate) fn id_text(value: &Value) -> Option<String> {
         Value::String(text) if text.is_empty() => None,
         Value::String(text) => Some(text.clone()),
         other => Some(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use juror_export::{Columns, PairFormat, PairRow, ParquetPairWriter};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Reads every row of `bytes` written to a file with `extension`: rows and errors are both
+    /// fine, a panic is not. At most `limit` rows are read.
+    fn read_all(bytes: &[u8], extension: &str, limit: usize) -> usize {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(format!("input.{extension}"));
+        std::fs::write(&path, bytes).unwrap();
+        let format = Format::from_path(&path).unwrap();
+        match rows(&path, format, |_| {}) {
+            Ok(rows) => rows.take(limit).count(),
+            Err(_) => 0,
+        }
+    }
+
+    /// A small Parquet file as `juror export` writes them.
+    fn valid_parquet() -> Vec<u8> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pairs.parquet");
+        let mut writer = ParquetPairWriter::new(File::create(&path).unwrap(), PairFormat::Trl, Columns::default()).unwrap();
+        for index in 0..20 {
+            let text = |prefix: &str| -> Arc<str> { Arc::from(format!("{prefix} {index}")) };
+            let row = PairRow { item: text("item"), prompt: text("prompt"), prompt_messages: None, chosen: text("chosen"), rejected: text("rejected"), p_chosen: 0.75, margin: 1.0, judgments: 2, agreement: 1.0 };
+            writer.write(&row).unwrap();
+        }
+        writer.finish().unwrap();
+        std::fs::read(&path).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_bytes_read_as_rows_or_errors_never_a_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048), extension in prop::sample::select(vec!["jsonl", "csv", "parquet"])) {
+            read_all(&bytes, extension, 10_000);
+        }
+
+        #[test]
+        fn text_shaped_like_the_formats_never_panics(lines in proptest::collection::vec("[{}\\[\\]\",:a-z0-9 \\\\é\r]{0,40}", 0..20), extension in prop::sample::select(vec!["jsonl", "csv"])) {
+            read_all(lines.join("\n").as_bytes(), extension, 10_000);
+        }
+
+        #[test]
+        fn a_damaged_parquet_file_is_an_error_never_a_panic(flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8), cut in any::<prop::sample::Index>(), truncate in any::<bool>()) {
+            let mut bytes = valid_parquet();
+            for (at, value) in flips {
+                let index = at.index(bytes.len());
+                bytes[index] ^= value | 1;
+            }
+            if truncate {
+                let keep = cut.index(bytes.len());
+                bytes.truncate(keep);
+            }
+            read_all(&bytes, "parquet", 10_000);
+        }
+    }
+
+    #[test]
+    fn the_valid_parquet_file_reads_back_whole() {
+        assert_eq!(read_all(&valid_parquet(), "parquet", 100), 20);
     }
 }
