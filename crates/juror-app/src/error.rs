@@ -27,6 +27,9 @@ pub enum AppError {
     /// A similarity query names a record that lacks the vector.
     #[error("{0}")]
     MissingVector(String),
+    /// The server cannot take writes now (its disk is full); reads still work.
+    #[error("{0}")]
+    Unavailable(String),
     /// Too many failed attempts; the client may try again after `retry_after`.
     #[error("too many failed attempts; try again in {} s", retry_after.as_secs().max(1))]
     TooManyAttempts { retry_after: std::time::Duration },
@@ -49,6 +52,7 @@ impl From<StoreError> for AppError {
         match error {
             StoreError::UniqueViolation { constraint } => Self::Conflict(format!("an entity with the same unique key already exists ({constraint})")),
             StoreError::NotFound => Self::NotFound("entity not found".into()),
+            StoreError::Full => Self::Unavailable("the server's disk is full: nothing was written; try again once space is freed".into()),
             other => Self::Internal(anyhow::Error::new(other)),
         }
     }

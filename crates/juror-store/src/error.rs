@@ -1,7 +1,7 @@
 //! Storage errors: what went wrong, in terms the use cases can act on.
 
 /// A failed storage operation.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The row to change does not exist.
     #[error("row not found")]
@@ -12,6 +12,9 @@ pub enum StoreError {
     /// A row is still referenced by others (e.g. a workspace that has datasets).
     #[error("row is still referenced")]
     ForeignKeyViolation,
+    /// The disk holding the database is full: the write was not made.
+    #[error("the disk holding the database is full")]
+    Full,
     /// Anything else: I/O, corruption, a bug.
     #[error("storage failure: {0}")]
     Other(String),
@@ -32,6 +35,9 @@ impl From<sqlx::Error> for StoreError {
                 } else if database_error.is_foreign_key_violation() || message.starts_with("FOREIGN KEY constraint failed") {
                     // SQLite reports ON DELETE RESTRICT as a trigger constraint, hence the message check.
                     Self::ForeignKeyViolation
+                } else if database_error.code().as_deref() == Some("13") || message.contains("database or disk is full") {
+                    // SQLITE_FULL: the file or its write-ahead log could not grow.
+                    Self::Full
                 } else {
                     Self::Other(error.to_string())
                 }

@@ -5,6 +5,7 @@ mod backup;
 mod credentials;
 mod distribute;
 mod export;
+mod faults;
 mod helpers;
 mod import;
 mod serve;

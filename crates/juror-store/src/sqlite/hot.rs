@@ -26,6 +26,9 @@ pub(crate) enum HotWrite {
     Lease(LeaseRequest),
     CreateResponse(Response),
     UpdateResponse(Response),
+    /// A write that panics halfway through its group's transaction, standing for a bug.
+    #[cfg(test)]
+    Panic,
 }
 
 /// What a hot write answers.
@@ -71,34 +74,57 @@ async fn run(writer: SqlitePool, mut receiver: mpsc::UnboundedReceiver<Job>) {
                 Err(_) => break,
             }
         }
-        match commit_group(&writer, &jobs).await {
+        let (writes, replies): (Vec<HotWrite>, Vec<_>) = jobs.into_iter().map(|job| (job.write, job.reply)).unzip();
+        // Each group commits in a task of its own, so that a panic (a bug) fails that group
+        // alone and the writer goes on serving the next ones.
+        let group = tokio::spawn(commit_owned(writer.clone(), writes));
+        let outcome = match group.await {
+            Ok(outcome) => outcome,
+            Err(failure) => {
+                tracing::error!(error = %failure, "a group of labeling writes failed in the writer: {failure}");
+                recover(&writer).await;
+                Err(StoreError::Other("the writer failed on this group; nothing of it was written".into()))
+            }
+        };
+        match outcome {
             Ok(results) => {
-                for (job, result) in jobs.into_iter().zip(results) {
-                    let _ = job.reply.send(result);
+                for (reply, result) in replies.into_iter().zip(results) {
+                    let _ = reply.send(result);
                 }
             }
             Err(error) => {
-                let message = error.to_string();
-                for job in jobs {
-                    let _ = job.reply.send(Err(StoreError::Other(message.clone())));
+                for reply in replies {
+                    let _ = reply.send(Err(error.clone()));
                 }
             }
         }
     }
 }
 
-async fn commit_group(writer: &SqlitePool, jobs: &[Job]) -> StoreResult<Vec<StoreResult<HotResult>>> {
+async fn commit_owned(writer: SqlitePool, writes: Vec<HotWrite>) -> StoreResult<Vec<StoreResult<HotResult>>> {
+    commit_group(&writer, &writes).await
+}
+
+/// Ends a transaction that a failed group may have left open on the writer connection.
+async fn recover(writer: &SqlitePool) {
+    if let Ok(mut connection) = writer.acquire().await {
+        // "no transaction is active" is the good case.
+        let _ = sqlx::query("ROLLBACK").execute(&mut *connection).await;
+    }
+}
+
+async fn commit_group(writer: &SqlitePool, writes: &[HotWrite]) -> StoreResult<Vec<StoreResult<HotResult>>> {
     let mut connection = writer.acquire().await?;
     sqlx::query("BEGIN IMMEDIATE").execute(&mut *connection).await?;
-    let mut results = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        let result = apply(&mut connection, &job.write).await;
+    let mut results = Vec::with_capacity(writes.len());
+    for write in writes {
+        let result = apply(&mut connection, write).await;
         // A constraint failure undoes its own statement only; anything else (I/O, a full disk)
         // may have ended the transaction, so the whole group fails rather than half-commit.
-        if let Err(error @ StoreError::Other(_)) = &result {
-            let message = error.to_string();
+        if let Err(error @ (StoreError::Other(_) | StoreError::Full)) = &result {
+            let error = error.clone();
             let _ = sqlx::query("ROLLBACK").execute(&mut *connection).await;
-            return Err(StoreError::Other(message));
+            return Err(error);
         }
         results.push(result);
     }
@@ -111,6 +137,11 @@ async fn commit_group(writer: &SqlitePool, jobs: &[Job]) -> StoreResult<Vec<Stor
 
 async fn apply(connection: &mut PoolConnection<Sqlite>, write: &HotWrite) -> StoreResult<HotResult> {
     match write {
+        #[cfg(test)]
+        HotWrite::Panic => {
+            sqlx::query("INSERT INTO workspaces (id, name, inserted_at, updated_at) VALUES ('w-panic', 'half-written', 0, 0)").execute(&mut **connection).await?;
+            panic!("a write panicked halfway through its group");
+        }
         HotWrite::Lease(request) => lease(connection, request).await.map(|lease| HotResult::Lease(lease.map(Box::new))),
         HotWrite::CreateResponse(response) => {
             // The `responses_added` trigger ends the labeler's lease, recomputes the record's
@@ -181,4 +212,33 @@ async fn lease(connection: &mut PoolConnection<Sqlite>, request: &LeaseRequest) 
         Ok((Lease { record_id: record.id, user_id: request.user, expires_at }, record, relations))
     })
     .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use juror_core::ids::{DatasetId, UserId};
+
+    use super::*;
+    use crate::sqlite::{SqliteStore, SqliteStoreOptions};
+    use crate::store::UserStore;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panic_in_one_group_fails_that_group_alone_and_writes_go_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&SqliteStoreOptions::new(dir.path().join("juror.db"))).await.unwrap();
+        let failed = store.hot.submit(HotWrite::Panic).await;
+        assert!(matches!(failed, Err(StoreError::Other(ref message)) if message.contains("nothing of it was written")), "{:?}", failed.err());
+        // Nothing of the panicking group was kept, and the writer answers the next groups.
+        assert!(store.find_workspace_by_name("half-written").await.unwrap().is_none());
+        let now = Timestamp::now();
+        let request = LeaseRequest { dataset: DatasetId::new(), user: UserId::new(), min_submitted: 1, now, expires_at: now };
+        assert!(matches!(store.hot.submit(HotWrite::Lease(request)).await, Ok(HotResult::Lease(None))));
+        // The writer connection is not left inside a transaction: other writes commit.
+        let workspace = juror_core::user::Workspace { id: Default::default(), name: "after".into(), inserted_at: now, updated_at: now };
+        store.create_workspace(&workspace).await.unwrap();
+        store.close().await;
+        let reopened = SqliteStore::open(&SqliteStoreOptions::new(dir.path().join("juror.db"))).await.unwrap();
+        assert!(reopened.find_workspace_by_name("after").await.unwrap().is_some());
+        assert!(reopened.find_workspace_by_name("half-written").await.unwrap().is_none());
+    }
 }
