@@ -201,7 +201,10 @@ fn sigkill_during_64_labelers_keeps_every_acknowledged_answer_and_the_overlap_ex
     }
     // The rest of the work, after the restart.
     let after = label(&served.url, &dataset, &keys, &Arc::new(AtomicU64::new(0)));
-    assert_eq!(before_crash.len() + after.len(), (records * 2) as usize, "every record needed exactly two answers");
+    // An answer can commit while the kill takes its acknowledgement with it: at most one per
+    // labeler in flight, never more answers than the overlap asks for.
+    let acknowledged = before_crash.len() + after.len();
+    assert!(acknowledged <= (records * 2) as usize && acknowledged + keys.len() >= (records * 2) as usize, "{acknowledged} acknowledged answers");
     let stored = submitted_by(&served, &dataset);
     assert_eq!(stored.len(), records as usize);
     for (record, users) in &stored {
