@@ -46,7 +46,7 @@ async fn owner_post(client: &reqwest::Client, url: &str, path: &str, body: Value
 }
 
 /// A dataset of `records` records with `min_submitted`, and the API keys of `labelers` annotators.
-async fn setup(client: &reqwest::Client, url: &str, records: usize, labelers: usize, min_submitted: u32) -> anyhow::Result<(String, Vec<String>)> {
+pub(crate) async fn setup(client: &reqwest::Client, url: &str, records: usize, labelers: usize, min_submitted: u32) -> anyhow::Result<(String, Vec<String>)> {
     let dataset = create_dataset(client, url).await?;
     let patch = json!({"distribution": {"strategy": "overlap", "min_submitted": min_submitted}});
     client.patch(format!("{url}/api/v1/datasets/{dataset}")).header("X-Argilla-Api-Key", KEY).json(&patch).send().await?.error_for_status()?;
@@ -65,7 +65,7 @@ async fn setup(client: &reqwest::Client, url: &str, records: usize, labelers: us
     Ok((dataset, keys))
 }
 
-fn ranking() -> Value {
+pub(crate) fn ranking() -> Value {
     json!({"status": "submitted", "values": {"preference": {"value": [{"value": "response-1", "rank": 1}, {"value": "response-2", "rank": 2}]}}})
 }
 

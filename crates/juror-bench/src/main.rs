@@ -10,6 +10,7 @@
 //!
 //! - distribution: next-plus-submit cycles per second with concurrent labelers, and the latency
 //!   of the next-record call as the dataset grows.
+//! - soak: minutes of mixed traffic at a fixed rate, with memory and latency per window.
 //!
 //! Run it against a release build: `cargo build --release -p juror-cli -p juror-bench` then
 //! `target/release/juror-bench import` or `target/release/juror-bench distribution`.
@@ -40,6 +41,8 @@ enum Bench {
     Generate(generate::Args),
     /// `juror export` of a million preference pairs: wall time and peak memory of the child.
     Export(export::Args),
+    /// Minutes of mixed labeling, import, search and export at a fixed rate: memory and latency over time.
+    Soak(soak::Args),
 }
 
 #[derive(Debug, clap::Args)]
@@ -68,6 +71,7 @@ mod distribution;
 mod export;
 mod generate;
 mod render;
+mod soak;
 
 pub(crate) const KEY: &str = "argilla.apikey";
 
@@ -134,7 +138,7 @@ pub(crate) fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
     Ok(ticks / 100.0)
 }
 
-fn rss_kib(pid: u32) -> anyhow::Result<u64> {
+pub(crate) fn rss_kib(pid: u32) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     let line = status.lines().find(|line| line.starts_with("VmRSS:")).context("no VmRSS line")?;
     Ok(line.split_whitespace().nth(1).context("no VmRSS value")?.parse()?)
@@ -171,10 +175,15 @@ impl Words {
 }
 
 pub(crate) async fn create_dataset(client: &reqwest::Client, url: &str) -> anyhow::Result<String> {
+    create_named_dataset(client, url, "bench").await
+}
+
+/// A published prompt/response-1/response-2 dataset with a ranking question.
+pub(crate) async fn create_named_dataset(client: &reqwest::Client, url: &str, name: &str) -> anyhow::Result<String> {
     let workspaces: Value = client.get(format!("{url}/api/v1/me/workspaces")).header("X-Argilla-Api-Key", KEY).send().await?.json().await?;
     let workspace = workspaces["items"][0]["id"].as_str().context("no workspace")?.to_owned();
     let post = |path: String, body: Value| client.post(format!("{url}{path}")).header("X-Argilla-Api-Key", KEY).json(&body).send();
-    let dataset: Value = post("/api/v1/datasets".into(), json!({"name": "bench", "workspace_id": workspace})).await?.json().await?;
+    let dataset: Value = post("/api/v1/datasets".into(), json!({"name": name, "workspace_id": workspace})).await?.json().await?;
     let id = dataset["id"].as_str().context("dataset not created")?.to_owned();
     for name in ["prompt", "response-1", "response-2"] {
         post(format!("/api/v1/datasets/{id}/fields"), json!({"name": name, "title": name, "required": true, "settings": {"type": "text"}})).await?.error_for_status()?;
@@ -275,6 +284,7 @@ async fn main() -> anyhow::Result<()> {
         Bench::Render(args) => render::run(args).await,
         Bench::Generate(args) => generate::run(args).await,
         Bench::Export(args) => export::run(args).await,
+        Bench::Soak(args) => soak::run(args).await,
     }
 }
 
