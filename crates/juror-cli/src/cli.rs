@@ -95,6 +95,10 @@ pub struct ServeArgs {
     /// once started); slower ones are answered 408.
     #[arg(long, env = "JUROR_REQUEST_TIMEOUT_SECS", default_value_t = 120)]
     pub request_timeout_secs: u64,
+    /// Longest a connection may take to send a request's headers, or stay idle between requests,
+    /// in seconds; then it is closed.
+    #[arg(long, env = "JUROR_IDLE_TIMEOUT_SECS", default_value_t = 60)]
+    pub idle_timeout_secs: u64,
     /// Start on an address other machines can reach even while the well-known default API key
     /// or owner password still opens an account (refused otherwise).
     #[arg(long, env = "JUROR_ALLOW_DEFAULT_CREDENTIALS")]

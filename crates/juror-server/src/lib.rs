@@ -15,8 +15,15 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::ConnectInfo;
 use axum::http::StatusCode;
 use axum::Router;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tower::ServiceExt;
 use juror_app::App;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -34,11 +41,14 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<IpAddr>,
     /// How long a request may take until its response starts; slower ones get 408.
     pub request_timeout: Duration,
+    /// How long a connection may take to send a request head, or stay idle between requests,
+    /// before it is closed.
+    pub idle_timeout: Duration,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { max_body_bytes: 64 * 1024 * 1024, trusted_proxies: Vec::new(), request_timeout: Duration::from_secs(120) }
+        Self { max_body_bytes: 64 * 1024 * 1024, trusted_proxies: Vec::new(), request_timeout: Duration::from_secs(120), idle_timeout: Duration::from_secs(60) }
     }
 }
 
@@ -68,10 +78,49 @@ pub fn router(app: App, config: &ServerConfig) -> Router {
         .layer(TraceLayer::new_for_http())
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then drains in-flight requests.
+/// Serves `app` on `listener` until `shutdown` resolves, then drains in-flight requests (for at
+/// most 30 s).
+///
+/// Each connection is HTTP/1.1 with keep-alive; a connection that sends no complete request head
+/// within `config.idle_timeout` (a slow client, or an idle keep-alive connection) is closed.
 pub async fn serve(listener: TcpListener, app: App, config: &ServerConfig, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
     let router = router(app, config);
-    // The client address slows down password guessing per address.
-    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, service).with_graceful_shutdown(shutdown).await
+    let connections = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors, say: wait a moment rather than spin.
+                    tracing::warn!(error = %error, "failed to accept a connection: {error}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        // The client address, for the login throttle, as axum's `ConnectInfo` carries it.
+        let service = router.clone().map_request(move |mut request: axum::http::Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            request.map(axum::body::Body::new)
+        });
+        let connection = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(config.idle_timeout)
+            .keep_alive(true)
+            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let connection = connections.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(error = %error, "connection ended with an error: {error}");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(Duration::from_secs(30), connections.shutdown()).await.is_err() {
+        tracing::warn!("requests still running 30 s after shutdown began were cut off");
+    }
+    Ok(())
 }

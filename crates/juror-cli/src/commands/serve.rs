@@ -53,6 +53,7 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         max_body_bytes: args.max_body_mib.saturating_mul(1024 * 1024),
         trusted_proxies: args.trusted_proxies,
         request_timeout: std::time::Duration::from_secs(args.request_timeout_secs.max(1)),
+        idle_timeout: std::time::Duration::from_secs(args.idle_timeout_secs.max(1)),
     };
     juror_server::serve(listener, app, &config, shutdown_signal()).await.context("server failed")?;
     store.close().await;

@@ -51,6 +51,32 @@ async fn a_client_too_slow_to_send_its_request_is_answered_408() {
 }
 
 #[tokio::test]
+async fn connections_that_send_no_request_head_in_time_are_closed() {
+    let app = TestApp::spawn_with(ServerConfig { idle_timeout: Duration::from_millis(300), ..TestApp::config() }).await;
+    let address = app.base_url.trim_start_matches("http://").to_owned();
+    // A client that opens a connection and says nothing, and one that trickles half a head.
+    let mut idle = TcpStream::connect(&address).await.unwrap();
+    let mut slow = TcpStream::connect(&address).await.unwrap();
+    slow.write_all(b"GET /api/v1/me HTTP/1.1\r\nhost: juror\r\n").await.unwrap();
+    for stream in [&mut idle, &mut slow] {
+        let mut buffer = [0u8; 256];
+        let read = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buffer)).await.expect("the server kept the connection open");
+        // Closed (0 bytes), reset, or answered with a 408 before closing.
+        match read {
+            Ok(0) | Err(_) => {}
+            Ok(count) => assert!(String::from_utf8_lossy(&buffer[..count]).starts_with("HTTP/1.1 408"), "{}", String::from_utf8_lossy(&buffer[..count])),
+        }
+    }
+    // A keep-alive connection that goes on asking is served across the idle limit.
+    let client = reqwest::Client::new();
+    for _ in 0..4 {
+        let answer = client.get(format!("{}/api/v1/me", app.base_url)).header("x-argilla-api-key", "argilla.apikey").send().await.unwrap();
+        assert_eq!(answer.status(), 200);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
 async fn searches_past_the_limits_are_refused_with_the_reason() {
     let app = TestApp::spawn().await;
     let dataset = app.owner_dataset().await;
