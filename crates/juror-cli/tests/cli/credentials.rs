@@ -53,44 +53,39 @@ fn a_server_reachable_from_elsewhere_refuses_the_well_known_credentials_until_th
     let too_short = set_password(data.path(), "argilla", "short");
     assert!(!too_short.status.success());
 
+    let (mut served, url) = serve_until_answered(data.path(), &["--host", "0.0.0.0"], &new_key);
+    assert_eq!(status_with_key(&url, KEY), 401, "the rotated key no longer opens anything");
+    served.kill().unwrap();
+    served.wait().unwrap();
+}
+
+/// Starts `juror serve` with `extra` flags on a free port and waits until `key` is answered 200
+/// (through 127.0.0.1); returns the process and its URL.
+fn serve_until_answered(data: &std::path::Path, extra: &[&str], key: &str) -> (std::process::Child, String) {
+    let port = free_port().to_string();
     let mut served = Command::new(env!("CARGO_BIN_EXE_juror"))
-        .args(["serve", "--host", "0.0.0.0", "--port", &port, "--data-dir"])
-        .arg(data.path())
+        .args(["serve", "--port", &port, "--data-dir"])
+        .arg(data)
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let url = format!("http://127.0.0.1:{port}");
     let started = Instant::now();
-    while status_with_key(&url, &new_key) != 200 {
-        assert!(started.elapsed() < Duration::from_secs(20), "juror serve did not start with changed credentials");
+    while status_with_key(&url, key) != 200 {
+        assert!(started.elapsed() < Duration::from_secs(20), "juror serve {extra:?} did not start");
+        assert!(served.try_wait().unwrap().is_none(), "juror serve {extra:?} exited");
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert_eq!(status_with_key(&url, KEY), 401, "the rotated key no longer opens anything");
-    served.kill().unwrap();
-    served.wait().unwrap();
+    (served, url)
 }
 
 #[test]
 fn loopback_and_an_explicit_allowance_start_with_the_defaults() {
     let data = data_dir();
     for extra in [&["--host", "127.0.0.1"][..], &["--host", "0.0.0.0", "--allow-default-credentials"][..]] {
-        let port = free_port().to_string();
-        let mut served = Command::new(env!("CARGO_BIN_EXE_juror"))
-            .args(["serve", "--port", &port, "--data-dir"])
-            .arg(data.path())
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let url = format!("http://127.0.0.1:{port}");
-        let started = Instant::now();
-        while status_with_key(&url, KEY) != 200 {
-            assert!(started.elapsed() < Duration::from_secs(20), "juror serve {extra:?} did not start");
-            assert!(served.try_wait().unwrap().is_none(), "juror serve {extra:?} exited");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let (mut served, _) = serve_until_answered(data.path(), extra, KEY);
         served.kill().unwrap();
         served.wait().unwrap();
     }

@@ -296,13 +296,13 @@ fn clients_that_go_away_mid_request_change_nothing_and_harm_no_one() {
     let dataset = served.comparison_dataset("abandoned");
     let address = served.url.trim_start_matches("http://").to_owned();
     let body = serde_json::to_vec(&batch("gone", 0, BATCH, 500)).unwrap();
+    let head = format!(
+        "POST /api/v1/datasets/{dataset}/records/bulk HTTP/1.1\r\nhost: juror\r\nx-argilla-api-key: {KEY}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
     for _ in 0..20 {
         // Half a body, then the connection closes.
         let mut stream = std::net::TcpStream::connect(&address).unwrap();
-        let head = format!(
-            "POST /api/v1/datasets/{dataset}/records/bulk HTTP/1.1\r\nhost: juror\r\nx-argilla-api-key: {KEY}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
-            body.len()
-        );
         stream.write_all(head.as_bytes()).unwrap();
         stream.write_all(&body[..body.len() / 2]).unwrap();
         drop(stream);
@@ -310,10 +310,6 @@ fn clients_that_go_away_mid_request_change_nothing_and_harm_no_one() {
     // A whole request whose client leaves before the answer: it is written whole or not at all.
     for _ in 0..5 {
         let mut stream = std::net::TcpStream::connect(&address).unwrap();
-        let head = format!(
-            "POST /api/v1/datasets/{dataset}/records/bulk HTTP/1.1\r\nhost: juror\r\nx-argilla-api-key: {KEY}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
-            body.len()
-        );
         stream.write_all(head.as_bytes()).unwrap();
         stream.write_all(&body).unwrap();
         stream.shutdown(std::net::Shutdown::Both).unwrap();

@@ -290,13 +290,7 @@ fn fill(template: &str, ids: &HashMap<&'static str, String>, open: char, close: 
 #[tokio::test]
 async fn every_route_answers_each_caller_as_the_role_model_says() {
     let rows = rows();
-    let listed: BTreeSet<(String, String)> = rows.iter().map(|row| (row.method.to_string(), row.route.to_owned())).collect();
-    assert_eq!(listed.len(), rows.len(), "a route has two rows");
-    let served = route_table("src/api");
-    let missing: Vec<_> = served.difference(&listed).collect();
-    let stale: Vec<_> = listed.difference(&served).collect();
-    assert!(missing.is_empty(), "routes without a row in the authorization matrix: {missing:?}");
-    assert!(stale.is_empty(), "rows for routes that are not served: {stale:?}");
+    assert_one_row_per_route(&rows, "src/api");
 
     let app = TestApp::spawn().await;
     let people = People::new(&app).await;
@@ -327,6 +321,17 @@ async fn every_route_answers_each_caller_as_the_role_model_says() {
         }
     }
     assert!(wrong.is_empty(), "{} calls answered otherwise:\n{}", wrong.len(), wrong.join("\n"));
+}
+
+/// Fails unless `rows` has exactly one row for each route the files of `folder` serve.
+fn assert_one_row_per_route(rows: &[Row], folder: &str) {
+    let listed: BTreeSet<(String, String)> = rows.iter().map(|row| (row.method.to_string(), row.route.to_owned())).collect();
+    assert_eq!(listed.len(), rows.len(), "a route has two rows");
+    let served = route_table(folder);
+    let missing: Vec<_> = served.difference(&listed).collect();
+    let stale: Vec<_> = listed.difference(&served).collect();
+    assert!(missing.is_empty(), "routes of {folder} without a row in the authorization matrix: {missing:?}");
+    assert!(stale.is_empty(), "rows for routes that {folder} does not serve: {stale:?}");
 }
 
 /// Every (method, route) served from the files of `folder` (`src/api`, `src/ui`), read from
@@ -447,13 +452,7 @@ async fn log_in(http: &reqwest::Client, base: &str, username: &str, password: &s
 #[tokio::test]
 async fn every_page_answers_each_caller_as_the_role_model_says() {
     let rows = ui_rows();
-    let listed: BTreeSet<(String, String)> = rows.iter().map(|row| (row.method.to_string(), row.route.to_owned())).collect();
-    assert_eq!(listed.len(), rows.len(), "a page has two rows");
-    let served = route_table("src/ui");
-    let missing: Vec<_> = served.difference(&listed).collect();
-    let stale: Vec<_> = listed.difference(&served).collect();
-    assert!(missing.is_empty(), "pages without a row in the authorization matrix: {missing:?}");
-    assert!(stale.is_empty(), "rows for pages that are not served: {stale:?}");
+    assert_one_row_per_route(&rows, "src/ui");
 
     let app = TestApp::spawn().await;
     let people = People::new(&app).await;
