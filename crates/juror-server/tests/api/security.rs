@@ -39,7 +39,7 @@ async fn an_admin_listing_members_sees_no_one_elses_api_key() {
     // The owner's key read by the admin no longer opens anything; owners still see every key.
     let owner_members = listed(&app.owner().get(&format!("/api/v1/workspaces/{workspace}/users")).await);
     assert!(keys_by_username(&owner_members).iter().all(|(_, key)| key.as_str().is_some_and(|key| !key.is_empty())));
-    let removed = as_admin.delete(&format!("/api/v1/workspaces/{workspace}/users/{}", id_of(&members.iter().find(|user| user["username"] == "annotator").unwrap()))).await;
+    let removed = as_admin.delete(&format!("/api/v1/workspaces/{workspace}/users/{}", id_of(members.iter().find(|user| user["username"] == "annotator").unwrap()))).await;
     assert_eq!(removed.status, 200, "{removed:?}");
     assert_eq!(removed.body["api_key"], Value::Null);
 }
