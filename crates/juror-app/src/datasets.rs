@@ -115,7 +115,10 @@ impl App {
 
     /// Changes a dataset (owners, and admins of its workspace).
     pub async fn update_dataset(&self, caller: &Caller, id: DatasetId, patch: DatasetPatch) -> AppResult<Dataset> {
-        let mut dataset = self.dataset_for(caller, id, Action::Manage).await?;
+        self.dataset_for(caller, id, Action::Manage).await?;
+        // The row as stored now, not the schema cache's copy: writing a second-old copy back
+        // would undo a change made meanwhile (by the CLI, or another server).
+        let mut dataset = self.store.get_dataset(id).await?.ok_or_else(|| not_found("Dataset", id))?;
         let changed: Vec<&str> = [
             ("name", patch.name.is_some()),
             ("guidelines", patch.guidelines.is_some()),
@@ -159,7 +162,7 @@ impl App {
     pub async fn publish_dataset(&self, caller: &Caller, id: DatasetId) -> AppResult<Dataset> {
         self.dataset_for(caller, id, Action::Manage).await?;
         let schema = self.schema(id).await?;
-        let mut dataset = schema.dataset.clone();
+        let mut dataset = self.store.get_dataset(id).await?.ok_or_else(|| not_found("Dataset", id))?;
         if dataset.is_ready() {
             return Err(AppError::Invalid("Dataset has already been published".into()));
         }

@@ -144,6 +144,15 @@ impl TestApp {
         self.store.close().await;
     }
 
+    /// A second application over the same database file, as another process (the CLI, another
+    /// server) would have: its own caches, the same data.
+    pub async fn other_process(&self) -> App {
+        let store = SqliteStore::open(&SqliteStoreOptions::new(self.dir.path().join("juror.db")))
+            .await
+            .expect("failed to open the test database a second time");
+        App::new(Arc::new(store))
+    }
+
     /// The default owner.
     pub fn owner(&self) -> Caller<'_> {
         self.with_key(OWNER_API_KEY)

@@ -225,3 +225,19 @@ async fn a_rotated_api_key_replaces_the_old_one_at_once() {
     assert_eq!(by_owner.status, 200);
     assert_eq!(app.with_key(&new_key).get("/api/v1/me").await.status, 401);
 }
+
+#[tokio::test]
+async fn a_dataset_update_never_undoes_a_change_made_by_another_process_a_moment_before() {
+    let app = TestApp::spawn().await;
+    let dataset = app.owner_dataset().await;
+    // The server has the dataset in its one-second cache.
+    assert_eq!(app.owner().get(&format!("/api/v1/datasets/{dataset}")).await.status, 200);
+    let other = app.other_process().await;
+    let owner = other.store().find_user_by_username("argilla").await.unwrap().unwrap();
+    let patch = juror_app::DatasetPatch { guidelines: Some(Some("Changed elsewhere.".into())), ..Default::default() };
+    other.update_dataset(&juror_app::Caller { user: owner }, dataset.parse().unwrap(), patch).await.unwrap();
+    let answer = app.owner().patch(&format!("/api/v1/datasets/{dataset}"), &json!({"distribution": {"strategy": "overlap", "min_submitted": 3}})).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(answer.body["guidelines"], "Changed elsewhere.");
+    assert_eq!(answer.body["distribution"]["min_submitted"], 3);
+}
