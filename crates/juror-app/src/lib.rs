@@ -57,6 +57,7 @@ pub struct App {
     schema_cache: Arc<cache::SchemaCache>,
     membership_cache: Arc<cache::MembershipCache>,
     limited_datasets: Arc<cache::LimitedDatasets>,
+    answer_locks: Arc<distribution::AnswerLocks>,
     record_datasets: Arc<cache::RecordDatasets>,
     login_throttle: Arc<throttle::LoginThrottle>,
     lease_duration: std::time::Duration,
@@ -65,7 +66,7 @@ pub struct App {
 impl App {
     /// An application over `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store, auth_cache: Arc::default(), schema_cache: Arc::default(), membership_cache: Arc::default(), limited_datasets: Arc::default(), record_datasets: Arc::default(), login_throttle: Arc::default(), lease_duration: DEFAULT_LEASE }
+        Self { store, auth_cache: Arc::default(), schema_cache: Arc::default(), membership_cache: Arc::default(), limited_datasets: Arc::default(), answer_locks: Arc::default(), record_datasets: Arc::default(), login_throttle: Arc::default(), lease_duration: DEFAULT_LEASE }
     }
 
     /// The same application, handing out records for `duration` at a time.

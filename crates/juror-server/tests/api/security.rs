@@ -241,3 +241,30 @@ async fn a_dataset_update_never_undoes_a_change_made_by_another_process_a_moment
     assert_eq!(answer.body["guidelines"], "Changed elsewhere.");
     assert_eq!(answer.body["distribution"]["min_submitted"], 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_submissions_cannot_pass_a_quota_together() {
+    let app = TestApp::spawn().await;
+    let (dataset, records, alice, _) = two_labelers(&app, 12).await;
+    let quota = app.owner().put(&format!("/api/v1/datasets/{dataset}/quotas/{}", alice.id), &json!({"max_records": 2})).await;
+    assert_eq!(quota.status, 200);
+    let client = reqwest::Client::new();
+    let submits = records.iter().map(|record| {
+        client.post(format!("{}/api/v1/records/{record}/responses", app.base_url)).header("X-Argilla-Api-Key", &alice.api_key).json(&submitted_response()).send()
+    });
+    let statuses: Vec<u16> = futures_statuses(submits).await;
+    assert_eq!(statuses.iter().filter(|status| **status == 201).count(), 2, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|status| **status == 403).count(), records.len() - 2, "{statuses:?}");
+    let progress = app.owner().get(&format!("/api/v1/datasets/{dataset}/users/progress")).await;
+    assert_eq!(progress.body["users"][0]["pending"]["submitted"].as_u64().unwrap() + progress.body["users"][0]["completed"]["submitted"].as_u64().unwrap(), 2);
+}
+
+/// Sends every request at once and returns their statuses.
+async fn futures_statuses(requests: impl Iterator<Item = impl std::future::Future<Output = reqwest::Result<reqwest::Response>> + Send + 'static>) -> Vec<u16> {
+    let tasks: Vec<_> = requests.map(tokio::spawn).collect();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap().unwrap().status().as_u16());
+    }
+    statuses
+}
