@@ -168,8 +168,11 @@ pub(crate) type AnswerGuard = tokio::sync::OwnedMutexGuard<()>;
 /// One lock per (dataset, user) answering in a dataset with assignments or quotas.
 #[derive(Debug, Default)]
 pub(crate) struct AnswerLocks {
-    locks: std::sync::Mutex<std::collections::HashMap<(DatasetId, UserId), std::sync::Arc<tokio::sync::Mutex<()>>>>,
+    locks: std::sync::Mutex<std::collections::HashMap<(DatasetId, UserId), UserTurn>>,
 }
+
+/// The lock one labeler's answers in one dataset take turns on.
+type UserTurn = std::sync::Arc<tokio::sync::Mutex<()>>;
 
 impl AnswerLocks {
     /// Waits for the user's turn to answer in the dataset.
