@@ -31,7 +31,8 @@ impl App {
     /// The next record for the caller in a published dataset, leased to them; `None` when there
     /// is nothing left for them. Calling again while holding a lease returns the same record.
     pub async fn next_record(&self, caller: &Caller, dataset_id: DatasetId) -> AppResult<Option<NextRecord>> {
-        let dataset = self.dataset_for(caller, dataset_id, Action::Answer).await?;
+        let (schema, visibility) = self.schema_seen_by(caller, dataset_id, Action::Answer).await?;
+        let dataset = &schema.dataset;
         if !dataset.is_ready() {
             return Err(AppError::Invalid("records cannot be handed out for a non published dataset".into()));
         }
@@ -41,7 +42,7 @@ impl App {
         let Some((lease, record, relations)) = self.store.lease_next_record(&request).await? else { return Ok(None) };
         self.record_datasets.put(record.id, record.dataset_id);
         let mut view = RecordView { record, relations };
-        self.visibility(caller, &*self.schema(dataset_id).await?).await?.redact(&mut view);
+        visibility.redact(&mut view);
         Ok(Some(NextRecord { view, lease }))
     }
 

@@ -42,7 +42,7 @@ pub use preferences::{
 pub use progress::{DatasetMetrics, UserProgress};
 pub use records::{RecordPages, RecordView, RecordsQuery};
 pub use responses::{BulkResponseItem, ResponseWrite};
-pub use search::{ScopeRequest, SearchHit, SearchRequest, SearchResult, VectorQuery};
+pub use search::{ScopeRequest, SearchHit, SearchRequest, SearchResult, VectorQuery, MAX_FILTERS};
 pub use sessions::{ActiveSession, SessionStart, SESSION_LIFETIME};
 pub use settings::{NewField, NewMetadataProperty, NewQuestion, NewVectorSettings, SettingPatch};
 pub use setup::{DefaultOwner, WELL_KNOWN_API_KEY, WELL_KNOWN_PASSWORD};

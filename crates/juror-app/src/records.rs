@@ -105,8 +105,7 @@ impl App {
     /// response and the metadata shown to annotators.
     pub async fn get_record(&self, caller: &Caller, id: RecordId) -> AppResult<RecordView> {
         let record = self.stored_record(id).await?;
-        self.dataset_for(caller, record.dataset_id, Action::Read).await?;
-        let visibility = self.visibility(caller, &*self.schema(record.dataset_id).await?).await?;
+        let (_, visibility) = self.schema_seen_by(caller, record.dataset_id, Action::Read).await?;
         let include = RecordInclude { responses_of: visibility.responses_of(), ..all_relations() };
         let relations = self.store.load_relations(std::slice::from_ref(&record), &include).await?.pop().unwrap_or_default();
         let mut view = RecordView { record, relations };

@@ -96,9 +96,7 @@ impl App {
     /// Searches a dataset as a labeler: only the caller's own responses count and come back, and
     /// metadata hidden from annotators can be neither seen nor filtered or sorted by.
     pub async fn search_my_records(&self, caller: &Caller, dataset_id: DatasetId, request: SearchRequest, offset: u64, limit: u64, include: &RecordInclude) -> AppResult<SearchResult> {
-        self.dataset_for(caller, dataset_id, Action::Read).await?;
-        let schema = self.schema(dataset_id).await?;
-        let visibility = match self.visibility(caller, &schema).await? {
+        let visibility = match self.schema_seen_by(caller, dataset_id, Action::Read).await?.1 {
             // Everyone's own view, owners' included: `/me` searches read the caller's answers.
             Visibility::Everything => Visibility::Labeler { user: caller.user.id, hidden_metadata: Default::default() },
             labeler => labeler,

@@ -251,9 +251,8 @@ impl App {
 
     /// A dataset's metadata properties; annotators see only those visible to them.
     pub async fn list_metadata_properties(&self, caller: &Caller, dataset_id: DatasetId) -> AppResult<Vec<MetadataProperty>> {
-        let schema = self.get_schema(caller, dataset_id).await?;
-        let visibility = self.visibility(caller, &schema).await?;
-        Ok(schema.metadata_properties.into_iter().filter(|property| !visibility.hides_metadata(&property.name)).collect())
+        let (schema, visibility) = self.schema_seen_by(caller, dataset_id, Action::Read).await?;
+        Ok(schema.metadata_properties.iter().filter(|property| !visibility.hides_metadata(&property.name)).cloned().collect())
     }
 
     /// Changes a metadata property's title or visibility.
@@ -288,8 +287,8 @@ impl App {
     /// annotators only for properties visible to them).
     pub async fn metadata_property_metrics(&self, caller: &Caller, id: MetadataPropertyId) -> AppResult<(MetadataProperty, MetadataSummary)> {
         let property = self.store.get_metadata_property(id).await?.ok_or_else(|| not_found("MetadataProperty", id))?;
-        self.dataset_for(caller, property.dataset_id, Action::Read).await?;
-        if self.visibility(caller, &*self.schema(property.dataset_id).await?).await?.hides_metadata(&property.name) {
+        let (_, visibility) = self.schema_seen_by(caller, property.dataset_id, Action::Read).await?;
+        if visibility.hides_metadata(&property.name) {
             return Err(AppError::Forbidden);
         }
         let values = self.store.metadata_values(property.dataset_id, &property.name).await?;

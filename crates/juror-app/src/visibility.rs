@@ -7,13 +7,15 @@
 //! [`Visibility`], so the rule is written once.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
-use juror_core::ids::UserId;
+use juror_core::ids::{DatasetId, UserId};
 use juror_core::metadata::MetadataProperty;
 use juror_core::record::DatasetSchema;
+use juror_core::user::Role;
 
 use crate::auth::Caller;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::policy::{allows, Action};
 use crate::records::RecordView;
 use crate::App;
@@ -69,13 +71,17 @@ impl Visibility {
 }
 
 impl App {
-    /// What the caller sees of the dataset's records; the caller is already allowed to read it.
-    pub(crate) async fn visibility(&self, caller: &Caller, schema: &DatasetSchema) -> AppResult<Visibility> {
-        let manages = match caller.user.role {
-            juror_core::user::Role::Owner => true,
-            role => allows(role, self.is_member(schema.dataset.workspace_id, caller.user.id).await?, Action::Manage),
-        };
-        Ok(Visibility::of(manages, caller.user.id, &schema.metadata_properties))
+    /// The dataset's settings, once the caller may take `action` on it (404 before 403), with
+    /// what the caller sees of its records: one schema lookup and one membership lookup for both.
+    pub(crate) async fn schema_seen_by(&self, caller: &Caller, id: DatasetId, action: Action) -> AppResult<(Arc<DatasetSchema>, Visibility)> {
+        let schema = self.schema(id).await?;
+        let role = caller.user.role;
+        let is_member = role == Role::Owner || self.is_member(schema.dataset.workspace_id, caller.user.id).await?;
+        if !allows(role, is_member, action) {
+            return Err(AppError::Forbidden);
+        }
+        let visibility = Visibility::of(allows(role, is_member, Action::Manage), caller.user.id, &schema.metadata_properties);
+        Ok((schema, visibility))
     }
 }
 

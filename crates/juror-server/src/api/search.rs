@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use juror_app::{ScopeRequest, SearchRequest, SearchResult, VectorQuery};
+use juror_app::{ScopeRequest, SearchRequest, SearchResult, VectorQuery, MAX_FILTERS};
 use juror_core::ids::DatasetId;
 use juror_core::search::{Condition, RecordProperty, SimilarityOrder, SuggestionProperty, TextQuery};
 use juror_core::time::Timestamp;
@@ -167,8 +167,8 @@ fn parse_search(body: SearchBody) -> ApiResult<SearchRequest> {
         }
     }
     if let Some(filters) = body.filters {
-        if filters.and.is_empty() || filters.and.len() > 50 {
-            return Err(invalid("filters", "between 1 and 50 filters are allowed"));
+        if filters.and.is_empty() || filters.and.len() > MAX_FILTERS {
+            return Err(invalid("filters", format!("between 1 and {MAX_FILTERS} filters are allowed")));
         }
         request.filters = filters.and.into_iter().map(parse_filter).collect::<ApiResult<_>>()?;
     }

@@ -1,13 +1,8 @@
 //! The audit log: administrative actions are recorded with who did them, and only owners read it.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::helpers::{id_of, TestApp};
-
-fn entries(answer: &crate::helpers::Answer) -> Vec<Value> {
-    assert_eq!(answer.status, 200, "{answer:?}");
-    answer.body["items"].as_array().unwrap().clone()
-}
+use crate::helpers::{id_of, listed, TestApp};
 
 #[tokio::test]
 async fn administrative_actions_are_recorded_with_their_actor_and_only_owners_read_them() {
@@ -28,7 +23,7 @@ async fn administrative_actions_are_recorded_with_their_actor_and_only_owners_re
     assert_eq!(as_admin.delete(&format!("/api/v1/datasets/{dataset_id}")).await.status, 200);
     assert_eq!(owner.post(&format!("/api/v1/users/{}/api-key", admin.id), &json!({})).await.status, 200);
 
-    let log = entries(&owner.get("/api/v1/audit-events").await);
+    let log = listed(&owner.get("/api/v1/audit-events").await);
     let summary: Vec<(String, String)> = log.iter().map(|entry| (entry["action"].as_str().unwrap().to_owned(), entry["actor_name"].as_str().unwrap().to_owned())).collect();
     let expected = [
         ("user.api_key_rotated", "argilla"),
@@ -53,10 +48,10 @@ async fn administrative_actions_are_recorded_with_their_actor_and_only_owners_re
     assert!(log.iter().all(|entry| !entry.to_string().contains(&admin.api_key)));
 
     // Paging: `before` a sequence gives the older entries.
-    let first_page = entries(&owner.get("/api/v1/audit-events?limit=2").await);
+    let first_page = listed(&owner.get("/api/v1/audit-events?limit=2").await);
     assert_eq!(first_page.len(), 2);
     let before = first_page[1]["sequence"].as_u64().unwrap();
-    let next_page = entries(&owner.get(&format!("/api/v1/audit-events?limit=2&before={before}")).await);
+    let next_page = listed(&owner.get(&format!("/api/v1/audit-events?limit=2&before={before}")).await);
     assert_eq!(next_page[0]["action"], "setting.created");
     assert!(next_page[0]["sequence"].as_u64().unwrap() < before);
 

@@ -475,6 +475,12 @@ pub fn bulk_path(dataset_id: &str) -> String {
     format!("/api/v1/datasets/{dataset_id}/records/bulk")
 }
 
+/// The entries of a 200 list answer: `{"items": [...]}`, or a bare list (the legacy routes).
+pub fn listed(answer: &Answer) -> Vec<Value> {
+    assert_eq!(answer.status, 200, "{answer:?}");
+    answer.body.get("items").unwrap_or(&answer.body).as_array().unwrap_or_else(|| panic!("not a list: {answer:?}")).clone()
+}
+
 /// The `id` of a JSON object.
 pub fn id_of(value: &Value) -> String {
     value["id"]

@@ -4,16 +4,11 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{comparison_record, id_of, submitted_response, Answer, TestApp, TestUser};
+use crate::helpers::{comparison_record, id_of, listed, submitted_response, TestApp, TestUser};
 
 /// The `api_key` of each listed user, by username.
 fn keys_by_username(users: &[Value]) -> Vec<(String, Value)> {
     users.iter().map(|user| (user["username"].as_str().unwrap().to_owned(), user["api_key"].clone())).collect()
-}
-
-fn listed(answer: &Answer) -> Vec<Value> {
-    assert_eq!(answer.status, 200, "{answer:?}");
-    answer.body.get("items").unwrap_or(&answer.body).as_array().unwrap_or_else(|| panic!("not a list: {answer:?}")).clone()
 }
 
 #[tokio::test]

@@ -32,11 +32,6 @@ impl SqliteStore {
         std::fs::File::open(target).and_then(|file| file.sync_all()).map_err(|error| StoreError::Other(format!("failed to sync {}: {error}", target.display())))?;
         Ok(())
     }
-
-    /// What this database holds.
-    pub async fn summary(&self) -> StoreResult<DatabaseSummary> {
-        summarize(&mut *self.reader.acquire().await?).await
-    }
 }
 
 /// Checks that `path` is a whole Juror database (SQLite's integrity check passes and Juror's

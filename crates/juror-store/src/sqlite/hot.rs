@@ -77,7 +77,10 @@ async fn run(writer: SqlitePool, mut receiver: mpsc::UnboundedReceiver<Job>) {
         let (writes, replies): (Vec<HotWrite>, Vec<_>) = jobs.into_iter().map(|job| (job.write, job.reply)).unzip();
         // Each group commits in a task of its own, so that a panic (a bug) fails that group
         // alone and the writer goes on serving the next ones.
-        let group = tokio::spawn(commit_owned(writer.clone(), writes));
+        let group = tokio::spawn({
+            let writer = writer.clone();
+            async move { commit_group(&writer, &writes).await }
+        });
         let outcome = match group.await {
             Ok(outcome) => outcome,
             Err(failure) => {
@@ -99,10 +102,6 @@ async fn run(writer: SqlitePool, mut receiver: mpsc::UnboundedReceiver<Job>) {
             }
         }
     }
-}
-
-async fn commit_owned(writer: SqlitePool, writes: Vec<HotWrite>) -> StoreResult<Vec<StoreResult<HotResult>>> {
-    commit_group(&writer, &writes).await
 }
 
 /// Ends a transaction that a failed group may have left open on the writer connection.
