@@ -76,6 +76,16 @@ pub struct Dataset {
     pub updated_at: Timestamp,
 }
 
+/// A dataset's `last_activity_at` moves when an answer is at least this much newer (in
+/// microseconds): a labeling loop then writes the dataset's row about once a second, not once
+/// per answer.
+pub const LAST_ACTIVITY_STEP_MICROS: i64 = 1_000_000;
+
+/// Whether an answer given at `now` moves a last activity of `last`.
+pub fn moves_last_activity(last: Timestamp, now: Timestamp) -> bool {
+    now.micros() - last.micros() > LAST_ACTIVITY_STEP_MICROS
+}
+
 impl Dataset {
     /// True once the dataset has been published.
     pub fn is_ready(&self) -> bool {

@@ -1,6 +1,10 @@
 //! Workload distribution rules: how records are shared among labelers.
 
+use std::cmp::Reverse;
+
 use crate::error::{ensure, ValidationError};
+use crate::ids::RecordId;
+use crate::record::RecordStatus;
 
 /// Splits `records` records among `labelers` labelers so that each record goes to `overlap` of
 /// them and every labeler gets the same number of records, give or take one.
@@ -52,9 +56,186 @@ impl AnswerLimits {
     }
 }
 
+/// A record's answers and holds, counted: its status and claims follow from these alone.
+///
+/// Every backend recounts a record after any change to its responses or leases and stores what
+/// [`RecordTally::status`] and [`RecordTally::claims`] say, so the rule lives here once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RecordTally {
+    /// Responses with status `submitted`.
+    pub submitted: u64,
+    /// Leases held on the record (unexpired, or expired and not yet reclaimed).
+    pub leases: u64,
+}
+
+impl RecordTally {
+    /// A record is completed once `min_submitted` labelers submitted; drafts and discards count
+    /// for nothing.
+    pub fn status(self, min_submitted: u32) -> RecordStatus {
+        RecordStatus::from_submissions(self.submitted, min_submitted)
+    }
+
+    /// What a record's claims are: a submitted response or a lease each take one of its
+    /// `min_submitted` places. A labeler who submits gives up their lease, so nobody counts twice.
+    pub fn claims(self) -> u64 {
+        self.submitted + self.leases
+    }
+}
+
+/// Whether a record with `claims` may go to one more labeler.
+pub fn is_open(claims: u64, min_submitted: u32) -> bool {
+    claims < u64::from(min_submitted)
+}
+
+/// What the next-record decision knows of one record, from one labeler's side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Candidate {
+    pub record: RecordId,
+    /// The record's place in its dataset's insertion order.
+    pub sequence: i64,
+    pub claims: u64,
+    /// The labeler already has a response to it (of any status).
+    pub answered: bool,
+    /// The labeler passed it over before.
+    pub skipped: bool,
+    /// It is assigned to named labelers, and this one is not among them.
+    pub assigned_to_others: bool,
+}
+
+impl Candidate {
+    /// Whether the labeler may be handed this record at all.
+    pub fn is_eligible(&self, min_submitted: u32) -> bool {
+        is_open(self.claims, min_submitted) && !self.answered && !self.assigned_to_others
+    }
+
+    /// The order among eligible records: not skipped before skipped, the fullest first (a record
+    /// closer to done is finished before a new one is started), then insertion order.
+    pub fn priority(&self) -> (bool, Reverse<u64>, i64) {
+        (self.skipped, Reverse(self.claims), self.sequence)
+    }
+}
+
+/// What a labeler has in a dataset when they ask for the next record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Asker {
+    /// The record they hold a lease on, if any.
+    pub held: Option<RecordId>,
+    /// Their quota of submitted records in the dataset, if limited.
+    pub quota: Option<u32>,
+    /// Records of the dataset they have submitted.
+    pub submitted: u64,
+}
+
+/// The next-record decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandOut {
+    /// The labeler keeps the record they hold; its lease is extended.
+    Keep(RecordId),
+    /// The labeler takes this record under a new lease (a skip of it is forgotten).
+    Take(RecordId),
+    /// The labeler's quota is used up.
+    QuotaReached,
+    /// No record is left for this labeler.
+    NothingLeft,
+}
+
+impl Asker {
+    /// Whether the labeler may take one more record.
+    pub fn within_quota(&self) -> bool {
+        self.quota.is_none_or(|quota| self.submitted < u64::from(quota))
+    }
+
+    /// The whole rule, stated over every candidate: keep a held record; otherwise, within the
+    /// quota, the eligible record first in [`Candidate::priority`] order.
+    ///
+    /// Backends run the same rule as an indexed query that stops at the first record (see each
+    /// backend's hand-out); the store's conformance story checks them against this function.
+    pub fn next_record<'a>(&self, candidates: impl IntoIterator<Item = &'a Candidate>, min_submitted: u32) -> HandOut {
+        if let Some(held) = self.held {
+            return HandOut::Keep(held);
+        }
+        if !self.within_quota() {
+            return HandOut::QuotaReached;
+        }
+        candidates
+            .into_iter()
+            .filter(|candidate| candidate.is_eligible(min_submitted))
+            .min_by_key(|candidate| candidate.priority())
+            .map_or(HandOut::NothingLeft, |candidate| HandOut::Take(candidate.record))
+    }
+
+    /// The same decision when the backend has already found the first eligible record that is
+    /// not skipped (`fresh`) and, only when there is none, the first skipped one (`skipped`).
+    pub fn decide(&self, fresh: Option<RecordId>, skipped: Option<RecordId>) -> HandOut {
+        if let Some(held) = self.held {
+            return HandOut::Keep(held);
+        }
+        if !self.within_quota() {
+            return HandOut::QuotaReached;
+        }
+        fresh.or(skipped).map_or(HandOut::NothingLeft, HandOut::Take)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn candidate(sequence: i64, claims: u64) -> Candidate {
+        Candidate { record: RecordId::new(), sequence, claims, answered: false, skipped: false, assigned_to_others: false }
+    }
+
+    #[test]
+    fn status_and_claims_follow_the_counts() {
+        let tally = RecordTally { submitted: 1, leases: 1 };
+        assert_eq!(tally.status(2), RecordStatus::Pending);
+        assert_eq!(tally.claims(), 2);
+        assert!(!is_open(tally.claims(), 2));
+        assert_eq!(RecordTally { submitted: 2, leases: 0 }.status(2), RecordStatus::Completed);
+        assert_eq!(RecordTally::default().status(1), RecordStatus::Pending);
+        assert!(is_open(RecordTally::default().claims(), 1));
+    }
+
+    #[test]
+    fn the_fullest_eligible_record_comes_first_then_insertion_order_and_skipped_ones_last() {
+        let empty = candidate(1, 0);
+        let half = candidate(2, 1);
+        let later_half = candidate(3, 1);
+        let full = candidate(4, 2);
+        let skipped_half = Candidate { skipped: true, ..candidate(0, 1) };
+        let answered = Candidate { answered: true, ..candidate(0, 1) };
+        let assigned_elsewhere = Candidate { assigned_to_others: true, ..candidate(0, 1) };
+        let asker = Asker::default();
+        let all = [empty, later_half, full, skipped_half, answered, assigned_elsewhere, half];
+        assert_eq!(asker.next_record(&all, 2), HandOut::Take(half.record));
+        assert_eq!(asker.next_record(&[empty, skipped_half], 2), HandOut::Take(empty.record));
+        assert_eq!(asker.next_record(&[skipped_half, full], 2), HandOut::Take(skipped_half.record));
+        assert_eq!(asker.next_record(&[full, answered, assigned_elsewhere], 2), HandOut::NothingLeft);
+    }
+
+    #[test]
+    fn a_held_record_is_kept_and_a_used_up_quota_gets_nothing() {
+        let open = candidate(1, 0);
+        let held = RecordId::new();
+        let holding = Asker { held: Some(held), quota: Some(1), submitted: 5 };
+        assert_eq!(holding.next_record(&[open], 1), HandOut::Keep(held));
+        assert_eq!(holding.decide(Some(open.record), None), HandOut::Keep(held));
+        let spent = Asker { held: None, quota: Some(2), submitted: 2 };
+        assert_eq!(spent.next_record(&[open], 1), HandOut::QuotaReached);
+        assert_eq!(spent.decide(Some(open.record), None), HandOut::QuotaReached);
+        let within = Asker { submitted: 1, ..spent };
+        assert_eq!(within.next_record(&[open], 1), HandOut::Take(open.record));
+    }
+
+    #[test]
+    fn deciding_from_the_first_fresh_and_skipped_records_agrees_with_the_whole_rule() {
+        let fresh = candidate(5, 0);
+        let skipped = Candidate { skipped: true, ..candidate(1, 1) };
+        let asker = Asker::default();
+        assert_eq!(asker.decide(Some(fresh.record), Some(skipped.record)), asker.next_record(&[fresh, skipped], 2));
+        assert_eq!(asker.decide(None, Some(skipped.record)), asker.next_record(&[skipped], 2));
+        assert_eq!(asker.decide(None, None), asker.next_record(&[], 2));
+    }
 
     #[test]
     fn answers_to_records_assigned_to_others_are_refused_whatever_their_status() {

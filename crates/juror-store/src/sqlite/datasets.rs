@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::rows::{self, DATASET_COLUMNS, FIELD_COLUMNS, METADATA_COLUMNS, QUESTION_COLUMNS, VECTOR_COLUMNS};
 use super::users::expect_one;
-use super::{placeholders, SqliteStore};
+use super::{placeholders, tally, SqliteStore};
 use crate::error::StoreResult;
 use crate::store::DatasetStore;
 
@@ -48,13 +48,13 @@ impl DatasetStore for SqliteStore {
     async fn list_datasets(&self, workspaces: Option<&[WorkspaceId]>) -> StoreResult<Vec<Dataset>> {
         let rows = match workspaces {
             None => {
-                let query = format!("SELECT {DATASET_COLUMNS} FROM datasets ORDER BY inserted_at, rowid");
+                let query = format!("SELECT {DATASET_COLUMNS} FROM datasets ORDER BY inserted_at, id");
                 sqlx::query(&query).fetch_all(&self.reader).await?
             }
             Some([]) => return Ok(Vec::new()),
             Some(workspaces) => {
                 let query = format!(
-                    "SELECT {DATASET_COLUMNS} FROM datasets WHERE workspace_id IN ({}) ORDER BY inserted_at, rowid",
+                    "SELECT {DATASET_COLUMNS} FROM datasets WHERE workspace_id IN ({}) ORDER BY inserted_at, id",
                     placeholders(workspaces.len())
                 );
                 let mut select = sqlx::query(&query);
@@ -90,14 +90,7 @@ impl DatasetStore for SqliteStore {
         .execute(&mut *transaction)
         .await?;
         if previous != min_submitted {
-            sqlx::query(
-                "UPDATE records SET status = CASE WHEN (SELECT count(*) FROM responses r WHERE r.record_id = records.id AND r.status = 'submitted') >= ?
-                 THEN 'completed' ELSE 'pending' END WHERE dataset_id = ?",
-            )
-            .bind(min_submitted)
-            .bind(dataset.id.to_string())
-            .execute(&mut *transaction)
-            .await?;
+            tally::recount_dataset(&mut transaction, dataset.id, dataset.updated_at).await?;
         }
         transaction.commit().await?;
         Ok(())
@@ -119,7 +112,7 @@ impl DatasetStore for SqliteStore {
     async fn load_schema(&self, id: DatasetId) -> StoreResult<Option<DatasetSchema>> {
         let Some(dataset) = self.get_dataset(id).await? else { return Ok(None) };
         let dataset_id = id.to_string();
-        let select = |columns: &str, table: &str| format!("SELECT {columns} FROM {table} WHERE dataset_id = ? ORDER BY inserted_at, rowid");
+        let select = |columns: &str, table: &str| format!("SELECT {columns} FROM {table} WHERE dataset_id = ? ORDER BY inserted_at, id");
         let fields = sqlx::query(&select(FIELD_COLUMNS, "fields")).bind(&dataset_id).fetch_all(&self.reader).await?;
         let questions = sqlx::query(&select(QUESTION_COLUMNS, "questions")).bind(&dataset_id).fetch_all(&self.reader).await?;
         let metadata = sqlx::query(&select(METADATA_COLUMNS, "metadata_properties")).bind(&dataset_id).fetch_all(&self.reader).await?;

@@ -1,6 +1,6 @@
-//! Workload distribution on SQLite: leases handed out by one statement on the writer connection
-//! (the decision itself is the `lease_requests_decide` trigger, in migration 0004), so hand-outs
-//! are serialised and a record never has more holders plus submitters than asked.
+//! Workload distribution on SQLite: leases handed out on the writer connection (`hand_out.rs`,
+//! through the group commit), so hand-outs are serialised and a record never has more holders
+//! plus submitters than asked; assignments, quotas and skips.
 
 use async_trait::async_trait;
 use juror_core::distribution::AnswerLimits;
@@ -10,7 +10,7 @@ use juror_core::time::Timestamp;
 use sqlx::Row;
 
 use super::hot::{HotResult, HotWrite};
-use super::rows;
+use super::{rows, tally};
 use super::SqliteStore;
 use crate::error::StoreResult;
 use crate::store::{DistributionStore, Lease, LeaseRequest};
@@ -32,6 +32,9 @@ impl DistributionStore for SqliteStore {
             .execute(&mut *transaction)
             .await?
             .rows_affected();
+        if released > 0 {
+            tally::recount(&mut transaction, &[record], Timestamp::now(), false).await?;
+        }
         if skip {
             sqlx::query("INSERT OR IGNORE INTO record_skips (record_id, user_id) VALUES (?, ?)")
                 .bind(record.to_string())
@@ -71,7 +74,7 @@ impl DistributionStore for SqliteStore {
     async fn list_assignments(&self, dataset: DatasetId) -> StoreResult<Vec<(RecordId, UserId)>> {
         let rows = sqlx::query(
             "SELECT a.record_id, a.user_id FROM record_assignments a JOIN records r ON r.id = a.record_id
-             WHERE a.dataset_id = ? ORDER BY r.rowid, a.user_id",
+             WHERE a.dataset_id = ? ORDER BY r.seq, a.user_id",
         )
         .bind(dataset.to_string())
         .fetch_all(&self.reader)

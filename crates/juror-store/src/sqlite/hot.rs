@@ -8,13 +8,13 @@
 
 use juror_core::record::{Record, RecordRelations};
 use juror_core::response::Response;
-use juror_core::time::Timestamp;
 use sqlx::pool::PoolConnection;
-use sqlx::{Row, Sqlite, SqlitePool};
+use sqlx::{Sqlite, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
-use super::rows::{self, RECORD_COLUMNS};
-use super::users::{expect_one, prefixed};
+use super::tally::{self, Counted, COUNTED_COLUMNS};
+use super::users::expect_one;
+use super::{hand_out, rows, run_statements};
 use crate::error::{StoreError, StoreResult};
 use crate::store::{Lease, LeaseRequest};
 
@@ -141,81 +141,52 @@ async fn apply(connection: &mut PoolConnection<Sqlite>, write: &HotWrite) -> Sto
             sqlx::query("INSERT INTO workspaces (id, name, inserted_at, updated_at) VALUES ('w-panic', 'half-written', 0, 0)").execute(&mut **connection).await?;
             panic!("a write panicked halfway through its group");
         }
-        HotWrite::Lease(request) => lease(connection, request).await.map(|lease| HotResult::Lease(lease.map(Box::new))),
-        HotWrite::CreateResponse(response) => {
-            // The `responses_added` trigger ends the labeler's lease, recomputes the record's
-            // status and claims, and touches the dataset.
-            let (shown_order, time_on_task_ms) = rows::encode_presentation(response.presentation.as_ref());
-            sqlx::query(
-                "INSERT INTO responses (id, record_id, user_id, \"values\", status, inserted_at, updated_at, shown_order, time_on_task_ms) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(response.id.to_string())
-            .bind(response.record_id.to_string())
-            .bind(response.user_id.to_string())
-            .bind(rows::encode_object(response.values.as_ref()))
-            .bind(response.status.as_str())
-            .bind(response.inserted_at.micros())
-            .bind(response.updated_at.micros())
-            .bind(shown_order)
-            .bind(time_on_task_ms)
-                .execute(&mut **connection)
-                .await?;
-            Ok(HotResult::Done)
-        }
-        HotWrite::UpdateResponse(response) => {
-            let (shown_order, time_on_task_ms) = rows::encode_presentation(response.presentation.as_ref());
-            let result = sqlx::query("UPDATE responses SET \"values\" = ?, status = ?, updated_at = ?, shown_order = ?, time_on_task_ms = ? WHERE id = ?")
-                .bind(rows::encode_object(response.values.as_ref()))
-                .bind(response.status.as_str())
-                .bind(response.updated_at.micros())
-                .bind(shown_order)
-                .bind(time_on_task_ms)
-                .bind(response.id.to_string())
-                .execute(&mut **connection)
-                .await?;
-            expect_one(result.rows_affected()).map(|()| HotResult::Done)
-        }
+        HotWrite::Lease(request) => hand_out::lease(connection, request).await.map(|lease| HotResult::Lease(lease.map(Box::new))),
+        HotWrite::CreateResponse(response) => answer(connection, response, true).await,
+        HotWrite::UpdateResponse(response) => answer(connection, response, false).await,
     }
 }
 
-/// One statement decides (the `lease_requests_decide` trigger reclaims expired leases, keeps the
-/// labeler's current lease or picks and leases the next record); one query then reads the lease
-/// back with its record, the labeler's own response to it and its suggestions (as JSON
-/// aggregates, so the hand-out costs two round trips to the database thread, not four).
-async fn lease(connection: &mut PoolConnection<Sqlite>, request: &LeaseRequest) -> StoreResult<Option<(Lease, Record, RecordRelations)>> {
-    sqlx::query("INSERT INTO lease_requests (user_id, dataset_id, min_submitted, now, expires_at) VALUES (?, ?, ?, ?, ?)")
-        .bind(request.user.to_string())
-        .bind(request.dataset.to_string())
-        .bind(i64::from(request.min_submitted))
-        .bind(request.now.micros())
-        .bind(request.expires_at.micros())
-        .execute(&mut **connection)
-        .await?;
+/// Stores an answer, ends its labeler's lease unless it is a draft, and settles the record
+/// (`tally.rs`): one round trip, and a second only when the record's status or claims or the
+/// dataset's last activity move. The first statement is the only one a constraint can fail, and
+/// a failed statement stops the rest, so a refused answer leaves nothing behind.
+async fn answer(connection: &mut PoolConnection<Sqlite>, response: &Response, create: bool) -> StoreResult<HotResult> {
+    let store = if create {
+        "INSERT INTO responses (id, record_id, user_id, \"values\", status, inserted_at, updated_at, shown_order, time_on_task_ms) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+    } else {
+        "UPDATE responses SET \"values\" = ?4, status = ?5, updated_at = ?7, shown_order = ?8, time_on_task_ms = ?9 WHERE id = ?1"
+    };
     let query = format!(
-        "SELECT {}, l.expires_at, \
-           (SELECT json_group_array(json_array(s.id, s.question_id, s.type, s.value, s.agent, s.score, s.inserted_at, s.updated_at)) \
-              FROM (SELECT * FROM suggestions WHERE record_id = r.id ORDER BY inserted_at, rowid) s), \
-           (SELECT json_array(x.id, x.\"values\", x.status, x.inserted_at, x.updated_at, x.shown_order, x.time_on_task_ms) \
-              FROM responses x WHERE x.record_id = r.id AND x.user_id = l.user_id) \
-         FROM record_leases l JOIN records r ON r.id = l.record_id WHERE l.user_id = ? AND l.dataset_id = ?",
-        prefixed("r", RECORD_COLUMNS)
+        "{store}; \
+         DELETE FROM record_leases WHERE ?5 <> 'draft' AND record_id = ?2 AND user_id = ?3 AND EXISTS (SELECT 1 FROM responses WHERE id = ?1); \
+         SELECT {COUNTED_COLUMNS} FROM records r JOIN datasets d ON d.id = r.dataset_id WHERE r.id = ?2"
     );
-    let row = sqlx::query(&query).bind(request.user.to_string()).bind(request.dataset.to_string()).fetch_optional(&mut **connection).await?;
-    row.map(|row| {
-        let record = rows::record(&row)?;
-        let expires_at = Timestamp::from_micros(row.try_get(8)?);
-        let suggestions = rows::suggestions_json(row.try_get(9)?, record.id)?;
-        let mine = rows::response_json(row.try_get(10)?, record.id, request.user)?;
-        let relations = RecordRelations { responses: Some(mine.into_iter().collect()), suggestions: Some(suggestions), vectors: None };
-        Ok((Lease { record_id: record.id, user_id: request.user, expires_at }, record, relations))
-    })
-    .transpose()
+    let (shown_order, time_on_task_ms) = rows::encode_presentation(response.presentation.as_ref());
+    let statements = sqlx::query(&query)
+        .bind(response.id.to_string())
+        .bind(response.record_id.to_string())
+        .bind(response.user_id.to_string())
+        .bind(rows::encode_object(response.values.as_ref()))
+        .bind(response.status.as_str())
+        .bind(response.inserted_at.micros())
+        .bind(response.updated_at.micros())
+        .bind(shown_order)
+        .bind(time_on_task_ms);
+    let outcomes = run_statements(connection, statements).await?;
+    let stored = outcomes.first().map_or(0, |outcome| outcome.changed);
+    expect_one(stored)?;
+    let counted = outcomes.last().map(|outcome| outcome.rows.iter().map(Counted::from_row).collect::<StoreResult<Vec<_>>>()).transpose()?.unwrap_or_default();
+    tally::settle(connection, &counted, response.updated_at, true).await?;
+    Ok(HotResult::Done)
 }
 
 #[cfg(test)]
 mod tests {
     use juror_core::ids::{DatasetId, UserId};
+
+    use juror_core::time::Timestamp;
 
     use super::*;
     use crate::sqlite::{SqliteStore, SqliteStoreOptions};

@@ -5,14 +5,14 @@ use std::collections::{HashMap, HashSet};
 use async_trait::async_trait;
 use juror_core::ids::{DatasetId, RecordId, UserId, VectorSettingsId};
 use juror_core::record::{Record, RecordRelations, RecordStatus, ValidRecordWrite};
-use juror_core::response::{Response, Suggestion};
+use juror_core::response::{Response, ResponseStatus, Suggestion};
 use juror_core::time::Timestamp;
 use sqlx::sqlite::Sqlite;
 use sqlx::{QueryBuilder, Row, SqliteConnection};
 
 use super::rows::{self, RECORD_COLUMNS, RESPONSE_COLUMNS, SUGGESTION_COLUMNS};
 use super::users::prefixed;
-use super::{placeholders, SqliteStore};
+use super::{placeholders, tally, SqliteStore};
 use crate::error::StoreResult;
 use crate::store::{RecordCursor, RecordInclude, RecordPage, RecordScan, RecordStore, RecordWriteBatch, SuggestionsMode};
 
@@ -85,7 +85,7 @@ impl RecordStore for SqliteStore {
             let filter = if include.responses_of.is_some() { " AND user_id = ?" } else { "" };
             for chunk in ids.chunks(IDS_PER_QUERY) {
                 let query = format!(
-                    "SELECT {RESPONSE_COLUMNS} FROM responses WHERE record_id IN ({}){filter} ORDER BY inserted_at, rowid",
+                    "SELECT {RESPONSE_COLUMNS} FROM responses WHERE record_id IN ({}){filter} ORDER BY inserted_at, id",
                     placeholders(chunk.len())
                 );
                 let mut select = sqlx::query(&query);
@@ -107,7 +107,7 @@ impl RecordStore for SqliteStore {
             relations.iter_mut().for_each(|relation| relation.suggestions = Some(Vec::new()));
             for chunk in ids.chunks(IDS_PER_QUERY) {
                 let query = format!(
-                    "SELECT {SUGGESTION_COLUMNS} FROM suggestions WHERE record_id IN ({}) ORDER BY inserted_at, rowid",
+                    "SELECT {SUGGESTION_COLUMNS} FROM suggestions WHERE record_id IN ({}) ORDER BY inserted_at, id",
                     placeholders(chunk.len())
                 );
                 let mut select = sqlx::query(&query);
@@ -127,7 +127,7 @@ impl RecordStore for SqliteStore {
             for chunk in ids.chunks(IDS_PER_QUERY) {
                 let query = format!(
                     "SELECT rv.record_id, vs.name, rv.value FROM record_vectors rv JOIN vector_settings vs ON vs.id = rv.vector_settings_id
-                     WHERE rv.record_id IN ({}) ORDER BY vs.inserted_at, vs.rowid",
+                     WHERE rv.record_id IN ({}) ORDER BY vs.inserted_at, vs.id",
                     placeholders(chunk.len())
                 );
                 let mut select = sqlx::query(&query);
@@ -151,7 +151,7 @@ impl RecordStore for SqliteStore {
     }
 
     async fn list_records(&self, dataset: DatasetId, offset: u64, limit: u64, include: &RecordInclude) -> StoreResult<RecordPage> {
-        let query = format!("SELECT {RECORD_COLUMNS} FROM records WHERE dataset_id = ? ORDER BY rowid LIMIT ? OFFSET ?");
+        let query = format!("SELECT {RECORD_COLUMNS} FROM records WHERE dataset_id = ? ORDER BY seq LIMIT ? OFFSET ?");
         let records: Vec<Record> = sqlx::query(&query)
             .bind(dataset.to_string())
             .bind(limit as i64)
@@ -175,14 +175,14 @@ impl RecordStore for SqliteStore {
     }
 
     async fn scan_record_ids(&self, dataset: DatasetId) -> StoreResult<Vec<RecordId>> {
-        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM records WHERE dataset_id = ? ORDER BY rowid").bind(dataset.to_string()).fetch_all(&self.reader).await?;
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM records WHERE dataset_id = ? ORDER BY seq").bind(dataset.to_string()).fetch_all(&self.reader).await?;
         ids.iter().map(|id| id.parse().map_err(|_| crate::StoreError::Other(format!("stored id `{id}` is not a UUID")))).collect()
     }
 
     async fn records_after(&self, dataset: DatasetId, after: RecordCursor, limit: u64, include: &RecordInclude) -> StoreResult<(Vec<(Record, RecordRelations)>, RecordCursor)> {
-        // `+dataset_id` keeps SQLite on the rowid range (each page starts where the last ended)
+        // `+dataset_id` keeps SQLite on the `seq` range (the rowid) (each page starts where the last ended)
         // instead of the dataset index, which would sort the dataset's rows for every page.
-        let query = format!("SELECT rowid, {RECORD_COLUMNS} FROM records WHERE rowid > ? AND +dataset_id = ? ORDER BY rowid LIMIT ?");
+        let query = format!("SELECT seq, {RECORD_COLUMNS} FROM records WHERE seq > ? AND +dataset_id = ? ORDER BY seq LIMIT ?");
         let rows = sqlx::query(&query).bind(after.0).bind(dataset.to_string()).bind(limit.min(i64::MAX as u64) as i64).fetch_all(&self.reader).await?;
         let mut cursor = after;
         let mut records = Vec::with_capacity(rows.len());
@@ -195,14 +195,14 @@ impl RecordStore for SqliteStore {
     }
 
     async fn scan_records(&self, dataset: DatasetId) -> StoreResult<RecordScan> {
-        let query = format!("SELECT {RECORD_COLUMNS} FROM records WHERE dataset_id = ? ORDER BY rowid");
+        let query = format!("SELECT {RECORD_COLUMNS} FROM records WHERE dataset_id = ? ORDER BY seq");
         let records: Vec<Record> =
             sqlx::query(&query).bind(dataset.to_string()).fetch_all(&self.reader).await?.iter().map(rows::record).collect::<StoreResult<_>>()?;
         let position: HashMap<RecordId, usize> = records.iter().enumerate().map(|(index, record)| (record.id, index)).collect();
         let mut responses: Vec<Vec<Response>> = vec![Vec::new(); records.len()];
         let mut suggestions: Vec<Vec<Suggestion>> = vec![Vec::new(); records.len()];
         let query = format!(
-            "SELECT {} FROM responses r JOIN records rec ON rec.id = r.record_id WHERE rec.dataset_id = ? ORDER BY r.inserted_at, r.rowid",
+            "SELECT {} FROM responses r JOIN records rec ON rec.id = r.record_id WHERE rec.dataset_id = ? ORDER BY r.inserted_at, r.id",
             prefixed("r", RESPONSE_COLUMNS)
         );
         for row in sqlx::query(&query).bind(dataset.to_string()).fetch_all(&self.reader).await? {
@@ -212,7 +212,7 @@ impl RecordStore for SqliteStore {
             }
         }
         let query = format!(
-            "SELECT {} FROM suggestions s JOIN records rec ON rec.id = s.record_id WHERE rec.dataset_id = ? ORDER BY s.inserted_at, s.rowid",
+            "SELECT {} FROM suggestions s JOIN records rec ON rec.id = s.record_id WHERE rec.dataset_id = ? ORDER BY s.inserted_at, s.id",
             prefixed("s", SUGGESTION_COLUMNS)
         );
         for row in sqlx::query(&query).bind(dataset.to_string()).fetch_all(&self.reader).await? {
@@ -227,7 +227,7 @@ impl RecordStore for SqliteStore {
     async fn record_vectors(&self, dataset: DatasetId, vector: VectorSettingsId) -> StoreResult<Vec<(RecordId, Vec<f32>)>> {
         let rows = sqlx::query(
             "SELECT rv.record_id, rv.value FROM record_vectors rv JOIN records r ON r.id = rv.record_id
-             WHERE rv.vector_settings_id = ? AND r.dataset_id = ? ORDER BY r.rowid",
+             WHERE rv.vector_settings_id = ? AND r.dataset_id = ? ORDER BY r.seq",
         )
         .bind(vector.to_string())
         .bind(dataset.to_string())
@@ -340,7 +340,6 @@ async fn write_rows(connection: &mut SqliteConnection, batch: &RecordWriteBatch)
 
     write_vectors(connection, batch, &ids).await?;
     write_suggestions(connection, batch, &ids, now).await?;
-    // Triggers on `responses` recompute the answered records' status and end leases.
     write_responses(connection, batch, &ids, now).await?;
     Ok(ids)
 }
@@ -386,13 +385,26 @@ async fn write_suggestions(connection: &mut SqliteConnection, batch: &RecordWrit
     Ok(())
 }
 
+/// Stores the batch's embedded responses; a submitted or discarded one ends its labeler's lease,
+/// and every answered record is settled (`tally.rs`).
 async fn write_responses(connection: &mut SqliteConnection, batch: &RecordWriteBatch, ids: &[RecordId], now: i64) -> StoreResult<()> {
+    let mut answered = Vec::new();
     for (item, id) in batch.items.iter().zip(ids) {
         for response in &item.responses {
             upsert_response_row(&mut *connection, *id, response.user_id, response.values.as_ref(), response.status.as_str(), now).await?;
+            if response.status != ResponseStatus::Draft {
+                sqlx::query("DELETE FROM record_leases WHERE record_id = ? AND user_id = ?")
+                    .bind(id.to_string())
+                    .bind(response.user_id.to_string())
+                    .execute(&mut *connection)
+                    .await?;
+            }
+        }
+        if !item.responses.is_empty() {
+            answered.push(*id);
         }
     }
-    Ok(())
+    tally::recount(connection, &answered, Timestamp::from_micros(now), true).await
 }
 
 /// Creates or replaces the response of `user` to `record`.

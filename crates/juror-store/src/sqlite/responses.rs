@@ -10,8 +10,8 @@ use sqlx::{Row, SqliteConnection};
 use super::hot::HotWrite;
 use super::rows::{self, RESPONSE_COLUMNS, SUGGESTION_COLUMNS};
 use super::users::{expect_one, prefixed};
-use super::{placeholders, SqliteStore};
-use crate::error::StoreResult;
+use super::{placeholders, tally, SqliteStore};
+use crate::error::{StoreError, StoreResult};
 use crate::store::{DatasetProgress, ResponseCounts, ResponseStore, UserProgressRow};
 
 #[async_trait]
@@ -31,8 +31,14 @@ impl ResponseStore for SqliteStore {
     }
 
     async fn delete_response(&self, id: ResponseId) -> StoreResult<()> {
-        let result = sqlx::query("DELETE FROM responses WHERE id = ?").bind(id.to_string()).execute(&self.writer).await?;
-        expect_one(result.rows_affected())
+        let mut transaction = self.writer.begin().await?;
+        let record: Option<String> =
+            sqlx::query_scalar("DELETE FROM responses WHERE id = ? RETURNING record_id").bind(id.to_string()).fetch_optional(&mut *transaction).await?;
+        let Some(record) = record else { return Err(StoreError::NotFound) };
+        let record: RecordId = record.parse().map_err(|_| StoreError::Other(format!("stored id `{record}` is not a UUID")))?;
+        tally::recount(&mut transaction, &[record], Timestamp::now(), true).await?;
+        transaction.commit().await?;
+        Ok(())
     }
 
     async fn find_response(&self, record: RecordId, user: UserId) -> StoreResult<Option<Response>> {
@@ -42,7 +48,7 @@ impl ResponseStore for SqliteStore {
     }
 
     async fn list_suggestions(&self, record: RecordId) -> StoreResult<Vec<Suggestion>> {
-        let query = format!("SELECT {SUGGESTION_COLUMNS} FROM suggestions WHERE record_id = ? ORDER BY inserted_at, rowid");
+        let query = format!("SELECT {SUGGESTION_COLUMNS} FROM suggestions WHERE record_id = ? ORDER BY inserted_at, id");
         sqlx::query(&query).bind(record.to_string()).fetch_all(&self.reader).await?.iter().map(rows::suggestion).collect()
     }
 
@@ -108,7 +114,7 @@ impl ResponseStore for SqliteStore {
         let rows = sqlx::query(
             "SELECT u.username, rec.status, r.status, count(*) FROM responses r JOIN records rec ON rec.id = r.record_id
              JOIN users u ON u.id = r.user_id WHERE rec.dataset_id = ?
-             GROUP BY u.id, rec.status, r.status ORDER BY u.inserted_at, u.rowid",
+             GROUP BY u.id, rec.status, r.status ORDER BY u.inserted_at, u.id",
         )
         .bind(dataset.to_string())
         .fetch_all(&self.reader)
@@ -152,7 +158,7 @@ impl ResponseStore for SqliteStore {
         let query = format!(
             "SELECT {} FROM responses r JOIN records rec ON rec.id = r.record_id
              WHERE rec.dataset_id = ? AND r.user_id = ? AND (? IS NULL OR r.status = ?)
-             ORDER BY r.updated_at DESC, r.rowid DESC LIMIT ?",
+             ORDER BY r.updated_at DESC, r.id DESC LIMIT ?",
             prefixed("r", RESPONSE_COLUMNS)
         );
         let status = status.map(ResponseStatus::as_str);

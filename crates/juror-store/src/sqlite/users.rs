@@ -1,12 +1,12 @@
 //! Users, workspaces and memberships on SQLite.
 
 use async_trait::async_trait;
-use juror_core::ids::{UserId, WorkspaceId};
+use juror_core::ids::{RecordId, UserId, WorkspaceId};
 use juror_core::time::Timestamp;
 use juror_core::user::{User, Workspace};
 
 use super::rows::{self, USER_COLUMNS, WORKSPACE_COLUMNS};
-use super::SqliteStore;
+use super::{tally, SqliteStore};
 use crate::error::{StoreError, StoreResult};
 use crate::store::{UserChanges, UserStore};
 
@@ -51,7 +51,7 @@ impl UserStore for SqliteStore {
     }
 
     async fn list_users(&self) -> StoreResult<Vec<User>> {
-        let query = format!("SELECT {USER_COLUMNS} FROM users ORDER BY inserted_at, rowid");
+        let query = format!("SELECT {USER_COLUMNS} FROM users ORDER BY inserted_at, id");
         sqlx::query(&query).fetch_all(&self.reader).await?.iter().map(rows::user).collect()
     }
 
@@ -80,10 +80,19 @@ impl UserStore for SqliteStore {
     }
 
     async fn delete_user(&self, id: UserId) -> StoreResult<()> {
-        // The user's responses go with them (ON DELETE CASCADE), and the `responses_removed`
-        // trigger recomputes the status of every record they had answered.
-        let result = sqlx::query("DELETE FROM users WHERE id = ?").bind(id.to_string()).execute(&self.writer).await?;
-        expect_one(result.rows_affected())
+        // The user's responses and leases go with them (ON DELETE CASCADE); the records they
+        // had answered or held are settled again.
+        let mut transaction = self.writer.begin().await?;
+        let touched: Vec<String> = sqlx::query_scalar("SELECT record_id FROM responses WHERE user_id = ?1 UNION SELECT record_id FROM record_leases WHERE user_id = ?1")
+            .bind(id.to_string())
+            .fetch_all(&mut *transaction)
+            .await?;
+        let result = sqlx::query("DELETE FROM users WHERE id = ?").bind(id.to_string()).execute(&mut *transaction).await?;
+        expect_one(result.rows_affected())?;
+        let touched = touched.iter().map(|record| record.parse()).collect::<Result<Vec<RecordId>, _>>().map_err(|_| StoreError::Other("a stored record id is not a UUID".into()))?;
+        tally::recount(&mut transaction, &touched, Timestamp::now(), true).await?;
+        transaction.commit().await?;
+        Ok(())
     }
 
     async fn count_users(&self) -> StoreResult<u64> {
@@ -115,7 +124,7 @@ impl UserStore for SqliteStore {
     }
 
     async fn list_workspaces(&self) -> StoreResult<Vec<Workspace>> {
-        let query = format!("SELECT {WORKSPACE_COLUMNS} FROM workspaces ORDER BY inserted_at, rowid");
+        let query = format!("SELECT {WORKSPACE_COLUMNS} FROM workspaces ORDER BY inserted_at, id");
         sqlx::query(&query).fetch_all(&self.reader).await?.iter().map(rows::workspace).collect()
     }
 
@@ -147,7 +156,7 @@ impl UserStore for SqliteStore {
         let columns = prefixed("u", USER_COLUMNS);
         let query = format!(
             "SELECT {columns} FROM users u JOIN workspace_users m ON m.user_id = u.id
-             WHERE m.workspace_id = ? ORDER BY u.inserted_at, u.rowid"
+             WHERE m.workspace_id = ? ORDER BY u.inserted_at, u.id"
         );
         sqlx::query(&query).bind(workspace.to_string()).fetch_all(&self.reader).await?.iter().map(rows::user).collect()
     }
@@ -156,7 +165,7 @@ impl UserStore for SqliteStore {
         let columns = prefixed("w", WORKSPACE_COLUMNS);
         let query = format!(
             "SELECT {columns} FROM workspaces w JOIN workspace_users m ON m.workspace_id = w.id
-             WHERE m.user_id = ? ORDER BY w.inserted_at, w.rowid"
+             WHERE m.user_id = ? ORDER BY w.inserted_at, w.id"
         );
         sqlx::query(&query).bind(user.to_string()).fetch_all(&self.reader).await?.iter().map(rows::workspace).collect()
     }
