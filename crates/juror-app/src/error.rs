@@ -30,6 +30,9 @@ pub enum AppError {
     /// The server cannot take writes now (its disk is full); reads still work.
     #[error("{0}")]
     Unavailable(String),
+    /// The database cannot be reached (a network store restarting); nothing was done.
+    #[error("{0}")]
+    StorageDown(String),
     /// Too many failed attempts; the client may try again after `retry_after`.
     #[error("too many failed attempts; try again in {} s", retry_after.as_secs().max(1))]
     TooManyAttempts { retry_after: std::time::Duration },
@@ -50,9 +53,10 @@ impl From<ValidationError> for AppError {
 impl From<StoreError> for AppError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::UniqueViolation { constraint } => Self::Conflict(format!("an entity with the same unique key already exists ({constraint})")),
+            StoreError::UniqueViolation { key } => Self::Conflict(format!("an entity with the same {key} already exists")),
             StoreError::NotFound => Self::NotFound("entity not found".into()),
             StoreError::Full => Self::Unavailable("the server's disk is full: nothing was written; try again once space is freed".into()),
+            StoreError::Unavailable(reason) => Self::StorageDown(format!("the database cannot be reached ({reason}); try again shortly")),
             other => Self::Internal(anyhow::Error::new(other)),
         }
     }

@@ -222,7 +222,7 @@ impl App {
             items,
         };
         self.store.write_records(batch).await.map_err(|error| match error {
-            juror_store::StoreError::UniqueViolation { constraint } => AppError::Invalid(format!("records conflict with existing ones ({constraint})")),
+            juror_store::StoreError::UniqueViolation { key } => AppError::Invalid(format!("records conflict with existing ones on their {key}")),
             other => other.into(),
         })
     }

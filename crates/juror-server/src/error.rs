@@ -52,6 +52,7 @@ impl IntoResponse for ApiError {
             }
             Self::App(AppError::Refused(message)) => (StatusCode::FORBIDDEN, coded("ForbiddenOperationError", json!({"detail": message}))),
             Self::App(AppError::Unavailable(message)) => (StatusCode::INSUFFICIENT_STORAGE, json!({"detail": message})),
+            Self::App(AppError::StorageDown(message)) => (StatusCode::SERVICE_UNAVAILABLE, json!({"detail": message})),
             Self::App(AppError::NotFound(message)) => (StatusCode::NOT_FOUND, json!({"detail": message})),
             Self::App(AppError::Conflict(message)) => (StatusCode::CONFLICT, json!({"detail": message})),
             Self::App(AppError::Invalid(message)) => (StatusCode::UNPROCESSABLE_ENTITY, json!({"detail": message})),

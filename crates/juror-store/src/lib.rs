@@ -1,18 +1,23 @@
-//! Juror's storage seam: the `Store` trait, and its SQLite implementation.
+//! Juror's storage seam: the `Store` trait, its errors, and the conformance story every backend
+//! must pass.
 //!
-//! The trait speaks domain types only; no `sqlx` type crosses it. Use cases validate first and
-//! then call one store method per change, and each method is one transaction: a bulk write is
-//! stored whole or not at all. Record statuses are recomputed inside the same transaction as the
-//! responses that change them, so a reader never sees a completed record without its answers.
+//! The trait speaks domain types only; no database type crosses it. Use cases validate first
+//! and then call one store method per change, and each method is one transaction: a bulk write
+//! is stored whole or not at all. Record statuses and claims are recounted inside the same
+//! transaction as the responses and leases that change them (by the rules in
+//! `juror_core::distribution`), so a reader never sees a completed record without its answers.
+//!
+//! Backends live in their own crates (`juror-store-sqlite`, `juror-store-postgres`); with the
+//! `sqlx` feature, sqlx's errors convert into [`StoreError`] by their kind.
 
+#[cfg(feature = "conformance")]
+pub mod conformance;
 mod error;
-mod sqlite;
 mod store;
 
-pub use error::{StoreError, StoreResult};
-pub use sqlite::{check_database, DatabaseSummary, SqliteStore, SqliteStoreOptions};
+pub use error::{StoreError, StoreResult, UniqueKey};
 pub use store::{
-    AuditStore, DatasetProgress, DatasetStore, DistributionStore, Lease, LeaseRequest, RecordCursor, RecordInclude, RecordPage, RecordScan,
+    AuditStore, DatasetProgress, DatasetStore, DistributionStore, Lease, Lifecycle, LeaseRequest, RecordCursor, RecordInclude, RecordPage, RecordScan,
     RecordStore, RecordWriteBatch, ResponseCounts, ResponseStore, SessionStore, Store, SuggestionsMode, UserChanges, UserProgressRow, UserStore,
     WebSession,
 };

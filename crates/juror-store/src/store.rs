@@ -18,7 +18,7 @@ use juror_core::user::{Role, User, Workspace};
 use juror_core::vector::VectorSettings;
 use serde_json::Value;
 
-use crate::error::StoreResult;
+use crate::StoreResult;
 
 /// Which relationships to load with records.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -38,9 +38,22 @@ pub struct RecordPage {
     pub total: u64,
 }
 
-/// Where a scan of a dataset's records stopped; the next page starts after it.
+/// Where a scan of a dataset's records stopped (the `seq` of the last record read); the next
+/// page starts after it. The default starts at the beginning.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RecordCursor(pub(crate) i64);
+pub struct RecordCursor(i64);
+
+impl RecordCursor {
+    /// The cursor after the record with this insertion sequence.
+    pub fn after(sequence: i64) -> Self {
+        Self(sequence)
+    }
+
+    /// The insertion sequence of the last record read.
+    pub fn sequence(self) -> i64 {
+        self.0
+    }
+}
 
 /// A dataset's records with their answers, loaded for search.
 #[derive(Debug, Clone, Default)]
@@ -99,9 +112,18 @@ pub struct ResponseCounts {
 /// Everything Juror stores: one implementation per database, each method one transaction.
 ///
 /// The methods are grouped into one trait per area so each backend module implements one of them.
-pub trait Store: UserStore + DatasetStore + RecordStore + ResponseStore + DistributionStore + SessionStore + AuditStore {}
+pub trait Store: UserStore + DatasetStore + RecordStore + ResponseStore + DistributionStore + SessionStore + AuditStore + Lifecycle {}
 
-impl<T: UserStore + DatasetStore + RecordStore + ResponseStore + DistributionStore + SessionStore + AuditStore> Store for T {}
+impl<T: UserStore + DatasetStore + RecordStore + ResponseStore + DistributionStore + SessionStore + AuditStore + Lifecycle> Store for T {}
+
+/// What a process does with a store besides reading and writing.
+#[async_trait]
+pub trait Lifecycle: Send + Sync + 'static {
+    /// Which database this is, for logs and messages (never with a password).
+    fn describe(&self) -> String;
+    /// Waits for acknowledged writes and closes every connection.
+    async fn close(&self);
+}
 
 /// A browser login: the digest of the cookie's token, whose it is, and the form token that
 /// every state-changing request of the session must carry.

@@ -2,7 +2,8 @@
 //! one back.
 
 use anyhow::{bail, Context};
-use juror_store::{check_database, DatabaseSummary, SqliteStore, SqliteStoreOptions};
+use juror_store::Lifecycle;
+use juror_store_sqlite::{check_database, DatabaseSummary, SqliteStore, SqliteStoreOptions};
 
 use super::{database_path, lock_data_dir};
 use crate::cli::{BackupArgs, RestoreArgs};

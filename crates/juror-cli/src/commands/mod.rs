@@ -15,9 +15,11 @@ use anyhow::{bail, Context};
 use juror_app::{App, Caller};
 use juror_core::record::DatasetSchema;
 use juror_core::user::Role;
-use juror_store::{SqliteStore, SqliteStoreOptions};
+use juror_store::Store;
 
 use crate::cli::{Cli, Command};
+use crate::database::{connect, Use};
+pub(crate) use crate::database::database_path;
 
 /// Runs a parsed command line to completion.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -45,11 +47,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     result
 }
 
-/// The database file of a data directory.
-pub(crate) fn database_path(data_dir: &Path) -> std::path::PathBuf {
-    data_dir.join("juror.db")
-}
-
 /// Holds the data directory's lock file for as long as the returned file is open (the process's
 /// life at most): `juror serve` holds it, so two servers never share one database and a restore
 /// never replaces a database under a running server. Other commands run beside the server.
@@ -65,22 +62,15 @@ pub(crate) fn lock_data_dir(data_dir: &Path) -> anyhow::Result<std::fs::File> {
 }
 
 /// Opens (creating if needed) the database in `data_dir`.
-pub(crate) async fn open_app(data_dir: &Path) -> anyhow::Result<(App, SqliteStore)> {
-    open_app_with(data_dir, |options| options).await
+pub(crate) async fn open_app(data_dir: &Path) -> anyhow::Result<(App, Arc<dyn Store>)> {
+    let store = connect(data_dir, Use::Serving).await?;
+    Ok((App::new(store.clone()), store))
 }
 
 /// Opens the database for one pass over a dataset (an export): one reader, a small cache.
-pub(crate) async fn open_app_for_one_pass(data_dir: &Path) -> anyhow::Result<(App, SqliteStore)> {
-    open_app_with(data_dir, SqliteStoreOptions::for_one_pass).await
-}
-
-async fn open_app_with(data_dir: &Path, tune: impl FnOnce(SqliteStoreOptions) -> SqliteStoreOptions) -> anyhow::Result<(App, SqliteStore)> {
-    std::fs::create_dir_all(data_dir).with_context(|| format!("failed to create data directory {}", data_dir.display()))?;
-    let path = database_path(data_dir);
-    let store = SqliteStore::open(&tune(SqliteStoreOptions::new(&path)))
-        .await
-        .with_context(|| format!("failed to open sqlite database at {}", path.display()))?;
-    Ok((App::new(Arc::new(store.clone())), store))
+pub(crate) async fn open_app_for_one_pass(data_dir: &Path) -> anyhow::Result<(App, Arc<dyn Store>)> {
+    let store = connect(data_dir, Use::OnePass).await?;
+    Ok((App::new(store.clone()), store))
 }
 
 /// The owner the command line acts as: the oldest owner account.

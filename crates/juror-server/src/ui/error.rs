@@ -35,6 +35,7 @@ impl IntoResponse for UiError {
             Self::App(AppError::Unauthorized) => return Redirect::to("/login").into_response(),
             Self::App(AppError::Forbidden) => (StatusCode::FORBIDDEN, "You may not open this page.".to_owned()),
             Self::App(AppError::Unavailable(message)) => (StatusCode::INSUFFICIENT_STORAGE, message),
+            Self::App(AppError::StorageDown(message)) => (StatusCode::SERVICE_UNAVAILABLE, message),
             Self::App(AppError::Refused(message)) => (StatusCode::FORBIDDEN, format!("Not saved: {message}.")),
             Self::App(AppError::NotFound(message)) => (StatusCode::NOT_FOUND, message),
             Self::App(AppError::Conflict(message)) => (StatusCode::CONFLICT, message),

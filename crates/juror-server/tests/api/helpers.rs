@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use juror_app::{App, DefaultOwner};
 use juror_server::ServerConfig;
-use juror_store::{SqliteStore, SqliteStoreOptions};
+use juror_store::Lifecycle;
+use juror_store_sqlite::{SqliteStore, SqliteStoreOptions};
 use reqwest::Method;
 use serde_json::{json, Value};
 use tempfile::TempDir;

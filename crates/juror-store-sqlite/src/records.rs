@@ -13,8 +13,8 @@ use sqlx::{QueryBuilder, Row, SqliteConnection};
 use super::rows::{self, RECORD_COLUMNS, RESPONSE_COLUMNS, SUGGESTION_COLUMNS};
 use super::users::prefixed;
 use super::{placeholders, tally, SqliteStore};
-use crate::error::StoreResult;
-use crate::store::{RecordCursor, RecordInclude, RecordPage, RecordScan, RecordStore, RecordWriteBatch, SuggestionsMode};
+use juror_store::StoreResult;
+use juror_store::{RecordCursor, RecordInclude, RecordPage, RecordScan, RecordStore, RecordWriteBatch, SuggestionsMode};
 
 /// Rows per multi-row INSERT: well below SQLite's 32,766 bound parameters.
 const ROWS_PER_INSERT: usize = 500;
@@ -176,18 +176,18 @@ impl RecordStore for SqliteStore {
 
     async fn scan_record_ids(&self, dataset: DatasetId) -> StoreResult<Vec<RecordId>> {
         let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM records WHERE dataset_id = ? ORDER BY seq").bind(dataset.to_string()).fetch_all(&self.reader).await?;
-        ids.iter().map(|id| id.parse().map_err(|_| crate::StoreError::Other(format!("stored id `{id}` is not a UUID")))).collect()
+        ids.iter().map(|id| id.parse().map_err(|_| juror_store::StoreError::Other(format!("stored id `{id}` is not a UUID")))).collect()
     }
 
     async fn records_after(&self, dataset: DatasetId, after: RecordCursor, limit: u64, include: &RecordInclude) -> StoreResult<(Vec<(Record, RecordRelations)>, RecordCursor)> {
         // `+dataset_id` keeps SQLite on the `seq` range (the rowid) (each page starts where the last ended)
         // instead of the dataset index, which would sort the dataset's rows for every page.
         let query = format!("SELECT seq, {RECORD_COLUMNS} FROM records WHERE seq > ? AND +dataset_id = ? ORDER BY seq LIMIT ?");
-        let rows = sqlx::query(&query).bind(after.0).bind(dataset.to_string()).bind(limit.min(i64::MAX as u64) as i64).fetch_all(&self.reader).await?;
+        let rows = sqlx::query(&query).bind(after.sequence()).bind(dataset.to_string()).bind(limit.min(i64::MAX as u64) as i64).fetch_all(&self.reader).await?;
         let mut cursor = after;
         let mut records = Vec::with_capacity(rows.len());
         for row in &rows {
-            cursor = RecordCursor(row.try_get(0)?);
+            cursor = RecordCursor::after(row.try_get(0)?);
             records.push(rows::record_at(row, 1)?);
         }
         let relations = self.load_relations(&records, include).await?;

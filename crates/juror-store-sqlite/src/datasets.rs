@@ -13,8 +13,8 @@ use serde_json::Value;
 use super::rows::{self, DATASET_COLUMNS, FIELD_COLUMNS, METADATA_COLUMNS, QUESTION_COLUMNS, VECTOR_COLUMNS};
 use super::users::expect_one;
 use super::{placeholders, tally, SqliteStore};
-use crate::error::StoreResult;
-use crate::store::DatasetStore;
+use juror_store::StoreResult;
+use juror_store::DatasetStore;
 
 #[async_trait]
 impl DatasetStore for SqliteStore {

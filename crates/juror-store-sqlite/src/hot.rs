@@ -15,8 +15,8 @@ use tokio::sync::{mpsc, oneshot};
 use super::tally::{self, Counted, COUNTED_COLUMNS};
 use super::users::expect_one;
 use super::{hand_out, rows, run_statements};
-use crate::error::{StoreError, StoreResult};
-use crate::store::{Lease, LeaseRequest};
+use juror_store::{StoreError, StoreResult};
+use juror_store::{Lease, LeaseRequest};
 
 /// Most requests committed together.
 const MAX_GROUP: usize = 256;
@@ -189,8 +189,8 @@ mod tests {
     use juror_core::time::Timestamp;
 
     use super::*;
-    use crate::sqlite::{SqliteStore, SqliteStoreOptions};
-    use crate::store::UserStore;
+    use crate::{SqliteStore, SqliteStoreOptions};
+    use juror_store::{Lifecycle, UserStore};
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_panic_in_one_group_fails_that_group_alone_and_writes_go_on() {

@@ -8,7 +8,7 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, Row};
 
 use super::SqliteStore;
-use crate::error::{StoreError, StoreResult};
+use juror_store::{StoreError, StoreResult};
 
 /// What a database holds, for an operator to compare a copy with its original.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

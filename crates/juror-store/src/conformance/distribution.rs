@@ -5,17 +5,19 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use juror_core::dataset::{Dataset, DatasetStatus, Distribution};
 use juror_core::distribution::{Asker, Candidate, HandOut, RecordTally};
 use juror_core::ids::{DatasetId, RecordId, ResponseId, UserId, WorkspaceId};
 use juror_core::record::{RecordStatus, ValidRecordWrite};
 use juror_core::response::{Response, ResponseStatus};
 use juror_core::time::Timestamp;
 use juror_core::user::{Role, User, Workspace};
-use juror_store::{LeaseRequest, RecordWriteBatch, Store, SuggestionsMode};
+use crate::{LeaseRequest, RecordWriteBatch, Store, SuggestionsMode};
 use serde_json::{json, Map, Value};
 
 const SECOND: i64 = 1_000_000;
+
+/// The seeds each backend walks; a failure names its seed and step.
+pub const WALK_SEEDS: [u64; 5] = [1, 7, 42, 1234, 99991];
 
 /// A small deterministic generator, so a failing walk can be replayed from its seed.
 struct Walk(u64);
@@ -53,19 +55,7 @@ async fn setting(store: &dyn Store, name: &str, records: usize, min_submitted: i
     let now = Timestamp::now();
     let workspace = Workspace { id: WorkspaceId::new(), name: format!("ws-{name}"), inserted_at: now, updated_at: now };
     store.create_workspace(&workspace).await.unwrap();
-    let dataset = Dataset {
-        id: DatasetId::new(),
-        name: name.into(),
-        guidelines: None,
-        allow_extra_metadata: true,
-        status: DatasetStatus::Ready,
-        distribution: Distribution::overlap(min_submitted).unwrap(),
-        metadata: None,
-        workspace_id: workspace.id,
-        last_activity_at: now,
-        inserted_at: now,
-        updated_at: now,
-    };
+    let dataset = super::story::ready_dataset(name, workspace.id, min_submitted);
     store.create_dataset(&dataset).await.unwrap();
     let items = (0..records)
         .map(|index| {

@@ -1,4 +1,5 @@
-//! The story itself, generic over any `Store`.
+//! The main story: users, workspaces, datasets and settings, records, responses, suggestions,
+//! progress, assignments and quotas, the audit log, sessions and paging, over any `Store`.
 
 use juror_core::audit::{AuditAction, AuditEvent};
 use juror_core::dataset::{Dataset, DatasetStatus, Distribution};
@@ -12,8 +13,26 @@ use juror_core::response::{NewSuggestion, Response, ResponseStatus};
 use juror_core::time::Timestamp;
 use juror_core::user::{Role, User, Workspace};
 use juror_core::vector::VectorSettings;
-use juror_store::{RecordCursor, RecordInclude, RecordWriteBatch, Store, StoreError, SuggestionsMode, UserChanges, WebSession};
+use crate::{RecordCursor, RecordInclude, RecordWriteBatch, Store, StoreError, SuggestionsMode, UserChanges, WebSession};
 use serde_json::{json, Map, Value};
+
+/// A published dataset in `workspace` that completes records at `min_submitted` submissions.
+pub(super) fn ready_dataset(name: &str, workspace: WorkspaceId, min_submitted: i64) -> Dataset {
+    let now = Timestamp::now();
+    Dataset {
+        id: DatasetId::new(),
+        name: name.into(),
+        guidelines: None,
+        allow_extra_metadata: true,
+        status: DatasetStatus::Ready,
+        distribution: Distribution::overlap(min_submitted).unwrap(),
+        metadata: None,
+        workspace_id: workspace,
+        last_activity_at: now,
+        inserted_at: now,
+        updated_at: now,
+    }
+}
 
 /// What the story wrote, for checking after a reopen.
 pub struct Written {
@@ -102,19 +121,7 @@ pub async fn run(store: &dyn Store) -> Written {
     assert_eq!(store.list_user_workspaces(alice.id).await.unwrap(), vec![workspace.clone()]);
 
     // A dataset and its settings.
-    let dataset = Dataset {
-        id: DatasetId::new(),
-        name: "comparisons".into(),
-        guidelines: Some("Rank.".into()),
-        allow_extra_metadata: true,
-        status: DatasetStatus::Ready,
-        distribution: Distribution::overlap(2).unwrap(),
-        metadata: None,
-        workspace_id: workspace.id,
-        last_activity_at: now,
-        inserted_at: now,
-        updated_at: now,
-    };
+    let dataset = Dataset { guidelines: Some("Rank.".into()), ..ready_dataset("comparisons", workspace.id, 2) };
     store.create_dataset(&dataset).await.unwrap();
     let field = Field { id: FieldId::new(), name: "prompt".into(), title: "Prompt".into(), required: true, settings: FieldSettings::Text { use_markdown: false }, dataset_id: dataset.id, inserted_at: now, updated_at: now };
     store.create_field(&field).await.unwrap();

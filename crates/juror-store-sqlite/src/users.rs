@@ -7,8 +7,8 @@ use juror_core::user::{User, Workspace};
 
 use super::rows::{self, USER_COLUMNS, WORKSPACE_COLUMNS};
 use super::{tally, SqliteStore};
-use crate::error::{StoreError, StoreResult};
-use crate::store::{UserChanges, UserStore};
+use juror_store::{StoreError, StoreResult};
+use juror_store::{UserChanges, UserStore};
 
 #[async_trait]
 impl UserStore for SqliteStore {

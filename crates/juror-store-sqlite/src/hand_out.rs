@@ -20,8 +20,8 @@ use sqlx::{Row, SqliteConnection};
 use super::rows::{self, RECORD_COLUMNS};
 use super::users::prefixed;
 use super::{run_statements, tally};
-use crate::error::{StoreError, StoreResult};
-use crate::store::{Lease, LeaseRequest};
+use juror_store::{StoreError, StoreResult};
+use juror_store::{Lease, LeaseRequest};
 
 /// Eligible records of dataset `?4` for labeler `?3` under `min_submitted` `?5`, in the rule's
 /// order; `{skips}` is empty or excludes the records they skipped.

@@ -7,8 +7,8 @@ use sqlx::Row;
 
 use super::rows;
 use super::SqliteStore;
-use crate::error::{StoreError, StoreResult};
-use crate::store::AuditStore;
+use juror_store::{StoreError, StoreResult};
+use juror_store::AuditStore;
 
 #[async_trait]
 impl AuditStore for SqliteStore {

@@ -16,7 +16,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
 use super::{placeholders, rows};
-use crate::error::{StoreError, StoreResult};
+use juror_store::{StoreError, StoreResult};
 
 /// The columns that `Counted::from_row` reads, for a query whose records are aliased `r` and
 /// datasets `d`.

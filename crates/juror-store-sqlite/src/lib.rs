@@ -1,4 +1,5 @@
-//! The SQLite backend: one database file in WAL mode, one writer connection and a pool of readers.
+//! Juror's default store: one SQLite file in WAL mode, one writer connection and a pool of
+//! readers.
 //!
 //! All writes go through a single connection, so they queue in process instead of fighting over
 //! SQLite's lock; readers never wait for the writer in WAL mode. `synchronous=FULL` makes every
@@ -28,7 +29,7 @@ use futures_util::StreamExt;
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{Either, Sqlite, SqliteConnection, SqlitePool};
 
-use crate::error::{StoreError, StoreResult};
+use juror_store::{Lifecycle, StoreError, StoreResult};
 
 /// How to open a SQLite store.
 #[derive(Debug, Clone)]
@@ -64,9 +65,10 @@ pub struct SqliteStore {
     reader: SqlitePool,
     /// Group-commits the labeling loop's writes on the writer pool.
     hot: hot::HotWriter,
+    path: PathBuf,
 }
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 impl SqliteStore {
     /// Opens (creating if needed) the database and applies pending migrations.
@@ -87,11 +89,19 @@ impl SqliteStore {
             .connect_with(connect.read_only(true))
             .await?;
         let hot = hot::HotWriter::start(writer.clone());
-        Ok(Self { writer, reader, hot })
+        Ok(Self { writer, reader, hot, path: options.path.clone() })
+    }
+
+}
+
+#[async_trait::async_trait]
+impl Lifecycle for SqliteStore {
+    fn describe(&self) -> String {
+        format!("SQLite at {}", self.path.display())
     }
 
     /// Closes every connection, checkpointing the write-ahead log.
-    pub async fn close(&self) {
+    async fn close(&self) {
         self.reader.close().await;
         self.writer.close().await;
     }

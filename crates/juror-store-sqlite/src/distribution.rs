@@ -12,15 +12,15 @@ use sqlx::Row;
 use super::hot::{HotResult, HotWrite};
 use super::{rows, tally};
 use super::SqliteStore;
-use crate::error::StoreResult;
-use crate::store::{DistributionStore, Lease, LeaseRequest};
+use juror_store::StoreResult;
+use juror_store::{DistributionStore, Lease, LeaseRequest};
 
 #[async_trait]
 impl DistributionStore for SqliteStore {
     async fn lease_next_record(&self, request: &LeaseRequest) -> StoreResult<Option<(Lease, Record, RecordRelations)>> {
         match self.hot.submit(HotWrite::Lease(*request)).await? {
             HotResult::Lease(lease) => Ok(lease.map(|lease| *lease)),
-            HotResult::Done => Err(crate::StoreError::Other("a lease request answered without a lease".into())),
+            HotResult::Done => Err(juror_store::StoreError::Other("a lease request answered without a lease".into())),
         }
     }
 

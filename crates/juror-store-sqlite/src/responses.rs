@@ -11,8 +11,8 @@ use super::hot::HotWrite;
 use super::rows::{self, RESPONSE_COLUMNS, SUGGESTION_COLUMNS};
 use super::users::{expect_one, prefixed};
 use super::{placeholders, tally, SqliteStore};
-use crate::error::{StoreError, StoreResult};
-use crate::store::{DatasetProgress, ResponseCounts, ResponseStore, UserProgressRow};
+use juror_store::{StoreError, StoreResult};
+use juror_store::{DatasetProgress, ResponseCounts, ResponseStore, UserProgressRow};
 
 #[async_trait]
 impl ResponseStore for SqliteStore {
@@ -124,8 +124,8 @@ impl ResponseStore for SqliteStore {
                 let count: i64 = row.try_get(3)?;
                 Ok(UserProgressRow {
                     username: row.try_get(0)?,
-                    record_status: RecordStatus::parse(row.try_get(1)?).map_err(|error| crate::StoreError::Other(error.to_string()))?,
-                    response_status: ResponseStatus::parse(row.try_get(2)?).map_err(|error| crate::StoreError::Other(error.to_string()))?,
+                    record_status: RecordStatus::parse(row.try_get(1)?).map_err(|error| juror_store::StoreError::Other(error.to_string()))?,
+                    response_status: ResponseStatus::parse(row.try_get(2)?).map_err(|error| juror_store::StoreError::Other(error.to_string()))?,
                     count: count as u64,
                 })
             })

@@ -9,8 +9,8 @@ use sqlx::Row;
 use super::rows::{self, USER_COLUMNS};
 use super::users::prefixed;
 use super::SqliteStore;
-use crate::error::StoreResult;
-use crate::store::{SessionStore, WebSession};
+use juror_store::StoreResult;
+use juror_store::{SessionStore, WebSession};
 
 #[async_trait]
 impl SessionStore for SqliteStore {

@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
-use crate::error::{StoreError, StoreResult};
+use juror_store::{StoreError, StoreResult};
 
 pub(crate) const USER_COLUMNS: &str =
     "id, username, first_name, last_name, role, api_key, password_hash, inserted_at, updated_at";

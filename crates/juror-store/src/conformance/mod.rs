@@ -1,0 +1,16 @@
+//! The store conformance story: the reads and writes every backend must pass, generic over any
+//! `Store`. Each backend's tests open a fresh store per part and call each part; together they
+//! cover every trait method, the distribution rules included:
+//! - [`main_story`], then [`check_persisted`] on the store reopened;
+//! - [`rest_of_the_trait`]: every setting's life cycle, suggestions, deletions and listings;
+//! - [`hand_outs_follow_the_rule`] for each of [`WALK_SEEDS`], and [`racing_labelers_never_overfill`].
+//!
+//! It panics on the first difference, like a test: it is meant to run inside one.
+
+mod distribution;
+mod rest;
+mod story;
+
+pub use distribution::{hand_outs_follow_the_rule, racing_labelers_never_overfill, WALK_SEEDS};
+pub use rest::rest_of_the_trait;
+pub use story::{check_persisted, run as main_story, Written};
