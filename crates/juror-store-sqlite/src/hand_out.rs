@@ -17,9 +17,11 @@ use juror_core::record::{Record, RecordRelations};
 use juror_core::time::Timestamp;
 use sqlx::{Row, SqliteConnection};
 
-use super::rows::{self, RECORD_COLUMNS};
-use super::users::prefixed;
-use super::{run_statements, tally};
+use juror_store::backend::rows::{self, RECORD_COLUMNS};
+use juror_store::backend::crud::prefixed;
+use juror_store::backend::tally;
+
+use super::{run_statements, Tx};
 use juror_store::{StoreError, StoreResult};
 use juror_store::{Lease, LeaseRequest};
 
@@ -78,7 +80,7 @@ pub(crate) async fn lease(connection: &mut SqliteConnection, request: &LeaseRequ
     if !expired.rows.is_empty() {
         // Expired leases gave their claims back: recount those records and choose again.
         let records = expired.rows.iter().map(|row| rows::id(row, 0)).collect::<StoreResult<Vec<RecordId>>>()?;
-        tally::recount(&mut *connection, &records, request.now, false).await?;
+        tally::recount(&mut Tx(&mut *connection), &records, request.now, false).await?;
         let query = choice_query();
         choice = run_statements(&mut *connection, bind_request(sqlx::query(&query), request)).await?.pop().ok_or_else(unexpected)?;
     }

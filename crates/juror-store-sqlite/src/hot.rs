@@ -12,9 +12,11 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Sqlite, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
-use super::tally::{self, Counted, COUNTED_COLUMNS};
-use super::users::expect_one;
-use super::{hand_out, rows, run_statements};
+use juror_store::backend::tally::{self, Counted, COUNTED_COLUMNS};
+use juror_store::backend::Transaction;
+use juror_store::backend::expect_one;
+use super::{hand_out, run_statements, Tx};
+use juror_store::backend::rows;
 use juror_store::{StoreError, StoreResult};
 use juror_store::{Lease, LeaseRequest};
 
@@ -148,7 +150,7 @@ async fn apply(connection: &mut PoolConnection<Sqlite>, write: &HotWrite) -> Sto
 }
 
 /// Stores an answer, ends its labeler's lease unless it is a draft, and settles the record
-/// (`tally.rs`): one round trip, and a second only when the record's status or claims or the
+/// (`juror_store::backend::tally`): one round trip, and a second only when the record's status or claims or the
 /// dataset's last activity move. The first statement is the only one a constraint can fail, and
 /// a failed statement stops the rest, so a refused answer leaves nothing behind.
 async fn answer(connection: &mut PoolConnection<Sqlite>, response: &Response, create: bool) -> StoreResult<HotResult> {
@@ -178,7 +180,10 @@ async fn answer(connection: &mut PoolConnection<Sqlite>, response: &Response, cr
     let stored = outcomes.first().map_or(0, |outcome| outcome.changed);
     expect_one(stored)?;
     let counted = outcomes.last().map(|outcome| outcome.rows.iter().map(Counted::from_row).collect::<StoreResult<Vec<_>>>()).transpose()?.unwrap_or_default();
-    tally::settle(connection, &counted, response.updated_at, true).await?;
+    let mut writer = Tx(connection);
+    for statement in tally::settlement(&counted, response.updated_at, true) {
+        writer.execute(statement).await?;
+    }
     Ok(HotResult::Done)
 }
 

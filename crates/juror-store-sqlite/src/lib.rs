@@ -6,18 +6,10 @@
 //! commit durable before it is acknowledged. The labeling loop's writes (hand-outs and answers)
 //! are committed in groups by one task (`hot.rs`), one fsync per group.
 
-mod audit;
 mod backup;
-mod datasets;
-mod distribution;
 mod hand_out;
 mod hot;
-mod records;
-mod responses;
-mod rows;
-mod sessions;
-mod tally;
-mod users;
+
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -29,6 +21,12 @@ use futures_util::StreamExt;
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{Either, Sqlite, SqliteConnection, SqlitePool};
 
+use hot::{HotResult, HotWrite};
+use juror_core::ids::RecordId;
+use juror_core::record::{Record, RecordRelations};
+use juror_core::response::Response;
+use juror_store::backend::{OpenTransaction, Param, Run, SqlBackend, Statement, Transaction};
+use juror_store::{Lease, LeaseRequest};
 use juror_store::{Lifecycle, StoreError, StoreResult};
 
 /// How to open a SQLite store.
@@ -138,16 +136,104 @@ fn connect_options(path: &Path, cache_kib: u32) -> StoreResult<SqliteConnectOpti
         .statement_cache_capacity(256))
 }
 
-/// Question marks for an `IN (...)` list of `count` parameters.
-pub(crate) fn placeholders(count: usize) -> String {
-    let mut text = String::with_capacity(count * 2);
-    for index in 0..count {
-        if index > 0 {
-            text.push(',');
-        }
-        text.push('?');
+/// Binds a shared statement's parameters in order.
+pub(crate) fn bound(statement: &Statement) -> sqlx::query::Query<'_, Sqlite, SqliteArguments<'_>> {
+    statement.params.iter().fold(sqlx::query(&statement.sql), |query, param| match param {
+        Param::Text(value) => query.bind(value.as_deref()),
+        Param::Int(value) => query.bind(*value),
+        Param::Flag(value) => query.bind(*value),
+        Param::Bytes(value) => query.bind(value.as_slice()),
+    })
+}
+
+/// A transaction (or the group commit's) on the writer connection, as the shared writes see it.
+pub(crate) struct Tx<'c>(pub(crate) &'c mut SqliteConnection);
+
+#[async_trait::async_trait]
+impl Transaction for Tx<'_> {
+    type Row = SqliteRow;
+
+    async fn execute(&mut self, statement: Statement) -> StoreResult<u64> {
+        Ok(bound(&statement).execute(&mut *self.0).await?.rows_affected())
     }
-    text
+
+    async fn fetch(&mut self, statement: Statement) -> StoreResult<Vec<SqliteRow>> {
+        Ok(bound(&statement).fetch_all(&mut *self.0).await?)
+    }
+
+    /// Nothing to lock: every write runs on the one writer connection, one at a time.
+    async fn lock_records(&mut self, _records: &[RecordId]) -> StoreResult<()> {
+        Ok(())
+    }
+}
+
+/// A transaction on the writer pool, for the shared writes.
+struct WriterTx(sqlx::Transaction<'static, Sqlite>);
+
+#[async_trait::async_trait]
+impl Transaction for WriterTx {
+    type Row = SqliteRow;
+
+    async fn execute(&mut self, statement: Statement) -> StoreResult<u64> {
+        Tx(&mut self.0).execute(statement).await
+    }
+
+    async fn fetch(&mut self, statement: Statement) -> StoreResult<Vec<SqliteRow>> {
+        Tx(&mut self.0).fetch(statement).await
+    }
+
+    async fn lock_records(&mut self, _records: &[RecordId]) -> StoreResult<()> {
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl OpenTransaction for WriterTx {
+    async fn commit(self: Box<Self>) -> StoreResult<()> {
+        Ok(self.0.commit().await?)
+    }
+}
+
+#[async_trait::async_trait]
+impl SqlBackend for SqliteStore {
+    /// `+dataset_id` keeps SQLite on the `seq` range (the rowid: each page starts where the last
+    /// ended) instead of the dataset index, which would sort the dataset for every page.
+    const SCAN_DATASET_COLUMN: &'static str = "+dataset_id";
+
+    async fn begin(&self) -> StoreResult<Box<dyn OpenTransaction<Row = SqliteRow> + '_>> {
+        Ok(Box::new(WriterTx(self.writer.begin().await?)))
+    }
+
+    /// Through the group commit (`hot.rs`).
+    async fn answer(&self, response: &Response, create: bool) -> StoreResult<()> {
+        let write = if create { HotWrite::CreateResponse(response.clone()) } else { HotWrite::UpdateResponse(response.clone()) };
+        self.hot.submit(write).await.map(drop)
+    }
+
+    /// Through the group commit (`hot.rs`, `hand_out.rs`).
+    async fn lease(&self, request: &LeaseRequest) -> StoreResult<Option<(Lease, Record, RecordRelations)>> {
+        match self.hot.submit(HotWrite::Lease(*request)).await? {
+            HotResult::Lease(lease) => Ok(lease.map(|lease| *lease)),
+            HotResult::Done => Err(StoreError::Other("a lease request answered without a lease".into())),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Run for SqliteStore {
+    type Row = SqliteRow;
+
+    async fn write(&self, statement: Statement) -> StoreResult<u64> {
+        Ok(bound(&statement).execute(&self.writer).await?.rows_affected())
+    }
+
+    async fn write_returning(&self, statement: Statement) -> StoreResult<Vec<SqliteRow>> {
+        Ok(bound(&statement).fetch_all(&self.writer).await?)
+    }
+
+    async fn read(&self, statement: Statement) -> StoreResult<Vec<SqliteRow>> {
+        Ok(bound(&statement).fetch_all(&self.reader).await?)
+    }
 }
 
 /// What one statement of a multi-statement query did.

@@ -15,6 +15,10 @@ pub enum StoreError {
     /// one that does not exist.
     #[error("row is still referenced")]
     ForeignKeyViolation,
+    /// The database ended the transaction to resolve a conflict with a concurrent one (a
+    /// deadlock, a serialization failure): nothing was written and running it again is safe.
+    #[error("the transaction collided with a concurrent one: {0}")]
+    Contention(String),
     /// The disk holding the database is full: the write was not made.
     #[error("the disk holding the database is full")]
     Full,
@@ -134,6 +138,8 @@ impl From<sqlx_core::Error> for StoreError {
                     Self::UniqueViolation { key: UniqueKey::from_report(&report) }
                 }
                 ErrorKind::ForeignKeyViolation => Self::ForeignKeyViolation,
+                // PostgreSQL's serialization_failure and deadlock_detected.
+                _ if matches!(database_error.code().as_deref(), Some("40001" | "40P01")) => Self::Contention(error.to_string()),
                 // SQLITE_FULL (13) and PostgreSQL's disk_full (53100).
                 _ if matches!(database_error.code().as_deref(), Some("13" | "53100")) => Self::Full,
                 // SQLite reports ON DELETE RESTRICT as a trigger constraint (code 1811).

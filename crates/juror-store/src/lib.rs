@@ -8,8 +8,11 @@
 //! `juror_core::distribution`), so a reader never sees a completed record without its answers.
 //!
 //! Backends live in their own crates (`juror-store-sqlite`, `juror-store-postgres`); with the
-//! `sqlx` feature, sqlx's errors convert into [`StoreError`] by their kind.
+//! `sqlx` feature, sqlx's errors convert into [`StoreError`] by their kind and `backend` holds
+//! the row decoding they share.
 
+#[cfg(feature = "sqlx")]
+pub mod backend;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod error;

@@ -1,0 +1,222 @@
+//! The writes of several statements that both backends run the same way inside their own
+//! transaction: a batch of records (with vectors, suggestions and responses), and the changes
+//! after which records are recounted (`tally.rs`).
+
+use std::collections::{HashMap, HashSet};
+
+use juror_core::dataset::Dataset;
+use juror_core::ids::{RecordId, ResponseId, UserId};
+use juror_core::record::{Record, RecordStatus, ValidRecordWrite};
+use juror_core::response::{NewSuggestion, ResponseStatus, Suggestion};
+use juror_core::time::Timestamp;
+
+use super::columns::Columns;
+use super::sql::{placeholders, Statement};
+use super::transaction::Transaction;
+use super::{crud, expect_one, rows, tally};
+use crate::error::StoreResult;
+use crate::{RecordWriteBatch, SuggestionsMode};
+
+/// Rows per multi-row `INSERT` (8 parameters each): well below both databases' bounds.
+const ROWS_PER_INSERT: usize = 500;
+/// Ids per `IN (...)` list.
+const IDS_PER_QUERY: usize = 500;
+
+/// Writes the batch and returns the records as stored. New records are built from the batch
+/// itself; records that were updated or answered are read back, since their stored state
+/// (kept fields, recounted status) is not all in the batch.
+pub async fn records<T: Transaction + ?Sized>(transaction: &mut T, batch: &RecordWriteBatch) -> StoreResult<Vec<Record>> {
+    let now = Timestamp::now();
+    let ids = rows_of(transaction, batch, now).await?;
+    let answered: HashSet<RecordId> = batch.items.iter().zip(&ids).filter(|(item, _)| !item.responses.is_empty()).map(|(_, id)| *id).collect();
+    let reread: Vec<RecordId> = batch.items.iter().zip(&ids).filter(|(item, id)| item.id.is_some() || answered.contains(id)).map(|(_, id)| *id).collect();
+    let mut stored: HashMap<RecordId, Record> = HashMap::with_capacity(reread.len());
+    for chunk in reread.chunks(IDS_PER_QUERY) {
+        let query = format!("SELECT {} FROM records WHERE id IN ({})", rows::RECORD_COLUMNS, placeholders(chunk.len()));
+        let select = chunk.iter().fold(Statement::new(query), |statement, id| statement.bind(id.to_string()));
+        for row in transaction.fetch(select).await? {
+            let record = rows::record(&row)?;
+            stored.insert(record.id, record);
+        }
+    }
+    let dataset_id = batch.dataset_id;
+    Ok(batch
+        .items
+        .iter()
+        .zip(ids)
+        .map(|(item, id)| {
+            stored.remove(&id).unwrap_or_else(|| Record {
+                id,
+                dataset_id,
+                external_id: item.external_id.clone(),
+                fields: item.fields.clone().unwrap_or_default(),
+                metadata: item.metadata.clone(),
+                status: RecordStatus::Pending,
+                inserted_at: now,
+                updated_at: now,
+            })
+        })
+        .collect())
+}
+
+async fn rows_of<T: Transaction + ?Sized>(transaction: &mut T, batch: &RecordWriteBatch, now: Timestamp) -> StoreResult<Vec<RecordId>> {
+    let dataset_id = batch.dataset_id.to_string();
+    let ids: Vec<RecordId> = batch.items.iter().map(|item| item.id.unwrap_or_default()).collect();
+    type Indexed<'a> = Vec<(usize, &'a ValidRecordWrite)>;
+    let (updates, inserts): (Indexed<'_>, Indexed<'_>) = batch.items.iter().enumerate().partition(|(_, item)| item.id.is_some());
+
+    for chunk in inserts.chunks(ROWS_PER_INSERT) {
+        let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+        let insert = Statement::new(format!("INSERT INTO records (id, dataset_id, external_id, fields, metadata, status, inserted_at, updated_at) VALUES {values}"));
+        let insert = chunk.iter().fold(insert, |statement, (index, item)| {
+            statement
+                .bind(ids[*index].to_string())
+                .bind(dataset_id.as_str())
+                .bind(item.external_id.as_deref())
+                .bind(item.fields.as_ref().map_or_else(|| "{}".to_owned(), rows::encode_map))
+                .bind(rows::encode_object(item.metadata.as_ref()))
+                .bind(RecordStatus::Pending.as_str())
+                .bind(now.micros())
+                .bind(now.micros())
+        });
+        transaction.execute(insert).await?;
+    }
+    for (index, item) in &updates {
+        let update = Statement::new(
+            "UPDATE records SET fields = coalesce(?, fields), metadata = CASE WHEN ? THEN ? ELSE metadata END, \
+             external_id = coalesce(?, external_id), updated_at = ? WHERE id = ? AND dataset_id = ?",
+        )
+        .bind(item.fields.as_ref().map(rows::encode_map))
+        .bind(item.metadata.is_some())
+        .bind(rows::encode_object(item.metadata.as_ref()))
+        .bind(item.external_id.as_deref())
+        .bind(now.micros())
+        .bind(ids[*index].to_string())
+        .bind(dataset_id.as_str());
+        transaction.execute(update).await?;
+    }
+
+    vectors(transaction, batch, &ids).await?;
+    suggestions(transaction, batch, &ids, now).await?;
+    responses(transaction, batch, &ids, now).await?;
+    Ok(ids)
+}
+
+async fn vectors<T: Transaction + ?Sized>(transaction: &mut T, batch: &RecordWriteBatch, ids: &[RecordId]) -> StoreResult<()> {
+    if batch.items.iter().all(|item| item.vectors.is_empty()) {
+        return Ok(());
+    }
+    let named = transaction.fetch(Statement::new("SELECT name, id FROM vector_settings WHERE dataset_id = ?").bind(batch.dataset_id.to_string())).await?;
+    let settings: HashMap<String, String> = named.iter().map(|row| Ok((row.text(0)?.to_owned(), row.text(1)?.to_owned()))).collect::<StoreResult<_>>()?;
+    for (item, id) in batch.items.iter().zip(ids) {
+        for (name, vector) in &item.vectors {
+            let Some(settings_id) = settings.get(name) else { continue };
+            let upsert = Statement::new(
+                "INSERT INTO record_vectors (record_id, vector_settings_id, value) VALUES (?, ?, ?) \
+                 ON CONFLICT (record_id, vector_settings_id) DO UPDATE SET value = excluded.value",
+            )
+            .bind(id.to_string())
+            .bind(settings_id.as_str())
+            .bind(super::Param::Bytes(rows::encode_vector(vector)));
+            transaction.execute(upsert).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn suggestions<T: Transaction + ?Sized>(transaction: &mut T, batch: &RecordWriteBatch, ids: &[RecordId], now: Timestamp) -> StoreResult<()> {
+    for (item, id) in batch.items.iter().zip(ids) {
+        let Some(suggestions) = &item.suggestions else { continue };
+        if batch.suggestions_mode == SuggestionsMode::ReplaceAll && item.id.is_some() {
+            transaction.execute(Statement::new("DELETE FROM suggestions WHERE record_id = ?").bind(id.to_string())).await?;
+        }
+        for suggestion in suggestions {
+            transaction.execute(crud::upsert_suggestion(*id, suggestion, now)).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Stores the batch's embedded responses; a submitted or discarded one ends its labeler's lease,
+/// and every answered record is recounted.
+async fn responses<T: Transaction + ?Sized>(transaction: &mut T, batch: &RecordWriteBatch, ids: &[RecordId], now: Timestamp) -> StoreResult<()> {
+    let answered: Vec<RecordId> = batch.items.iter().zip(ids).filter(|(item, _)| !item.responses.is_empty()).map(|(_, id)| *id).collect();
+    // Locked before any answer is written, so a concurrent recount never waits on us in turn.
+    let mut sorted = answered.clone();
+    sorted.sort_unstable();
+    transaction.lock_records(&sorted).await?;
+    for (item, id) in batch.items.iter().zip(ids) {
+        for response in &item.responses {
+            let upsert = Statement::new(
+                "INSERT INTO responses (id, record_id, user_id, \"values\", status, inserted_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (record_id, user_id) DO UPDATE SET \"values\" = excluded.\"values\", status = excluded.status, updated_at = excluded.updated_at",
+            )
+            .bind(ResponseId::new().to_string())
+            .bind(id.to_string())
+            .bind(response.user_id.to_string())
+            .bind(rows::encode_object(response.values.as_ref()))
+            .bind(response.status.as_str())
+            .bind(now.micros())
+            .bind(now.micros());
+            transaction.execute(upsert).await?;
+            if response.status != ResponseStatus::Draft {
+                transaction.execute(crud::release_lease(*id, response.user_id)).await?;
+            }
+        }
+    }
+    tally::recount(transaction, &answered, now, true).await
+}
+
+/// Deletes a user; the records they had answered or held are recounted.
+pub async fn delete_user<T: Transaction + ?Sized>(transaction: &mut T, user: UserId) -> StoreResult<()> {
+    let touched = transaction.fetch(crud::records_touched_by(user)).await?.iter().map(rows::first_id).collect::<StoreResult<Vec<RecordId>>>()?;
+    let mut sorted = touched;
+    sorted.sort_unstable();
+    transaction.lock_records(&sorted).await?;
+    expect_one(transaction.execute(crud::delete_user(user)).await?)?;
+    tally::recount(transaction, &sorted, Timestamp::now(), true).await
+}
+
+/// Saves a dataset; when its `min_submitted` changed, every record is recounted.
+pub async fn update_dataset<T: Transaction + ?Sized>(transaction: &mut T, dataset: &Dataset) -> StoreResult<()> {
+    let previous = transaction.fetch(crud::min_submitted_of(dataset.id)).await?;
+    let previous = previous.first().map(rows::count).transpose()?;
+    expect_one(transaction.execute(crud::update_dataset(dataset)).await?)?;
+    if previous != Some(u64::from(dataset.distribution.min_submitted())) {
+        tally::recount_dataset(transaction, dataset.id).await?;
+    }
+    Ok(())
+}
+
+/// Ends a lease (its claim given back) and, with `skip`, puts the record behind the labeler's
+/// others; whether there was a lease.
+pub async fn release_lease<T: Transaction + ?Sized>(transaction: &mut T, record: RecordId, user: UserId, skip: bool) -> StoreResult<bool> {
+    transaction.lock_records(&[record]).await?;
+    let released = transaction.execute(crud::release_lease(record, user)).await? > 0;
+    if released {
+        tally::recount(transaction, &[record], Timestamp::now(), false).await?;
+    }
+    if skip {
+        transaction.execute(crud::skip(record, user)).await?;
+    }
+    Ok(released)
+}
+
+/// Deletes a response; its record is recounted.
+pub async fn delete_response<T: Transaction + ?Sized>(transaction: &mut T, id: ResponseId) -> StoreResult<()> {
+    let record = transaction.fetch(Statement::new("SELECT record_id FROM responses WHERE id = ?").bind(id.to_string())).await?;
+    let record: RecordId = record.first().map_or(Err(crate::StoreError::NotFound), rows::first_id)?;
+    transaction.lock_records(&[record]).await?;
+    expect_one(transaction.execute(Statement::new("DELETE FROM responses WHERE id = ?").bind(id.to_string())).await?)?;
+    tally::recount(transaction, &[record], Timestamp::now(), true).await
+}
+
+/// Creates or replaces a record's suggestion for a question; the stored suggestion, and whether
+/// it is new.
+pub async fn upsert_suggestion<T: Transaction + ?Sized>(transaction: &mut T, record: RecordId, suggestion: &NewSuggestion) -> StoreResult<(Suggestion, bool)> {
+    let existed = !transaction.fetch(crud::suggestion_for(record, suggestion.question_id)).await?.is_empty();
+    transaction.execute(crud::upsert_suggestion(record, suggestion, Timestamp::now())).await?;
+    let stored = transaction.fetch(crud::suggestion_for(record, suggestion.question_id)).await?;
+    let stored = stored.first().map_or(Err(crate::StoreError::NotFound), rows::suggestion)?;
+    Ok((stored, !existed))
+}
