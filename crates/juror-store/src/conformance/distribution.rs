@@ -272,15 +272,30 @@ pub async fn racing_labelers_never_overfill(store: Arc<dyn Store>) {
     assert_eq!(ids.len(), 1);
 
     let (dataset, ids, users) = setting(store.as_ref(), "race-all", 40, i64::from(MIN_SUBMITTED), 24).await;
+    race_to_the_end(&[store], dataset, &ids, &users, MIN_SUBMITTED).await;
+}
+
+/// Labelers working through one dataset at once, each on the stores in turn (replicas on one
+/// database): every record ends with exactly `min_submitted` answers, nobody answers one twice.
+pub async fn racing_across_stores_never_overfill(first: Arc<dyn Store>, second: Arc<dyn Store>) {
+    const MIN_SUBMITTED: u32 = 2;
+    let (dataset, ids, users) = setting(first.as_ref(), "race-replicas", 60, i64::from(MIN_SUBMITTED), 16).await;
+    race_to_the_end(&[first, second], dataset, &ids, &users, MIN_SUBMITTED).await;
+}
+
+async fn race_to_the_end(stores: &[Arc<dyn Store>], dataset: DatasetId, ids: &[RecordId], users: &[UserId], min_submitted: u32) {
+    let store = stores[0].clone();
     let tasks: Vec<_> = users
         .iter()
-        .map(|user| {
-            let (store, user) = (store.clone(), *user);
+        .enumerate()
+        .map(|(index, user)| {
+            let (stores, user) = (stores.to_vec(), *user);
             tokio::spawn(async move {
                 let mut answered = Vec::new();
-                loop {
+                for turn in index.. {
+                    let store = &stores[turn % stores.len()];
                     let now = Timestamp::now();
-                    let request = LeaseRequest { dataset, user, min_submitted: MIN_SUBMITTED, now, expires_at: Timestamp::from_micros(now.micros() + 600 * SECOND) };
+                    let request = LeaseRequest { dataset, user, min_submitted, now, expires_at: Timestamp::from_micros(now.micros() + 600 * SECOND) };
                     let Some((lease, _, _)) = store.lease_next_record(&request).await.unwrap() else { break };
                     store.create_response(&answer(lease.record_id, user, ResponseStatus::Submitted, Timestamp::now())).await.unwrap();
                     answered.push(lease.record_id);
@@ -298,8 +313,8 @@ pub async fn racing_labelers_never_overfill(store: Arc<dyn Store>) {
             *per_record.entry(record).or_default() += 1;
         }
     }
-    for id in &ids {
-        assert_eq!(per_record.get(id).copied(), Some(MIN_SUBMITTED as usize), "every record ends with exactly {MIN_SUBMITTED} answers");
+    for id in ids {
+        assert_eq!(per_record.get(id).copied(), Some(min_submitted as usize), "every record ends with exactly {min_submitted} answers");
         assert_eq!(store.get_record(*id).await.unwrap().unwrap().status, RecordStatus::Completed);
     }
     assert!(store.list_leases(dataset, Timestamp::now()).await.unwrap().is_empty());

@@ -3,7 +3,8 @@
 //! cover every trait method, the distribution rules included:
 //! - [`main_story`], then [`check_persisted`] on the store reopened;
 //! - [`rest_of_the_trait`]: every setting's life cycle, suggestions, deletions and listings;
-//! - [`hand_outs_follow_the_rule`] for each of [`WALK_SEEDS`], and [`racing_labelers_never_overfill`].
+//! - [`hand_outs_follow_the_rule`] for each of [`WALK_SEEDS`], and [`racing_labelers_never_overfill`];
+//! - for a backend that several processes share, [`racing_across_stores_never_overfill`].
 //!
 //! It panics on the first difference, like a test: it is meant to run inside one.
 
@@ -11,6 +12,6 @@ mod distribution;
 mod rest;
 mod story;
 
-pub use distribution::{hand_outs_follow_the_rule, racing_labelers_never_overfill, WALK_SEEDS};
+pub use distribution::{hand_outs_follow_the_rule, racing_across_stores_never_overfill, racing_labelers_never_overfill, WALK_SEEDS};
 pub use rest::rest_of_the_trait;
 pub use story::{check_persisted, run as main_story, Written};

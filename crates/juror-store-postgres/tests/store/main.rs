@@ -1,0 +1,70 @@
+//! The store conformance story (`juror_store::conformance`) on PostgreSQL: each part on a fresh
+//! database of the server `JUROR_TEST_POSTGRES_URL` names (its maintenance database, e.g.
+//! `postgres://juror@127.0.0.1:5432/postgres`; `scripts/test.sh` starts a throwaway server and
+//! sets it). Without it these tests fail: they are never skipped.
+
+use std::sync::Arc;
+
+use juror_store::conformance;
+use juror_store::{Lifecycle, Store};
+use juror_store_postgres::{PostgresStore, PostgresStoreOptions};
+use sqlx::Connection;
+
+/// The URL of a new, empty database on the test server.
+async fn fresh_database() -> String {
+    let admin = std::env::var("JUROR_TEST_POSTGRES_URL")
+        .expect("JUROR_TEST_POSTGRES_URL must name a PostgreSQL server's maintenance database (scripts/test.sh starts one)");
+    let name = format!("juror_test_{}", juror_core::ids::RecordId::new().to_string().replace('-', ""));
+    let mut connection = sqlx::PgConnection::connect(&admin).await.expect("the test server answers");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut connection).await.expect("a test database is created");
+    connection.close().await.ok();
+    let (server, _) = admin.rsplit_once('/').expect("the URL names a database");
+    format!("{server}/{name}")
+}
+
+async fn fresh() -> (String, PostgresStore) {
+    let url = fresh_database().await;
+    let store = PostgresStore::open(&PostgresStoreOptions::new(&url)).await.unwrap();
+    (url, store)
+}
+
+#[tokio::test]
+async fn postgres_passes_the_main_story_and_keeps_it() {
+    let (url, store) = fresh().await;
+    assert!(store.is_empty().await.unwrap());
+    let written = conformance::main_story(&store).await;
+    store.close().await;
+    let reopened = PostgresStore::open(&PostgresStoreOptions::new(&url)).await.unwrap();
+    assert!(!reopened.is_empty().await.unwrap());
+    conformance::check_persisted(&reopened, &written).await;
+}
+
+#[tokio::test]
+async fn postgres_passes_the_rest_of_the_trait() {
+    let (_url, store) = fresh().await;
+    conformance::rest_of_the_trait(&store).await;
+}
+
+#[tokio::test]
+async fn postgres_hands_out_by_the_rule() {
+    let (_url, store) = fresh().await;
+    for seed in conformance::WALK_SEEDS {
+        conformance::hand_outs_follow_the_rule(&store, seed).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_racing_labelers_never_overfill() {
+    let (_url, store) = fresh().await;
+    let store: Arc<dyn Store> = Arc::new(store);
+    conformance::racing_labelers_never_overfill(store).await;
+}
+
+/// Two stores on one database stand for two replicas: labelers alternating between them never
+/// overfill a record either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_replicas_racing_never_overfill() {
+    let (url, first) = fresh().await;
+    let second = PostgresStore::open(&PostgresStoreOptions::new(&url)).await.unwrap();
+    conformance::racing_across_stores_never_overfill(Arc::new(first), Arc::new(second)).await;
+}
