@@ -2,12 +2,13 @@
 # A throwaway PostgreSQL server for the tests and benchmarks, in a directory of its own.
 #   scripts/postgres.sh start DIR   starts one (installing Debian's postgresql when missing) and
 #                                   prints its maintenance URL: postgres://juror@127.0.0.1:PORT/postgres
+#   scripts/postgres.sh createdb DIR NAME   creates database NAME there and prints its URL
 #   scripts/postgres.sh stop DIR    stops it and removes DIR
 # It listens on 127.0.0.1 on a free port, trusts local connections (test data only), and runs as
 # an unprivileged user: the `postgres` account when this runs as root, else the caller.
 set -euo pipefail
-action=${1:?usage: scripts/postgres.sh start|stop DIR}
-dir=${2:?usage: scripts/postgres.sh start|stop DIR}
+action=${1:?usage: scripts/postgres.sh start|createdb|stop DIR}
+dir=${2:?usage: scripts/postgres.sh start|createdb|stop DIR}
 
 find_bindir() {
   local candidate
@@ -48,7 +49,14 @@ case "$action" in
       -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=300 -c shared_buffers=128MB" start >/dev/null \
       || { cat "$dir/server.log" >&2; exit 1; }
     echo "$bindir" >"$dir/bindir"
+    echo "$port" >"$dir/port"
     echo "postgres://juror@127.0.0.1:$port/postgres"
+    ;;
+  createdb)
+    name=${3:?usage: scripts/postgres.sh createdb DIR NAME}
+    port=$(cat "$dir/port")
+    "$(cat "$dir/bindir")/psql" -q -h 127.0.0.1 -p "$port" -U juror -d postgres -c "CREATE DATABASE $name" >/dev/null
+    echo "postgres://juror@127.0.0.1:$port/$name"
     ;;
   stop)
     if [ -f "$dir/bindir" ]; then

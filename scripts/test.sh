@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Runs Juror's whole test suite: the Rust tests (unit and integration, against real SQLite files
-# and real servers on free ports) and the SDK tests (the official Argilla Python SDKs, unchanged,
-# against a real `juror serve`).
+# Runs Juror's whole test suite: the Rust tests (unit and integration, against real SQLite files,
+# a real PostgreSQL server and real servers on free ports) and the SDK tests (the official Argilla
+# Python SDKs, unchanged, against a real `juror serve`, on SQLite and then on PostgreSQL).
 #
-# Needs: cargo, python3 with venv, apt (for Chromium). Installs the SDKs and Selenium into .venv
-# and Debian's chromium + chromium-driver on first use.
+# Needs: cargo, python3 with venv, apt (for Chromium and PostgreSQL). Installs the SDKs and
+# Selenium into .venv, and Debian's chromium, chromium-driver and postgresql on first use; starts
+# a throwaway PostgreSQL server (scripts/postgres.sh) and stops it when done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,6 +39,12 @@ if [ ! -x "$trl_venv/bin/python" ] || ! cmp -s tests/trl/requirements.txt "$trl_
     cp tests/trl/requirements.txt "$trl_venv/requirements.txt"
 fi
 
+echo "== starting a throwaway PostgreSQL server"
+postgres_dir=$(mktemp -d /tmp/juror-postgres.XXXXXX)
+trap 'scripts/postgres.sh stop "$postgres_dir"' EXIT
+export JUROR_TEST_POSTGRES_URL
+JUROR_TEST_POSTGRES_URL=$(scripts/postgres.sh start "$postgres_dir")
+
 echo "== cargo build"
 cargo build --workspace --locked
 
@@ -46,6 +53,10 @@ cargo test --workspace --locked
 
 echo "== SDK and browser tests (argilla 2.8.0, argilla-v1 1.29.1 and headless Chromium against juror serve)"
 JUROR_BIN="$PWD/target/debug/juror" "$venv/bin/python" -m pytest tests/sdk -q --ignore=tests/sdk/test_trl_helpers.py
+
+echo "== the same SDK and browser tests against a server on PostgreSQL (backups are SQLite's own)"
+JUROR_TEST_DATABASE_URL=$(scripts/postgres.sh createdb "$postgres_dir" juror_sdk) JUROR_BIN="$PWD/target/debug/juror" \
+    "$venv/bin/python" -m pytest tests/sdk -q --ignore=tests/sdk/test_trl_helpers.py --ignore=tests/sdk/test_backup.py
 
 echo "== TRL's dataset helpers (trl 1.16.0, without PyTorch) on juror export"
 JUROR_BIN="$PWD/target/debug/juror" "$trl_venv/bin/python" -m pytest tests/sdk/test_trl_helpers.py -q

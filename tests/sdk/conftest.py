@@ -8,6 +8,9 @@ Environment:
     JUROR_TEST_URL  optional: use an already running server at this URL instead of starting one
                     (it must hold the default owner `argilla` with API key `argilla.apikey`);
                     handy for checking the suite itself against a reference server.
+    JUROR_TEST_DATABASE_URL
+                    optional: the servers this session starts use this (empty) PostgreSQL
+                    database instead of their data directory's SQLite file.
 """
 import contextlib
 import os
@@ -21,6 +24,11 @@ import pytest
 import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# Every juror command the tests start (servers, imports, exports) uses the same PostgreSQL
+# database when the session runs on one.
+if os.environ.get("JUROR_TEST_DATABASE_URL"):
+    os.environ["JUROR_DATABASE_URL"] = os.environ["JUROR_TEST_DATABASE_URL"]
 OWNER_API_KEY = "argilla.apikey"
 STARTUP_TIMEOUT_S = 15.0
 
@@ -91,8 +99,12 @@ def running_juror(binary, data_dir, log_path):
     url = f"http://127.0.0.1:{port}"
 
     log_file = open(log_path, "wb")
+    command = [str(binary), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)]
+    database_url = os.environ.get("JUROR_TEST_DATABASE_URL")
+    if database_url:
+        command += ["--database-url", database_url]
     proc = subprocess.Popen(
-        [str(binary), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
+        command,
         stdout=log_file,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,

@@ -1,7 +1,5 @@
 //! Authentication: API keys and passwords, and the caller a request acts as.
 
-use std::collections::HashMap;
-use std::sync::RwLock;
 
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -30,21 +28,6 @@ impl Caller {
     /// (anyone who reads a key can act as its user).
     pub fn may_see_api_key_of(&self, user: &User) -> bool {
         self.is_owner() || self.user.id == user.id
-    }
-}
-
-/// Users by API key digest, so most requests authenticate without touching the database.
-#[derive(Debug, Default)]
-pub(crate) struct AuthCache {
-    by_digest: RwLock<HashMap<String, User>>,
-}
-
-impl AuthCache {
-    /// Forgets every cached user; called after any change to users.
-    pub(crate) fn clear(&self) {
-        if let Ok(mut map) = self.by_digest.write() {
-            map.clear();
-        }
     }
 }
 
@@ -77,14 +60,11 @@ impl App {
     /// The caller holding `api_key`, or `Unauthorized`.
     pub async fn authenticate(&self, api_key: &str) -> AppResult<Caller> {
         let digest = api_key_digest(api_key);
-        let cached = self.auth_cache.by_digest.read().ok().and_then(|map| map.get(&digest).cloned());
-        let user = match cached {
+        let user = match self.auth_cache.get(&digest) {
             Some(user) => user,
             None => {
                 let user = self.store.find_user_by_api_key_digest(&digest).await?.ok_or(AppError::Unauthorized)?;
-                if let Ok(mut map) = self.auth_cache.by_digest.write() {
-                    map.insert(digest, user.clone());
-                }
+                self.auth_cache.put(digest, user.clone());
                 user
             }
         };

@@ -1,6 +1,6 @@
-//! Short-lived caches of what every labeling request reads and almost nothing changes: dataset
-//! schemas, workspace memberships, which datasets limit answers, and the dataset of each record
-//! handed out.
+//! Short-lived caches of what every labeling request reads and almost nothing changes: the users
+//! behind API keys, dataset schemas, workspace memberships, which datasets limit answers, and the
+//! dataset of each record handed out.
 //!
 //! Changes made through this process forget the entries at once; changes made by another process
 //! sharing the database (the CLI, another replica) are seen within `TTL`.
@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use juror_core::ids::{DatasetId, RecordId, UserId, WorkspaceId};
 use juror_core::record::DatasetSchema;
+use juror_core::user::User;
 
 /// How long a cached entry is trusted.
 const TTL: Duration = Duration::from_secs(1);
@@ -62,6 +63,10 @@ impl<K: Eq + Hash, V: Clone> Fresh<K, V> {
         }
     }
 }
+
+/// Users by API key digest, so most requests authenticate without a read; a deleted or demoted
+/// user, or a rotated key, is seen by every replica within `TTL`.
+pub(crate) type AuthCache = Fresh<String, User>;
 
 /// Dataset schemas: the settings every answer is checked against.
 pub(crate) type SchemaCache = Fresh<DatasetId, Arc<DatasetSchema>>;

@@ -131,11 +131,11 @@ impl App {
 
     /// Fails unless `user` may answer the record: it is not assigned to others, and a submission
     /// stays within the user's quota. Whether a dataset has assignments or quotas at all is
-    /// remembered for a second, so answers in datasets without them read nothing more. In a
-    /// dataset with them, the returned guard holds the user's answers in the dataset one at a
-    /// time until it is dropped (after the write), so parallel submissions cannot pass a quota
-    /// together.
-    pub(crate) async fn check_answer_limits(&self, user: UserId, dataset: DatasetId, record: RecordId, submitting: bool) -> AppResult<Option<AnswerGuard>> {
+    /// remembered for a second, so answers in datasets without them read nothing more. This
+    /// refuses early, before the values are checked; the store checks the same rule again inside
+    /// the answer's transaction, where parallel submissions (through any number of servers)
+    /// take turns, so they cannot pass a quota together.
+    pub(crate) async fn check_answer_limits(&self, user: UserId, dataset: DatasetId, record: RecordId, submitting: bool) -> AppResult<()> {
         let limited = match self.limited_datasets.get(&dataset) {
             Some(limited) => limited,
             None => {
@@ -145,12 +145,10 @@ impl App {
             }
         };
         if !limited {
-            return Ok(None);
+            return Ok(());
         }
-        let guard = self.answer_locks.lock(dataset, user).await;
         let limits = self.store.answer_limits(dataset, record, user).await?;
-        limits.check(submitting).map_err(|refusal| AppError::Refused(refusal.to_string()))?;
-        Ok(Some(guard))
+        limits.check(submitting).map_err(|refusal| AppError::Refused(refusal.to_string()))
     }
 
     /// A user who can label in the workspace: a member, or an owner.
@@ -160,32 +158,5 @@ impl App {
             return Err(AppError::Invalid(format!("User `{}` is not a member of the dataset's workspace", found.username)));
         }
         Ok(())
-    }
-}
-
-/// Held while one user's answer in a dataset with assignments or quotas is checked and written.
-pub(crate) type AnswerGuard = tokio::sync::OwnedMutexGuard<()>;
-
-/// One lock per (dataset, user) answering in a dataset with assignments or quotas.
-#[derive(Debug, Default)]
-pub(crate) struct AnswerLocks {
-    locks: std::sync::Mutex<std::collections::HashMap<(DatasetId, UserId), UserTurn>>,
-}
-
-/// The lock one labeler's answers in one dataset take turns on.
-type UserTurn = std::sync::Arc<tokio::sync::Mutex<()>>;
-
-impl AnswerLocks {
-    /// Waits for the user's turn to answer in the dataset.
-    async fn lock(&self, dataset: DatasetId, user: UserId) -> AnswerGuard {
-        let lock = {
-            let mut locks = self.locks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            if locks.len() >= 10_000 {
-                // Forget the locks nobody holds or waits for.
-                locks.retain(|_, lock| std::sync::Arc::strong_count(lock) > 1);
-            }
-            locks.entry((dataset, user)).or_default().clone()
-        };
-        lock.lock_owned().await
     }
 }

@@ -57,6 +57,7 @@ impl From<StoreError> for AppError {
             StoreError::NotFound => Self::NotFound("entity not found".into()),
             StoreError::Full => Self::Unavailable("the server's disk is full: nothing was written; try again once space is freed".into()),
             StoreError::Unavailable(reason) => Self::StorageDown(format!("the database cannot be reached ({reason}); try again shortly")),
+            StoreError::Refused(refusal) => Self::Refused(refusal.to_string()),
             StoreError::Contention(reason) => Self::StorageDown(format!("the database is busy with concurrent changes ({reason}); try again")),
             other => Self::Internal(anyhow::Error::new(other)),
         }

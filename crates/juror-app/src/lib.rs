@@ -53,11 +53,10 @@ pub use workspaces_split::LabelerCopy;
 #[derive(Clone)]
 pub struct App {
     store: Arc<dyn Store>,
-    auth_cache: Arc<auth::AuthCache>,
+    auth_cache: Arc<cache::AuthCache>,
     schema_cache: Arc<cache::SchemaCache>,
     membership_cache: Arc<cache::MembershipCache>,
     limited_datasets: Arc<cache::LimitedDatasets>,
-    answer_locks: Arc<distribution::AnswerLocks>,
     record_datasets: Arc<cache::RecordDatasets>,
     login_throttle: Arc<throttle::LoginThrottle>,
     lease_duration: std::time::Duration,
@@ -66,7 +65,7 @@ pub struct App {
 impl App {
     /// An application over `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store, auth_cache: Arc::default(), schema_cache: Arc::default(), membership_cache: Arc::default(), limited_datasets: Arc::default(), answer_locks: Arc::default(), record_datasets: Arc::default(), login_throttle: Arc::default(), lease_duration: DEFAULT_LEASE }
+        Self { store, auth_cache: Arc::default(), schema_cache: Arc::default(), membership_cache: Arc::default(), limited_datasets: Arc::default(), record_datasets: Arc::default(), login_throttle: Arc::default(), lease_duration: DEFAULT_LEASE }
     }
 
     /// The same application, handing out records for `duration` at a time.

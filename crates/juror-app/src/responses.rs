@@ -43,7 +43,7 @@ impl App {
             None => record.insert(self.stored_record(record_id).await?).dataset_id,
         };
         self.dataset_for(caller, dataset_id, Action::Answer).await?;
-        let _turn = self.check_answer_limits(caller.user.id, dataset_id, record_id, write.status == ResponseStatus::Submitted).await?;
+        self.check_answer_limits(caller.user.id, dataset_id, record_id, write.status == ResponseStatus::Submitted).await?;
         let schema = self.schema(dataset_id).await?;
         if record.is_none() && schema.questions.iter().any(|question| question.settings.reads_record_text()) {
             record = Some(self.stored_record(record_id).await?);
@@ -62,10 +62,9 @@ impl App {
     /// Replaces a response's values and status (its author, owners, and admins of the workspace).
     pub async fn update_response(&self, caller: &Caller, id: ResponseId, write: ResponseWrite) -> AppResult<Response> {
         let (mut response, record) = self.editable_response(caller, id).await?;
-        let _turn = match response.user_id == caller.user.id {
-            true => self.check_answer_limits(caller.user.id, record.dataset_id, record.id, write.status == ResponseStatus::Submitted).await?,
-            false => None,
-        };
+        if response.user_id == caller.user.id {
+            self.check_answer_limits(caller.user.id, record.dataset_id, record.id, write.status == ResponseStatus::Submitted).await?;
+        }
         self.check_values(&record, &write).await?;
         response.values = write.values;
         response.status = write.status;

@@ -3,7 +3,7 @@
 use juror_core::user::Role;
 
 use crate::auth::{api_key_digest, verify_password};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::users::NewUser;
 use crate::App;
 
@@ -27,22 +27,33 @@ impl App {
         if self.store.count_users().await? > 0 {
             return Ok(false);
         }
+        // Several replicas may start at once on an empty shared database: whoever loses a race
+        // to create the workspace or the owner uses what the winner created.
         let workspace = match self.store.find_workspace_by_name(&owner.workspace).await? {
             Some(workspace) => workspace,
-            None => self.insert_workspace(None, owner.workspace.clone()).await?,
+            None => match self.insert_workspace(None, owner.workspace.clone()).await {
+                Ok(workspace) => workspace,
+                Err(AppError::Conflict(_)) => self.store.find_workspace_by_name(&owner.workspace).await?.ok_or_else(|| AppError::Conflict(format!("workspace `{}` vanished while it was created", owner.workspace)))?,
+                Err(error) => return Err(error),
+            },
         };
-        self.insert_user(NewUser {
-            id: None,
-            username: owner.username.clone(),
-            first_name: owner.username.clone(),
-            last_name: None,
-            role: Role::Owner,
-            password: owner.password.clone(),
-            api_key: Some(owner.api_key.clone()),
-            workspaces: vec![workspace.id],
-        })
-        .await?;
-        Ok(true)
+        let created = self
+            .insert_user(NewUser {
+                id: None,
+                username: owner.username.clone(),
+                first_name: owner.username.clone(),
+                last_name: None,
+                role: Role::Owner,
+                password: owner.password.clone(),
+                api_key: Some(owner.api_key.clone()),
+                workspaces: vec![workspace.id],
+            })
+            .await;
+        match created {
+            Ok(_) => Ok(true),
+            Err(AppError::Conflict(_)) if self.store.find_user_by_username(&owner.username).await?.is_some() => Ok(false),
+            Err(error) => Err(error),
+        }
     }
 
     /// The well-known credentials that still open an account, described for an operator: the

@@ -40,6 +40,11 @@ pub enum Command {
     Metrics(MetricsArgs),
     /// Write a consistent copy of the database to a new file, while the server keeps running.
     Backup(BackupArgs),
+    /// Apply pending database migrations and say which database is in use (every command also
+    /// migrates when it opens the database).
+    Migrate(DataArgs),
+    /// Copy a whole SQLite installation into an empty PostgreSQL database, and check the counts.
+    Copy(CopyArgs),
     /// Replace the database with a backup; the server must be stopped.
     Restore(RestoreArgs),
     /// Manage users.
@@ -53,9 +58,13 @@ pub enum Command {
 /// Where the data lives.
 #[derive(Debug, Clone, Args)]
 pub struct DataArgs {
-    /// Directory holding the database (created if missing).
+    /// Directory holding the SQLite database (created if missing); not used with --database-url.
     #[arg(long, env = "JUROR_DATA_DIR", default_value = "./juror-data")]
     pub data_dir: PathBuf,
+    /// A PostgreSQL database to use instead of the data directory's SQLite file, for several
+    /// servers on one database: postgres://USER:PASSWORD@HOST:PORT/DATABASE.
+    #[arg(long, env = "JUROR_DATABASE_URL")]
+    pub database_url: Option<String>,
 }
 
 /// Which dataset a command works on.
@@ -135,6 +144,19 @@ pub struct BackupArgs {
     /// The file to write; it must not exist.
     #[arg(long)]
     pub to: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct CopyArgs {
+    /// The data directory of the SQLite installation to copy (stop its server first).
+    #[arg(long)]
+    pub from: PathBuf,
+    /// The PostgreSQL database to copy into: postgres://USER:PASSWORD@HOST:PORT/DATABASE.
+    #[arg(long)]
+    pub to: String,
+    /// Copy even when the target already holds Juror data (rows that collide fail the copy).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -15,7 +15,7 @@ use juror_core::response::{Response, ResponseStatus};
 use juror_core::time::Timestamp;
 use juror_store::backend::crud::prefixed;
 use juror_store::backend::rows::{self, RECORD_COLUMNS};
-use juror_store::backend::{crud, expect_one, tally, Columns, SqlBackend, Statement};
+use juror_store::backend::{crud, expect_one, tally, write, Columns, SqlBackend, Statement};
 use juror_store::{Lease, LeaseRequest, StoreError, StoreResult};
 use sqlx::postgres::PgRow;
 
@@ -53,6 +53,7 @@ pub(crate) async fn answer(store: &PostgresStore, response: &Response, create: b
                 .bind(time_on_task_ms)
                 .bind(response.id.to_string())
         };
+        write::check_answer_limits(transaction.as_mut(), response).await?;
         expect_one(transaction.execute(write).await?)?;
         if response.status != ResponseStatus::Draft {
             transaction.execute(crud::release_lease(response.record_id, response.user_id)).await?;

@@ -118,6 +118,11 @@ impl Transaction for PgTransaction {
         }
         Ok(())
     }
+
+    /// A transaction-scoped advisory lock on the key's hash.
+    async fn take_turn(&mut self, key: &str) -> StoreResult<()> {
+        fetch(&mut self.0, &Statement::new("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))").bind(key)).await.map(drop)
+    }
 }
 
 #[async_trait]

@@ -13,7 +13,7 @@ use sqlx::{Sqlite, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
 use juror_store::backend::tally::{self, Counted, COUNTED_COLUMNS};
-use juror_store::backend::Transaction;
+use juror_store::backend::{write, Transaction};
 use juror_store::backend::expect_one;
 use super::{hand_out, run_statements, Tx};
 use juror_store::backend::rows;
@@ -154,6 +154,7 @@ async fn apply(connection: &mut PoolConnection<Sqlite>, write: &HotWrite) -> Sto
 /// dataset's last activity move. The first statement is the only one a constraint can fail, and
 /// a failed statement stops the rest, so a refused answer leaves nothing behind.
 async fn answer(connection: &mut PoolConnection<Sqlite>, response: &Response, create: bool) -> StoreResult<HotResult> {
+    write::check_answer_limits(&mut Tx(connection), response).await?;
     let store = if create {
         "INSERT INTO responses (id, record_id, user_id, \"values\", status, inserted_at, updated_at, shown_order, time_on_task_ms) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"

@@ -165,6 +165,11 @@ impl Transaction for Tx<'_> {
     async fn lock_records(&mut self, _records: &[RecordId]) -> StoreResult<()> {
         Ok(())
     }
+
+    /// Writes take turns already, on the one writer connection.
+    async fn take_turn(&mut self, _key: &str) -> StoreResult<()> {
+        Ok(())
+    }
 }
 
 /// A transaction on the writer pool, for the shared writes.
@@ -183,6 +188,10 @@ impl Transaction for WriterTx {
     }
 
     async fn lock_records(&mut self, _records: &[RecordId]) -> StoreResult<()> {
+        Ok(())
+    }
+
+    async fn take_turn(&mut self, _key: &str) -> StoreResult<()> {
         Ok(())
     }
 }

@@ -19,6 +19,10 @@ pub enum StoreError {
     /// deadlock, a serialization failure): nothing was written and running it again is safe.
     #[error("the transaction collided with a concurrent one: {0}")]
     Contention(String),
+    /// The answer breaks its record's assignment or its labeler's quota (checked inside the
+    /// answer's transaction where several servers write at once).
+    #[error("{0}")]
+    Refused(juror_core::distribution::AnswerRefusal),
     /// The disk holding the database is full: the write was not made.
     #[error("the disk holding the database is full")]
     Full,

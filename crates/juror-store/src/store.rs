@@ -272,10 +272,11 @@ pub trait RecordStore: Send + Sync + 'static {
 #[async_trait]
 pub trait ResponseStore: Send + Sync + 'static {
     /// Creates a response; the record's status and claims follow, and a submit or discard ends
-    /// the labeler's lease on it.
+    /// the labeler's lease on it. `Refused` when it breaks the record's assignment or the
+    /// labeler's quota (`AnswerLimits`), checked in the same transaction.
     async fn create_response(&self, response: &Response) -> StoreResult<()>;
     async fn get_response(&self, id: ResponseId) -> StoreResult<Option<Response>>;
-    /// Updates a response's values and status; the record follows as on create.
+    /// Updates a response's values and status; the record follows, and limits hold, as on create.
     async fn update_response(&self, response: &Response) -> StoreResult<()>;
     /// Deletes a response; the record's status and claims follow.
     async fn delete_response(&self, id: ResponseId) -> StoreResult<()>;
@@ -310,8 +311,9 @@ pub trait SessionStore: Send + Sync + 'static {
 
 /// Workload distribution: leases, skips, explicit assignments and quotas.
 ///
-/// Every method runs on the single writer, so hand-outs are serialised: a record is handed out
-/// only while its submitted responses plus unexpired leases are fewer than `min_submitted`.
+/// A record is handed out only while its submitted responses plus unexpired leases are fewer
+/// than `min_submitted`, however many processes hand out at once (SQLite serialises them on its
+/// single writer; PostgreSQL locks the record it picks).
 #[async_trait]
 pub trait DistributionStore: Send + Sync + 'static {
     /// Reclaims expired leases, then returns the labeler's current lease in the dataset (extended)

@@ -15,7 +15,7 @@ pub(super) async fn dataset(command: DatasetCommand) -> anyhow::Result<()> {
         DatasetCommand::Create { data, name, workspace, settings } => {
             let text = std::fs::read_to_string(&settings).with_context(|| format!("failed to read {}", settings.display()))?;
             let settings: Value = serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", settings.display()))?;
-            let (app, store) = open_app(&data.data_dir).await?;
+            let (app, store) = open_app(&data).await?;
             let caller = cli_caller(&app).await?;
             let workspace = app.find_workspace_by_name(&caller, &workspace).await?.with_context(|| format!("no workspace named `{workspace}`"))?;
             let dataset = create_dataset(&app, &caller, name, workspace.id, &settings).await?;
@@ -24,7 +24,7 @@ pub(super) async fn dataset(command: DatasetCommand) -> anyhow::Result<()> {
             Ok(())
         }
         DatasetCommand::List { data } => {
-            let (app, store) = open_app(&data.data_dir).await?;
+            let (app, store) = open_app(&data).await?;
             let caller = cli_caller(&app).await?;
             for dataset in app.my_datasets(&caller).await? {
                 let metrics = app.my_dataset_metrics(&caller, dataset.id).await?;
@@ -115,7 +115,7 @@ async fn add_settings(app: &juror_app::App, caller: &juror_app::Caller, dataset:
 pub(super) async fn user(command: UserCommand) -> anyhow::Result<()> {
     match command {
         UserCommand::Add { data, username, password, role, workspaces } => {
-            let (app, store) = open_app(&data.data_dir).await?;
+            let (app, store) = open_app(&data).await?;
             let role = Role::parse(&role)?;
             let mut workspace_ids = Vec::with_capacity(workspaces.len());
             for name in &workspaces {
@@ -130,7 +130,7 @@ pub(super) async fn user(command: UserCommand) -> anyhow::Result<()> {
             Ok(())
         }
         UserCommand::List { data } => {
-            let (app, store) = open_app(&data.data_dir).await?;
+            let (app, store) = open_app(&data).await?;
             for user in app.store().list_users().await? {
                 println!("{}\t{}\t{}", user.id, user.username, user.role.as_str());
             }
@@ -138,7 +138,7 @@ pub(super) async fn user(command: UserCommand) -> anyhow::Result<()> {
             Ok(())
         }
         UserCommand::RotateKey { data, username } => {
-            let (app, store) = open_app(&data.data_dir).await?;
+            let (app, store) = open_app(&data).await?;
             let caller = cli_caller(&app).await?;
             let user = app.store().find_user_by_username(&username).await?.with_context(|| format!("no user named `{username}`"))?;
             let user = app.rotate_api_key(&caller, user.id).await?;
@@ -150,7 +150,7 @@ pub(super) async fn user(command: UserCommand) -> anyhow::Result<()> {
             let mut password = String::new();
             std::io::stdin().read_line(&mut password).context("failed to read the password from standard input")?;
             let password = password.trim_end_matches(['\r', '\n']).to_owned();
-            let (app, store) = open_app(&data.data_dir).await?;
+            let (app, store) = open_app(&data).await?;
             let caller = cli_caller(&app).await?;
             let user = app.store().find_user_by_username(&username).await?.with_context(|| format!("no user named `{username}`"))?;
             app.update_user(&caller, user.id, UserPatch { password: Some(password), ..UserPatch::default() }).await?;
@@ -164,14 +164,14 @@ pub(super) async fn user(command: UserCommand) -> anyhow::Result<()> {
 pub(super) async fn workspace(command: WorkspaceCommand) -> anyhow::Result<()> {
     match command {
         WorkspaceCommand::Add { data, name } => {
-            let (app, store) = open_app(&data.data_dir).await?;
+            let (app, store) = open_app(&data).await?;
             let workspace = app.insert_workspace(None, name).await?;
             println!("created workspace `{}` ({})", workspace.name, workspace.id);
             store.close().await;
             Ok(())
         }
         WorkspaceCommand::List { data } => {
-            let (app, store) = open_app(&data.data_dir).await?;
+            let (app, store) = open_app(&data).await?;
             for workspace in app.store().list_workspaces().await? {
                 println!("{}\t{}", workspace.id, workspace.name);
             }

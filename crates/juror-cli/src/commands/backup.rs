@@ -8,7 +8,16 @@ use juror_store_sqlite::{check_database, DatabaseSummary, SqliteStore, SqliteSto
 use super::{database_path, lock_data_dir};
 use crate::cli::{BackupArgs, RestoreArgs};
 
+/// Backups and restores copy the SQLite file; a PostgreSQL database has its own tools.
+fn sqlite_only(data: &crate::cli::DataArgs, command: &str) -> anyhow::Result<()> {
+    if data.database_url.as_deref().is_some_and(|url| !url.trim().is_empty()) {
+        bail!("`juror {command}` copies the SQLite file of --data-dir; back up and restore a PostgreSQL database with pg_dump and pg_restore (docs/OPERATIONS.md)");
+    }
+    Ok(())
+}
+
 pub(super) async fn backup(args: BackupArgs) -> anyhow::Result<()> {
+    sqlite_only(&args.data, "backup")?;
     let path = database_path(&args.data.data_dir);
     if !path.is_file() {
         bail!("there is no database at {}", path.display());
@@ -23,6 +32,7 @@ pub(super) async fn backup(args: BackupArgs) -> anyhow::Result<()> {
 }
 
 pub(super) async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
+    sqlite_only(&args.data, "restore")?;
     let _lock = lock_data_dir(&args.data.data_dir)?;
     let summary = check_database(&args.from).await.with_context(|| format!("{} cannot be restored", args.from.display()))?;
     let path = database_path(&args.data.data_dir);

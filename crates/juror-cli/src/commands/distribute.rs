@@ -9,7 +9,7 @@ use juror_core::user::User;
 use crate::cli::{ConsolidateArgs, QuotaArgs, SplitArgs};
 
 pub(super) async fn split(args: SplitArgs) -> anyhow::Result<()> {
-    let (app, store) = open_app(&args.target.data.data_dir).await?;
+    let (app, store) = open_app(&args.target.data).await?;
     let caller = cli_caller(&app).await?;
     let schema = find_dataset(&app, &caller, &args.target.dataset, args.target.workspace.as_deref()).await?;
     let labelers = users_named(&app, &caller, &args.among).await?;
@@ -31,7 +31,7 @@ pub(super) async fn split(args: SplitArgs) -> anyhow::Result<()> {
 }
 
 pub(super) async fn consolidate(args: ConsolidateArgs) -> anyhow::Result<()> {
-    let (app, store) = open_app(&args.target.data.data_dir).await?;
+    let (app, store) = open_app(&args.target.data).await?;
     let caller = cli_caller(&app).await?;
     let schema = find_dataset(&app, &caller, &args.target.dataset, args.target.workspace.as_deref()).await?;
     let labelers = users_named(&app, &caller, &args.among).await?;
@@ -53,7 +53,7 @@ async fn users_named(app: &App, caller: &Caller, usernames: &[String]) -> anyhow
 }
 
 pub(super) async fn quota(args: QuotaArgs) -> anyhow::Result<()> {
-    let (app, store) = open_app(&args.target.data.data_dir).await?;
+    let (app, store) = open_app(&args.target.data).await?;
     let caller = cli_caller(&app).await?;
     let schema = find_dataset(&app, &caller, &args.target.dataset, args.target.workspace.as_deref()).await?;
     let user = app.find_user_by_username(&caller, &args.user).await?.with_context(|| format!("no user named `{}`", args.user))?;

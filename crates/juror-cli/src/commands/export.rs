@@ -19,7 +19,7 @@ pub(super) async fn export(args: ExportArgs) -> anyhow::Result<()> {
         _ => anyhow::Error::new(error),
     })?;
     let target = &args.preferences.target;
-    let (app, store) = open_app_for_one_pass(&target.data.data_dir).await?;
+    let (app, store) = open_app_for_one_pass(&target.data).await?;
     let caller = cli_caller(&app).await?;
     let schema = find_dataset(&app, &caller, &target.dataset, target.workspace.as_deref()).await?;
     let output = args.output.display().to_string();
@@ -104,7 +104,7 @@ impl<W: Write + Send> PairSink<W> {
 
 pub(super) async fn metrics(args: MetricsArgs) -> anyhow::Result<()> {
     let target = &args.preferences.target;
-    let (app, store) = open_app_for_one_pass(&target.data.data_dir).await?;
+    let (app, store) = open_app_for_one_pass(&target.data).await?;
     let caller = cli_caller(&app).await?;
     let schema = find_dataset(&app, &caller, &target.dataset, target.workspace.as_deref()).await?;
     let report = app.preference_pairs(&caller, schema.dataset.id, &request(&args.preferences)).await?;

@@ -61,7 +61,7 @@ pub(super) async fn run(args: GenerateArgs) -> anyhow::Result<()> {
     // The database is opened only when a dataset is read or written.
     let opened = match args.dataset.is_some() || args.from_dataset.is_some() {
         true => {
-            let (app, store) = open_app(&args.data.data_dir).await?;
+            let (app, store) = open_app(&args.data).await?;
             let caller = cli_caller(&app).await?;
             Some((app, caller, store))
         }

@@ -17,7 +17,7 @@ use crate::files::{id_text, rows, Format, Row};
 
 pub(super) async fn run(args: ImportArgs) -> anyhow::Result<()> {
     let format = Format::from_path(&args.file)?;
-    let (app, store) = open_app(&args.target.data.data_dir).await?;
+    let (app, store) = open_app(&args.target.data).await?;
     let caller = cli_caller(&app).await?;
     let schema = find_dataset(&app, &caller, &args.target.dataset, args.target.workspace.as_deref()).await?;
     let size = std::fs::metadata(&args.file).with_context(|| format!("failed to read {}", args.file.display()))?.len();

@@ -2,6 +2,7 @@
 
 mod admin;
 mod backup;
+mod copy;
 mod distribute;
 mod export;
 mod generate;
@@ -17,7 +18,7 @@ use juror_core::record::DatasetSchema;
 use juror_core::user::Role;
 use juror_store::Store;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, DataArgs};
 use crate::database::{connect, Use};
 pub(crate) use crate::database::database_path;
 
@@ -36,6 +37,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Export(args) => export::export(args).await,
             Command::Metrics(args) => export::metrics(args).await,
             Command::Backup(args) => backup::backup(args).await,
+            Command::Migrate(data) => copy::migrate(data).await,
+            Command::Copy(args) => copy::copy(args).await,
             Command::Restore(args) => backup::restore(args).await,
             Command::User(command) => admin::user(command).await,
             Command::Workspace(command) => admin::workspace(command).await,
@@ -61,15 +64,15 @@ pub(crate) fn lock_data_dir(data_dir: &Path) -> anyhow::Result<std::fs::File> {
     }
 }
 
-/// Opens (creating if needed) the database in `data_dir`.
-pub(crate) async fn open_app(data_dir: &Path) -> anyhow::Result<(App, Arc<dyn Store>)> {
-    let store = connect(data_dir, Use::Serving).await?;
+/// Opens (creating if needed) the database the arguments name.
+pub(crate) async fn open_app(data: &DataArgs) -> anyhow::Result<(App, Arc<dyn Store>)> {
+    let store = connect(data, Use::Serving).await?;
     Ok((App::new(store.clone()), store))
 }
 
-/// Opens the database for one pass over a dataset (an export): one reader, a small cache.
-pub(crate) async fn open_app_for_one_pass(data_dir: &Path) -> anyhow::Result<(App, Arc<dyn Store>)> {
-    let store = connect(data_dir, Use::OnePass).await?;
+/// Opens the database for one pass over a dataset (an export): few connections, a small cache.
+pub(crate) async fn open_app_for_one_pass(data: &DataArgs) -> anyhow::Result<(App, Arc<dyn Store>)> {
+    let store = connect(data, Use::OnePass).await?;
     Ok((App::new(store.clone()), store))
 }
 

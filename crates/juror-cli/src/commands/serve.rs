@@ -9,13 +9,19 @@ use tokio::net::TcpListener;
 
 use super::{lock_data_dir, open_app};
 use crate::cli::ServeArgs;
+use crate::database::Database;
 use crate::demo;
 
 pub(super) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_logging();
     let started = Instant::now();
-    let _lock = lock_data_dir(&args.data.data_dir)?;
-    let (app, store) = open_app(&args.data.data_dir).await?;
+    // Two servers never share one SQLite file; on PostgreSQL, replicas are the point.
+    let _lock = match args.data.database()? {
+        Database::Sqlite(data_dir) => Some(lock_data_dir(data_dir)?),
+        Database::Postgres(_) => None,
+    };
+    let (app, store) = open_app(&args.data).await?;
+    tracing::info!(database = %store.describe(), "opened {}", store.describe());
     let app = app.with_lease_duration(std::time::Duration::from_secs(args.lease_minutes.saturating_mul(60)));
     let owner = DefaultOwner {
         username: args.owner.owner_username,

@@ -15,14 +15,14 @@ use crate::helpers::{data_dir, juror, text, Served, KEY};
 
 const BATCH: u64 = 100;
 
-fn batch(tag: &str, start: u64, size: u64, text_len: usize) -> Value {
+pub(crate) fn batch(tag: &str, start: u64, size: u64, text_len: usize) -> Value {
     let items: Vec<Value> = (start..start + size)
         .map(|index| json!({"external_id": format!("{tag}-{index}"), "fields": {"prompt": format!("{tag} {index} {}", "x".repeat(text_len)), "response-1": "a", "response-2": "b"}}))
         .collect();
     json!({"items": items})
 }
 
-fn post(client: &reqwest::blocking::Client, url: &str, key: &str, body: &Value) -> Result<(u16, Value), reqwest::Error> {
+pub(crate) fn post(client: &reqwest::blocking::Client, url: &str, key: &str, body: &Value) -> Result<(u16, Value), reqwest::Error> {
     let response = client.post(url).header("X-Argilla-Api-Key", key).json(body).send()?;
     let status = response.status().as_u16();
     Ok((status, response.json().unwrap_or(Value::Null)))
@@ -45,7 +45,7 @@ fn keep_importing(url: String, dataset: String, tag: &'static str, acknowledged:
     })
 }
 
-fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
+pub(crate) fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
     let started = Instant::now();
     while !condition() {
         assert!(started.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
@@ -142,7 +142,7 @@ fn label(url: &str, dataset: &str, keys: &[String], answers: &Arc<AtomicU64>) ->
 }
 
 /// Every record's submitted labelers, as the owner reads them.
-fn submitted_by(served: &Served, dataset: &str) -> HashMap<String, Vec<String>> {
+pub(crate) fn submitted_by(served: &Served, dataset: &str) -> HashMap<String, Vec<String>> {
     let mut offset = 0;
     let mut by_record = HashMap::new();
     loop {

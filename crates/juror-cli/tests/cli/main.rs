@@ -8,4 +8,5 @@ mod export;
 mod faults;
 mod helpers;
 mod import;
+mod postgres;
 mod serve;

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use juror_store::conformance;
-use juror_store::{Lifecycle, Store};
+use juror_store::{DistributionStore, Lifecycle, Store};
 use juror_store_postgres::{PostgresStore, PostgresStoreOptions};
 use sqlx::Connection;
 
@@ -67,4 +67,40 @@ async fn postgres_replicas_racing_never_overfill() {
     let (url, first) = fresh().await;
     let second = PostgresStore::open(&PostgresStoreOptions::new(&url)).await.unwrap();
     conformance::racing_across_stores_never_overfill(Arc::new(first), Arc::new(second)).await;
+}
+
+/// A labeler's quota holds however many replicas take their answers at once: of 12 parallel
+/// submissions through two stores with a quota of 2, exactly 2 are stored, the rest refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_quotas_hold_across_replicas() {
+    use juror_core::distribution::AnswerRefusal;
+    use juror_core::response::{Response, ResponseStatus};
+    use juror_core::time::Timestamp;
+    use juror_store::StoreError;
+
+    let (url, first) = fresh().await;
+    let second = PostgresStore::open(&PostgresStoreOptions::new(&url)).await.unwrap();
+    let (dataset, records, labeler) = conformance::labeled_dataset(&first, "quota", 12).await;
+    first.set_quota(dataset, labeler, Some(2)).await.unwrap();
+    let stores: [Arc<dyn Store>; 2] = [Arc::new(first), Arc::new(second)];
+    let tasks: Vec<_> = records
+        .iter()
+        .enumerate()
+        .map(|(index, record)| {
+            let store = stores[index % 2].clone();
+            let now = Timestamp::now();
+            let response = Response { id: Default::default(), record_id: *record, user_id: labeler, values: None, status: ResponseStatus::Submitted, presentation: None, inserted_at: now, updated_at: now };
+            tokio::spawn(async move { store.create_response(&response).await })
+        })
+        .collect();
+    let mut stored = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(()) => stored += 1,
+            Err(StoreError::Refused(AnswerRefusal::QuotaReached(2))) => {}
+            Err(other) => panic!("an answer failed otherwise: {other:?}"),
+        }
+    }
+    assert_eq!(stored, 2, "exactly the quota's two submissions are stored");
+    assert_eq!(stores[0].user_response_counts(dataset, labeler).await.unwrap().submitted, 2);
 }

@@ -500,6 +500,21 @@ pub fn assignment_and_quota(dataset: DatasetId, record: RecordId, user: UserId) 
     .bind(user.to_string())
 }
 
+/// For an answer by `user` to `record`: the record's dataset, whether the record is assigned to
+/// others, and the user's quota there.
+pub fn limits_of_answer(record: RecordId, user: UserId) -> Statement {
+    Statement::new(
+        "SELECT r.dataset_id, \
+                EXISTS (SELECT 1 FROM record_assignments a WHERE a.record_id = r.id) \
+                AND NOT EXISTS (SELECT 1 FROM record_assignments a WHERE a.record_id = r.id AND a.user_id = ?), \
+                (SELECT q.max_records FROM dataset_quotas q WHERE q.dataset_id = r.dataset_id AND q.user_id = ?) \
+         FROM records r WHERE r.id = ?",
+    )
+    .bind(user.to_string())
+    .bind(user.to_string())
+    .bind(record.to_string())
+}
+
 /// What `user` has submitted in the dataset besides `record`.
 pub fn submitted_elsewhere(dataset: DatasetId, record: RecordId, user: UserId) -> Statement {
     Statement::new(

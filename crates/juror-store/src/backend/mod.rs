@@ -5,9 +5,11 @@
 //!   runs through [`Run`], or inside one of its transactions through [`Transaction`];
 //! - the reads of several statements ([`read`]) and the writes ([`write`]), and the recount of
 //!   record status and claims by the rules in `juror_core::distribution` ([`tally`]);
-//! - reading columns by type ([`Columns`]) and rows into domain types ([`rows`]).
+//! - reading columns by type ([`Columns`]) and rows into domain types ([`rows`]);
+//! - copying a whole installation between backends, table by table ([`copy`]).
 
 mod columns;
+pub mod copy;
 pub mod crud;
 pub mod read;
 pub mod rows;

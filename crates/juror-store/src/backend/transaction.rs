@@ -22,6 +22,9 @@ pub trait Transaction: Send {
     /// on one whose writer is single. Locks are taken in id order, so two transactions never
     /// wait for each other in a circle.
     async fn lock_records(&mut self, records: &[RecordId]) -> StoreResult<()>;
+    /// Makes transactions that name the same `key` take turns until this one ends (a
+    /// labeler's answers in a dataset with a quota); nothing on a store whose writer is single.
+    async fn take_turn(&mut self, key: &str) -> StoreResult<()>;
 }
 
 /// A transaction the shared code opened and must end: committed, or rolled back when dropped.

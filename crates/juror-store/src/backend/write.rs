@@ -5,16 +5,17 @@
 use std::collections::{HashMap, HashSet};
 
 use juror_core::dataset::Dataset;
-use juror_core::ids::{RecordId, ResponseId, UserId};
+use juror_core::distribution::AnswerLimits;
+use juror_core::ids::{DatasetId, RecordId, ResponseId, UserId};
 use juror_core::record::{Record, RecordStatus, ValidRecordWrite};
-use juror_core::response::{NewSuggestion, ResponseStatus, Suggestion};
+use juror_core::response::{NewSuggestion, Response, ResponseStatus, Suggestion};
 use juror_core::time::Timestamp;
 
 use super::columns::Columns;
 use super::sql::{placeholders, Statement};
 use super::transaction::Transaction;
 use super::{crud, expect_one, rows, tally};
-use crate::error::StoreResult;
+use crate::error::{StoreError, StoreResult};
 use crate::{RecordWriteBatch, SuggestionsMode};
 
 /// Rows per multi-row `INSERT` (8 parameters each): well below both databases' bounds.
@@ -219,4 +220,23 @@ pub async fn upsert_suggestion<T: Transaction + ?Sized>(transaction: &mut T, rec
     let stored = transaction.fetch(crud::suggestion_for(record, suggestion.question_id)).await?;
     let stored = stored.first().map_or(Err(crate::StoreError::NotFound), rows::suggestion)?;
     Ok((stored, !existed))
+}
+
+/// Refuses an answer that breaks its record's assignment or its labeler's quota, by the rule in
+/// `juror_core::distribution::AnswerLimits`, inside the answer's transaction: under a quota the
+/// labeler's answers in the dataset take turns and each counts what committed before it, so
+/// parallel answers (through any number of servers) cannot pass the quota together. A record
+/// that does not exist is left to the write, which fails on it.
+pub async fn check_answer_limits<T: Transaction + ?Sized>(transaction: &mut T, response: &Response) -> StoreResult<()> {
+    let found = transaction.fetch(crud::limits_of_answer(response.record_id, response.user_id)).await?;
+    let Some(row) = found.first() else { return Ok(()) };
+    let dataset: DatasetId = rows::id(row, 0)?;
+    let quota = row.int_opt(2)?.map(|max| u32::try_from(max).unwrap_or(u32::MAX));
+    let mut limits = AnswerLimits { assigned_to_others: row.flag(1)?, quota, submitted_elsewhere: 0 };
+    if quota.is_some() {
+        transaction.take_turn(&format!("{}/{dataset}", response.user_id)).await?;
+        let submitted = transaction.fetch(crud::submitted_elsewhere(dataset, response.record_id, response.user_id)).await?;
+        limits.submitted_elsewhere = submitted.first().map(rows::count).transpose()?.unwrap_or(0);
+    }
+    limits.check(response.status == ResponseStatus::Submitted).map_err(StoreError::Refused)
 }

@@ -5,13 +5,13 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use juror_core::distribution::{Asker, Candidate, HandOut, RecordTally};
+use juror_core::distribution::{AnswerLimits, Asker, Candidate, HandOut, RecordTally};
 use juror_core::ids::{DatasetId, RecordId, ResponseId, UserId, WorkspaceId};
 use juror_core::record::{RecordStatus, ValidRecordWrite};
 use juror_core::response::{Response, ResponseStatus};
 use juror_core::time::Timestamp;
 use juror_core::user::{Role, User, Workspace};
-use crate::{LeaseRequest, RecordWriteBatch, Store, SuggestionsMode};
+use crate::{LeaseRequest, RecordWriteBatch, Store, StoreError, SuggestionsMode};
 use serde_json::{json, Map, Value};
 
 const SECOND: i64 = 1_000_000;
@@ -74,6 +74,12 @@ async fn setting(store: &dyn Store, name: &str, records: usize, min_submitted: i
     (dataset.id, stored.iter().map(|record| record.id).collect(), users)
 }
 
+/// A ready dataset with `records` records and one labeler, for a backend's own tests.
+pub async fn labeled_dataset(store: &dyn Store, name: &str, records: usize) -> (DatasetId, Vec<RecordId>, UserId) {
+    let (dataset, ids, users) = setting(store, name, records, 1, 1).await;
+    (dataset, ids, users[0])
+}
+
 fn answer(record: RecordId, user: UserId, status: ResponseStatus, at: Timestamp) -> Response {
     let values = json!({"rank": {"value": [{"value": "a", "rank": 1}, {"value": "b", "rank": 2}]}}).as_object().unwrap().clone();
     Response { id: ResponseId::new(), record_id: record, user_id: user, values: Some(values), status, presentation: None, inserted_at: at, updated_at: at }
@@ -98,6 +104,17 @@ impl Model {
 
     fn tally(&self, record: usize) -> RecordTally {
         RecordTally { submitted: self.submitted(record), leases: self.leases[record].len() as u64 }
+    }
+
+    fn limits(&self, record: usize, user: UserId) -> AnswerLimits {
+        let submitted_elsewhere = (0..self.responses.len())
+            .filter(|index| *index != record && self.responses[*index].get(&user).is_some_and(|(_, status)| *status == ResponseStatus::Submitted))
+            .count() as u64;
+        AnswerLimits {
+            assigned_to_others: self.assigned[record].as_ref().is_some_and(|users| !users.contains(&user)),
+            quota: self.quotas.get(&user).copied(),
+            submitted_elsewhere,
+        }
     }
 
     fn held_by(&self, user: UserId) -> Option<usize> {
@@ -168,13 +185,25 @@ pub async fn hand_outs_follow_the_rule(store: &dyn Store, seed: u64) {
                 // Answer the held record: mostly submit, sometimes a draft or a discard.
                 let Some(index) = model.held_by(user).filter(|index| model.leases[*index][&user] > now) else { continue };
                 let status = [ResponseStatus::Submitted, ResponseStatus::Submitted, ResponseStatus::Draft, ResponseStatus::Discarded][walk.below(4)];
-                match model.responses[index].get(&user).copied() {
-                    Some((id, _)) => store.update_response(&Response { id, ..answer(ids[index], user, status, at) }).await.unwrap(),
+                // An answer that breaks the record's assignment or the labeler's quota (changed
+                // since the hand-out) is refused, and nothing of it stored.
+                let expected = model.limits(index, user).check(status == ResponseStatus::Submitted);
+                let existing = model.responses[index].get(&user).copied();
+                let outcome = match existing {
+                    Some((id, _)) => store.update_response(&Response { id, ..answer(ids[index], user, status, at) }).await,
                     None => {
                         let response = answer(ids[index], user, status, at);
-                        store.create_response(&response).await.unwrap();
-                        model.responses[index].insert(user, (response.id, status));
+                        let outcome = store.create_response(&response).await;
+                        if outcome.is_ok() {
+                            model.responses[index].insert(user, (response.id, status));
+                        }
+                        outcome
                     }
+                };
+                match (outcome, expected) {
+                    (Ok(()), Ok(())) => {}
+                    (Err(StoreError::Refused(refusal)), Err(expected)) if refusal == expected => continue,
+                    (outcome, expected) => panic!("step {step} (seed {seed}): the answer gave {outcome:?}, the rule says {expected:?}"),
                 }
                 model.responses[index].get_mut(&user).unwrap().1 = status;
                 if status != ResponseStatus::Draft {

@@ -12,6 +12,6 @@ mod distribution;
 mod rest;
 mod story;
 
-pub use distribution::{hand_outs_follow_the_rule, racing_across_stores_never_overfill, racing_labelers_never_overfill, WALK_SEEDS};
+pub use distribution::{hand_outs_follow_the_rule, labeled_dataset, racing_across_stores_never_overfill, racing_labelers_never_overfill, WALK_SEEDS};
 pub use rest::rest_of_the_trait;
 pub use story::{check_persisted, run as main_story, Written};
