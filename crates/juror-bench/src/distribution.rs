@@ -37,7 +37,7 @@ pub(crate) struct Args {
     samples: usize,
 }
 
-async fn owner_post(client: &reqwest::Client, url: &str, path: &str, body: Value) -> anyhow::Result<Value> {
+pub(crate) async fn owner_post(client: &reqwest::Client, url: &str, path: &str, body: Value) -> anyhow::Result<Value> {
     let response = client.post(format!("{url}{path}")).header("X-Argilla-Api-Key", KEY).json(&body).send().await?;
     if !response.status().is_success() {
         bail!("{path} answered {}: {}", response.status(), response.text().await.unwrap_or_default());
@@ -52,6 +52,12 @@ pub(crate) async fn setup(client: &reqwest::Client, url: &str, records: usize, l
     client.patch(format!("{url}/api/v1/datasets/{dataset}")).header("X-Argilla-Api-Key", KEY).json(&patch).send().await?.error_for_status()?;
     let (bodies, _) = bodies(records, 1000);
     import(url, &dataset, bodies, 2, true).await?;
+    let keys = add_labelers(client, url, &dataset, labelers).await?;
+    Ok((dataset, keys))
+}
+
+/// `labelers` new annotators in the server's first workspace; their API keys.
+pub(crate) async fn add_labelers(client: &reqwest::Client, url: &str, dataset: &str, labelers: usize) -> anyhow::Result<Vec<String>> {
     let workspaces: Value = client.get(format!("{url}/api/v1/me/workspaces")).header("X-Argilla-Api-Key", KEY).send().await?.json().await?;
     let workspace = workspaces["items"][0]["id"].as_str().context("no workspace")?.to_owned();
     let mut keys = Vec::with_capacity(labelers);
@@ -62,20 +68,22 @@ pub(crate) async fn setup(client: &reqwest::Client, url: &str, records: usize, l
         owner_post(client, url, &format!("/api/v1/workspaces/{workspace}/users"), json!({"user_id": user_id})).await?;
         keys.push(user["api_key"].as_str().context("no api key")?.to_owned());
     }
-    Ok((dataset, keys))
+    Ok(keys)
 }
 
 pub(crate) fn ranking() -> Value {
     json!({"status": "submitted", "values": {"preference": {"value": [{"value": "response-1", "rank": 1}, {"value": "response-2", "rank": 2}]}}})
 }
 
-async fn cycles(url: &str, dataset: &str, keys: Vec<String>, seconds: u64) -> anyhow::Result<(u64, Duration)> {
+/// Labelers doing next+submit cycles for `seconds`, labeler `i` on server `i % urls.len()`;
+/// the cycles done and the time taken.
+pub(crate) async fn cycles(urls: &[String], dataset: &str, keys: Vec<String>, seconds: u64) -> anyhow::Result<(u64, Duration)> {
     let done = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for key in keys {
-        let (done, stop, url, dataset) = (done.clone(), stop.clone(), url.to_owned(), dataset.to_owned());
+    for (index, key) in keys.into_iter().enumerate() {
+        let (done, stop, url, dataset) = (done.clone(), stop.clone(), urls[index % urls.len()].clone(), dataset.to_owned());
         tasks.push(tokio::spawn(async move {
             let client = reqwest::Client::new();
             while !stop.load(Ordering::Relaxed) {
@@ -172,7 +180,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
         let (dataset, keys) = setup(&client, &server.url, args.records, args.labelers, 2).await?;
         let floor_rate = floor(&server.url, &keys, args.seconds.min(5)).await?;
         let cpu_before = cpu_seconds(server.child_id())?;
-        let (cycles, elapsed) = cycles(&server.url, &dataset, keys, args.seconds).await?;
+        let (cycles, elapsed) = cycles(std::slice::from_ref(&server.url), &dataset, keys, args.seconds).await?;
         let server_cpu = cpu_seconds(server.child_id())? - cpu_before;
         println!(
             "cycles: {} labelers, {} records, min_submitted=2: {cycles} next+submit cycles in {:.1} s = {:.0} cycles/s",

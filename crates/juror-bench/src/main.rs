@@ -35,6 +35,8 @@ enum Bench {
     Import(Args),
     /// Next-plus-submit cycles with concurrent labelers, and next-record latency by dataset size.
     Distribution(distribution::Args),
+    /// The same import and labeling load on SQLite, on PostgreSQL, and on two PostgreSQL replicas.
+    Backends(backends::Args),
     /// Server-side render time of the annotation page for long markdown records.
     Render(render::Args),
     /// `juror generate` against a model server, against a bare client, at several concurrencies.
@@ -67,6 +69,7 @@ struct Args {
     startups: usize,
 }
 
+mod backends;
 mod distribution;
 mod export;
 mod generate;
@@ -101,12 +104,18 @@ fn free_port() -> anyhow::Result<u16> {
 
 /// Starts juror on an empty data directory and returns it with its time to first answer.
 pub(crate) async fn start(juror: &PathBuf) -> anyhow::Result<(Server, Duration)> {
+    start_with(juror, &[]).await
+}
+
+/// The same, with more `juror serve` arguments (`--database-url`, ...).
+pub(crate) async fn start_with(juror: &PathBuf, extra: &[&str]) -> anyhow::Result<(Server, Duration)> {
     let data = tempfile::tempdir()?;
     let port = free_port()?;
     let started = Instant::now();
     let child = Command::new(juror)
         .args(["serve", "--port", &port.to_string(), "--data-dir"])
         .arg(data.path())
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -281,6 +290,7 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().bench {
         Bench::Import(args) => import_bench(args).await,
         Bench::Distribution(args) => distribution::run(args).await,
+        Bench::Backends(args) => backends::run(args).await,
         Bench::Render(args) => render::run(args).await,
         Bench::Generate(args) => generate::run(args).await,
         Bench::Export(args) => export::run(args).await,

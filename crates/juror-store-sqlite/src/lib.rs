@@ -136,13 +136,15 @@ fn connect_options(path: &Path, cache_kib: u32) -> StoreResult<SqliteConnectOpti
         .statement_cache_capacity(256))
 }
 
-/// Binds a shared statement's parameters in order.
-pub(crate) fn bound(statement: &Statement) -> sqlx::query::Query<'_, Sqlite, SqliteArguments<'_>> {
-    statement.params.iter().fold(sqlx::query(&statement.sql), |query, param| match param {
-        Param::Text(value) => query.bind(value.as_deref()),
-        Param::Int(value) => query.bind(*value),
-        Param::Flag(value) => query.bind(*value),
-        Param::Bytes(value) => query.bind(value.as_slice()),
+/// Binds a shared statement's parameters in order, moving them in: the connection's thread
+/// needs owned values, and a borrowed text would be copied on the way (a record's fields, for
+/// every record of an import).
+fn bound(sql: &str, params: Vec<Param>) -> sqlx::query::Query<'_, Sqlite, SqliteArguments<'_>> {
+    params.into_iter().fold(sqlx::query(sql), |query, param| match param {
+        Param::Text(value) => query.bind(value),
+        Param::Int(value) => query.bind(value),
+        Param::Flag(value) => query.bind(value),
+        Param::Bytes(value) => query.bind(value),
     })
 }
 
@@ -154,11 +156,13 @@ impl Transaction for Tx<'_> {
     type Row = SqliteRow;
 
     async fn execute(&mut self, statement: Statement) -> StoreResult<u64> {
-        Ok(bound(&statement).execute(&mut *self.0).await?.rows_affected())
+        let Statement { sql, params } = statement;
+        Ok(bound(&sql, params).execute(&mut *self.0).await?.rows_affected())
     }
 
     async fn fetch(&mut self, statement: Statement) -> StoreResult<Vec<SqliteRow>> {
-        Ok(bound(&statement).fetch_all(&mut *self.0).await?)
+        let Statement { sql, params } = statement;
+        Ok(bound(&sql, params).fetch_all(&mut *self.0).await?)
     }
 
     /// Nothing to lock: every write runs on the one writer connection, one at a time.
@@ -233,15 +237,18 @@ impl Run for SqliteStore {
     type Row = SqliteRow;
 
     async fn write(&self, statement: Statement) -> StoreResult<u64> {
-        Ok(bound(&statement).execute(&self.writer).await?.rows_affected())
+        let Statement { sql, params } = statement;
+        Ok(bound(&sql, params).execute(&self.writer).await?.rows_affected())
     }
 
     async fn write_returning(&self, statement: Statement) -> StoreResult<Vec<SqliteRow>> {
-        Ok(bound(&statement).fetch_all(&self.writer).await?)
+        let Statement { sql, params } = statement;
+        Ok(bound(&sql, params).fetch_all(&self.writer).await?)
     }
 
     async fn read(&self, statement: Statement) -> StoreResult<Vec<SqliteRow>> {
-        Ok(bound(&statement).fetch_all(&self.reader).await?)
+        let Statement { sql, params } = statement;
+        Ok(bound(&sql, params).fetch_all(&self.reader).await?)
     }
 }
 

@@ -266,7 +266,8 @@ impl<B: SqlBackend> RecordStore for B {
     }
 
     async fn write_records(&self, batch: RecordWriteBatch) -> StoreResult<Vec<Record>> {
-        in_transaction!(self, |tx| write::records(tx, &batch))
+        let written = in_transaction!(self, |tx| write::records(tx, &batch))?;
+        Ok(write::assemble(batch, written))
     }
 
     async fn get_record(&self, id: RecordId) -> StoreResult<Option<Record>> {

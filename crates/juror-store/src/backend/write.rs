@@ -23,10 +23,17 @@ const ROWS_PER_INSERT: usize = 500;
 /// Ids per `IN (...)` list.
 const IDS_PER_QUERY: usize = 500;
 
-/// Writes the batch and returns the records as stored. New records are built from the batch
-/// itself; records that were updated or answered are read back, since their stored state
-/// (kept fields, recounted status) is not all in the batch.
-pub async fn records<T: Transaction + ?Sized>(transaction: &mut T, batch: &RecordWriteBatch) -> StoreResult<Vec<Record>> {
+/// What [`records`] wrote: each item's record id, and the records read back.
+pub struct Written {
+    ids: Vec<RecordId>,
+    stored: HashMap<RecordId, Record>,
+    now: Timestamp,
+}
+
+/// Writes the batch. New records are built afterwards from the batch itself ([`assemble`], which
+/// moves their texts rather than copying them); records that were updated or answered are read
+/// back here, since their stored state (kept fields, recounted status) is not all in the batch.
+pub async fn records<T: Transaction + ?Sized>(transaction: &mut T, batch: &RecordWriteBatch) -> StoreResult<Written> {
     let now = Timestamp::now();
     let ids = rows_of(transaction, batch, now).await?;
     let answered: HashSet<RecordId> = batch.items.iter().zip(&ids).filter(|(item, _)| !item.responses.is_empty()).map(|(_, id)| *id).collect();
@@ -40,24 +47,29 @@ pub async fn records<T: Transaction + ?Sized>(transaction: &mut T, batch: &Recor
             stored.insert(record.id, record);
         }
     }
+    Ok(Written { ids, stored, now })
+}
+
+/// The records of a written batch as stored, in input order.
+pub fn assemble(batch: RecordWriteBatch, mut written: Written) -> Vec<Record> {
     let dataset_id = batch.dataset_id;
-    Ok(batch
+    batch
         .items
-        .iter()
-        .zip(ids)
+        .into_iter()
+        .zip(written.ids)
         .map(|(item, id)| {
-            stored.remove(&id).unwrap_or_else(|| Record {
+            written.stored.remove(&id).unwrap_or_else(|| Record {
                 id,
                 dataset_id,
-                external_id: item.external_id.clone(),
-                fields: item.fields.clone().unwrap_or_default(),
-                metadata: item.metadata.clone(),
+                external_id: item.external_id,
+                fields: item.fields.unwrap_or_default(),
+                metadata: item.metadata,
                 status: RecordStatus::Pending,
-                inserted_at: now,
-                updated_at: now,
+                inserted_at: written.now,
+                updated_at: written.now,
             })
         })
-        .collect())
+        .collect()
 }
 
 async fn rows_of<T: Transaction + ?Sized>(transaction: &mut T, batch: &RecordWriteBatch, now: Timestamp) -> StoreResult<Vec<RecordId>> {
