@@ -33,7 +33,9 @@ case "$action" in
   start)
     if ! bindir=$(find_bindir); then
       echo "installing PostgreSQL from Debian's packages" >&2
-      apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
+      sudo=""
+      if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+      $sudo apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >&2
       bindir=$(find_bindir)
     fi
     if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
