@@ -742,3 +742,23 @@ def test_7_dataset_and_settings_updates(client, workspace, make_dataset):
     again.update()
     assert client.datasets(name=renamed, workspace=workspace.name) is not None
     assert client.datasets(id=dataset.id).name == renamed
+
+
+# --------------------------------------------------------------------------------------------
+# vectors come back exactly as logged
+# --------------------------------------------------------------------------------------------
+def test_vectors_read_back_equal_element_for_element(client, workspace, make_dataset):
+    settings = rg.Settings(
+        fields=[rg.TextField(name="text")],
+        questions=[rg.LabelQuestion(name="label", labels=["a", "b"])],
+        vectors=[rg.VectorField(name="embedding", dimensions=10)],
+    )
+    dataset = make_dataset(settings, prefix="sdk-vectors")
+    # Values that a 32-bit float cannot hold exactly.
+    sent = {
+        f"v{index}": [0.10194939256251923 * (index + 1) + element / 7.0 for element in range(10)]
+        for index in range(5)
+    }
+    dataset.records.log([{"id": key, "text": key, "embedding": vector} for key, vector in sent.items()])
+    received = {record.id: record.vectors["embedding"] for record in dataset.records(with_vectors=True)}
+    assert received == sent

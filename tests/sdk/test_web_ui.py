@@ -104,7 +104,7 @@ def press(driver, *keys):
 
 
 def wait_for_new_record(driver, previous):
-    WebDriverWait(driver, 10).until(lambda d: "/records/" in d.current_url and record_id(d) != previous or "/next" in d.current_url or d.find_elements(By.CSS_SELECTOR, "body[data-page=done]"))
+    WebDriverWait(driver, 10).until(lambda d: "/records/" in d.current_url and record_id(d) != previous or d.find_elements(By.CSS_SELECTOR, "body[data-page=done]"))
 
 
 def login(driver, base, username):
@@ -136,7 +136,8 @@ def test_a_labeler_ranks_with_the_keyboard_and_the_sdks_read_canonical_answers(a
 
     # 2-way: open the dataset, start, press 1 (the first shown is better), Enter submits.
     driver.find_element(By.LINK_TEXT, pairs_name).click()
-    driver.find_element(By.LINK_TEXT, "Start labeling").click()
+    # "Start labeling" is a form's button: taking a record needs the page's form token.
+    driver.find_element(By.CSS_SELECTOR, "form.start button").click()
     WebDriverWait(driver, 10).until(EC.presence_of_element_located((By.CSS_SELECTOR, "body[data-page=record]")))
     first = record_id(driver)
     first_shown = shown_fields(driver)
@@ -170,7 +171,14 @@ def test_a_labeler_ranks_with_the_keyboard_and_the_sdks_read_canonical_answers(a
         assert [link.rsplit("/", 1)[1] for link in links] == [expected], (view, links)
 
     # 4-way: ranks typed in shown order: 3, 1, 4, 2; Enter submits and nothing is left.
-    driver.get(f"{argilla_url}/datasets/{four}/next")
+    driver.get(f"{argilla_url}/datasets/{four}/next")  # a link takes nothing: it leads to the dataset's page
+    WebDriverWait(driver, 10).until(EC.presence_of_element_located((By.CSS_SELECTOR, "body[data-page=dataset]")))
+    tabs = [link.text for link in driver.find_elements(By.CSS_SELECTOR, "nav.views a")]
+    assert tabs == ["Submitted", "Drafts", "Discarded", "All"], tabs
+    tops = {link.location["y"] for link in driver.find_elements(By.CSS_SELECTOR, "nav.views a")}
+    lefts = [link.location["x"] + link.size["width"] for link in driver.find_elements(By.CSS_SELECTOR, "nav.views a")]
+    assert len(tops) == 1 and all(right < left for right, left in zip(lefts, [l.location["x"] for l in driver.find_elements(By.CSS_SELECTOR, "nav.views a")][1:])), "the status tabs sit apart on one line"
+    driver.find_element(By.CSS_SELECTOR, "form.start button").click()
     WebDriverWait(driver, 10).until(EC.presence_of_element_located((By.CSS_SELECTOR, "body[data-page=record]")))
     four_record = record_id(driver)
     four_shown = shown_fields(driver)

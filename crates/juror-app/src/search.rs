@@ -29,7 +29,7 @@ pub enum ScopeRequest {
 #[derive(Debug, Clone, PartialEq)]
 pub struct VectorQuery {
     pub name: String,
-    pub value: Option<Vec<f32>>,
+    pub value: Option<Vec<f64>>,
     pub record_id: Option<RecordId>,
     pub order: SimilarityOrder,
 }

@@ -68,7 +68,7 @@ pub struct Record {
 pub struct RecordRelations {
     pub responses: Option<Vec<Response>>,
     pub suggestions: Option<Vec<Suggestion>>,
-    pub vectors: Option<Vec<(String, Vec<f32>)>>,
+    pub vectors: Option<Vec<(String, Vec<f64>)>>,
 }
 
 /// A response carried inside a record write.
@@ -98,7 +98,7 @@ pub struct ValidRecordWrite {
     pub external_id: Option<String>,
     pub fields: Option<Map<String, Value>>,
     pub metadata: Option<Map<String, Value>>,
-    pub vectors: Vec<(String, Vec<f32>)>,
+    pub vectors: Vec<(String, Vec<f64>)>,
     pub responses: Vec<NewResponse>,
     /// `None` leaves suggestions alone; `Some` upserts per question.
     pub suggestions: Option<Vec<NewSuggestion>>,
@@ -215,7 +215,7 @@ impl DatasetSchema {
         Ok(())
     }
 
-    fn check_vectors(&self, vectors: &Map<String, Value>) -> Result<Vec<(String, Vec<f32>)>, ValidationError> {
+    fn check_vectors(&self, vectors: &Map<String, Value>) -> Result<Vec<(String, Vec<f64>)>, ValidationError> {
         let mut parsed = Vec::with_capacity(vectors.len());
         for (name, value) in vectors {
             let settings = self
@@ -229,8 +229,8 @@ impl DatasetSchema {
             })?;
             let numbers = items
                 .iter()
-                .map(|item| item.as_f64().map(|number| number as f32))
-                .collect::<Option<Vec<f32>>>()
+                .map(Value::as_f64)
+                .collect::<Option<Vec<f64>>>()
                 .ok_or_else(|| ValidationError::new(format!("vector `{name}` must be a list of numbers")))?;
             parsed.push((name.clone(), numbers));
         }

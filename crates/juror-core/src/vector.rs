@@ -19,12 +19,12 @@ pub struct VectorSettings {
 }
 
 /// Cosine similarity of two vectors of the same length; 0 when either is all zeros.
-pub fn cosine_similarity(left: &[f32], right: &[f32]) -> f64 {
+pub fn cosine_similarity(left: &[f64], right: &[f64]) -> f64 {
     let mut dot = 0.0f64;
     let mut left_norm = 0.0f64;
     let mut right_norm = 0.0f64;
     for (a, b) in left.iter().zip(right) {
-        let (a, b) = (f64::from(*a), f64::from(*b));
+        let (a, b) = (*a, *b);
         dot += a * b;
         left_norm += a * a;
         right_norm += b * b;

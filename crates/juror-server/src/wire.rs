@@ -170,7 +170,7 @@ pub struct RecordJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     suggestions: Option<Vec<Value>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    vectors: Option<BTreeMap<&'a str, &'a [f32]>>,
+    vectors: Option<BTreeMap<&'a str, &'a [f64]>>,
     dataset_id: String,
     inserted_at: String,
     updated_at: String,

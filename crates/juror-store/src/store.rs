@@ -263,7 +263,7 @@ pub trait RecordStore: Send + Sync + 'static {
     /// Every record of the dataset with its responses and suggestions, in insertion order.
     async fn scan_records(&self, dataset: DatasetId) -> StoreResult<RecordScan>;
     /// The named vector of each record that has one.
-    async fn record_vectors(&self, dataset: DatasetId, vector: VectorSettingsId) -> StoreResult<Vec<(RecordId, Vec<f32>)>>;
+    async fn record_vectors(&self, dataset: DatasetId, vector: VectorSettingsId) -> StoreResult<Vec<(RecordId, Vec<f64>)>>;
     /// Deletes those of `ids` that belong to the dataset; returns how many.
     async fn delete_records(&self, dataset: DatasetId, ids: &[RecordId]) -> StoreResult<u64>;
 }

@@ -45,7 +45,7 @@ struct TextBody {
 #[derive(Deserialize)]
 struct VectorBody {
     name: String,
-    value: Option<Vec<f32>>,
+    value: Option<Vec<f64>>,
     record_id: Option<String>,
     order: Option<String>,
 }

@@ -1,6 +1,7 @@
 //! A labeler's datasets with their progress, one dataset with my answers by status, and the queue
 //! that hands out the next record.
 
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use juror_core::dataset::Dataset;
@@ -14,7 +15,7 @@ use serde_json::Value;
 use super::error::UiResult;
 use super::layout::{self, bar, share};
 use super::markdown;
-use super::session::Web;
+use super::session::{form_fields, Web};
 use super::path_id;
 use crate::AppState;
 
@@ -91,7 +92,12 @@ pub(super) async fn dataset(State(state): State<AppState>, web: Web, Path(id): P
                 "Pending for me: " strong { (metrics.records.saturating_sub(mine.submitted + mine.discarded + mine.draft)) }
                 " · Draft: " strong { (mine.draft) } " · Submitted: " strong { (mine.submitted) } " · Discarded: " strong { (mine.discarded) }
             }
-            p { a.button.primary href=(format!("/datasets/{id}/next")) { "Start labeling" } }
+            // A form, not a link: taking a record is a change, so it needs the session's form
+            // token (a link from another site must not take a lease for a logged-in labeler).
+            form.start method="post" action=(format!("/datasets/{id}/next")) {
+                input type="hidden" name="csrf" value=(web.csrf);
+                button.primary type="submit" { "Start labeling" }
+            }
             nav.views aria-label="My answers" {
                 @for (name, label) in [("submitted", "Submitted"), ("draft", "Drafts"), ("discarded", "Discarded"), ("all", "All")] {
                     a href=(format!("/datasets/{id}?view={name}")) aria-current=[(name == view).then_some("page")] { (label) }
@@ -117,9 +123,22 @@ pub(super) async fn dataset(State(state): State<AppState>, web: Web, Path(id): P
     ))
 }
 
-/// Leases my next record and opens it; a page saying so when nothing is left for me.
-pub(super) async fn next(State(state): State<AppState>, web: Web, Path(id): Path<String>) -> UiResult<Response> {
+/// `GET /datasets/{id}/next` takes nothing: it leads to the dataset's page, whose button posts.
+pub(super) async fn start(Path(id): Path<String>) -> UiResult<Response> {
     let id: DatasetId = path_id(&id, "Dataset")?;
+    Ok(Redirect::to(&format!("/datasets/{id}")).into_response())
+}
+
+/// `POST /datasets/{id}/next`: with the session's form token, leases my next record and opens it.
+pub(super) async fn next(State(state): State<AppState>, web: Web, Path(id): Path<String>, body: Bytes) -> UiResult<Response> {
+    let id: DatasetId = path_id(&id, "Dataset")?;
+    web.check_csrf(form_fields(&body).get("csrf").map(String::as_str).unwrap_or_default())?;
+    open_next(&state, &web, id).await
+}
+
+/// Leases my next record in the dataset and redirects to it; a page saying so when nothing is
+/// left for me. Called only from requests whose form token was checked.
+pub(super) async fn open_next(state: &AppState, web: &Web, id: DatasetId) -> UiResult<Response> {
     let app = &state.app;
     if let Some(next) = app.next_record(&web.caller, id).await? {
         return Ok(Redirect::to(&format!("/records/{}", next.view.record.id)).into_response());
@@ -129,7 +148,7 @@ pub(super) async fn next(State(state): State<AppState>, web: Web, Path(id): Path
     Ok(layout::page(
         &dataset.name,
         "done",
-        &web,
+        web,
         html! {
             h1 { (dataset.name) }
             p.flash.ok role="status" { "Nothing left for you in this dataset. Thank you!" }

@@ -51,7 +51,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/logout", post(login::logout))
         .route("/", get(home::datasets))
         .route("/datasets/{id}", get(home::dataset))
-        .route("/datasets/{id}/next", get(home::next))
+        .route("/datasets/{id}/next", get(home::start).post(home::next))
         .route("/records/{id}", get(record::show).post(record::answer))
         .route("/records/{id}/diff", get(record::differences))
         .route("/account", get(account::show))

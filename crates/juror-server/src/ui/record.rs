@@ -37,8 +37,8 @@ pub(super) async fn show(State(state): State<AppState>, web: Web, Path(id): Path
     Ok(record_page::render(&web, &data, &layout, &page))
 }
 
-/// Takes the form: skip hands the record back; submit and discard go on to the next record; a
-/// draft stays. Requests from the page's script (`X-Requested-With: fetch`) get JSON instead.
+/// Takes the form: skip hands the record back; submit and discard go on to the next record (taken
+/// here, under this form's token, and redirected to); a draft stays. Requests from the page's script (`X-Requested-With: fetch`) get JSON instead.
 pub(super) async fn answer(State(state): State<AppState>, web: Web, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> UiResult<Response> {
     let id: RecordId = path_id(&id, "Record")?;
     let app = &state.app;
@@ -46,11 +46,11 @@ pub(super) async fn answer(State(state): State<AppState>, web: Web, Path(id): Pa
     let form = answer_form::parse(&body, &data.schema.questions);
     web.check_csrf(&form.csrf)?;
     let from_script = headers.get("x-requested-with").is_some_and(|value| value == "fetch");
-    let next = format!("/datasets/{}/next", data.schema.dataset.id);
+    let dataset = data.schema.dataset.id;
     let status = match form.action {
         FormAction::Skip => {
             app.release_record(&web.caller, id, true).await?;
-            return Ok(Redirect::to(&next).into_response());
+            return super::home::open_next(&state, &web, dataset).await;
         }
         FormAction::Submit => ResponseStatus::Submitted,
         FormAction::Draft => ResponseStatus::Draft,
@@ -78,7 +78,7 @@ pub(super) async fn answer(State(state): State<AppState>, web: Web, Path(id): Pa
     match app.upsert_my_response(&web.caller, id, write).await {
         Ok(saved) if from_script => Ok(Json(json!({"status": saved.status.as_str(), "saved_at": saved.updated_at.to_naive_iso()})).into_response()),
         Ok(_) if status == ResponseStatus::Draft => Ok(Redirect::to(&format!("/records/{id}?saved=1")).into_response()),
-        Ok(_) => Ok(Redirect::to(&next).into_response()),
+        Ok(_) => super::home::open_next(&state, &web, dataset).await,
         Err(AppError::Invalid(message)) => refuse(&state, &web, &data, &form.values, &message, from_script).await,
         Err(error) => Err(error.into()),
     }

@@ -406,7 +406,9 @@ fn ui_rows() -> Vec<Row> {
         row(M::GET, "/account", pages(200)),
         row(M::POST, "/account/password", pages(200)).body("current=$password&new=$password"),
         row(M::GET, "/datasets/{id}", members_ui(200)).at("/datasets/{dataset_id}"),
-        row(M::GET, "/datasets/{id}/next", members_ui(303)).at("/datasets/{dataset_id}/next").leasing(),
+        // Taking a record is a POST with the form token; the GET only leads to the dataset page.
+        row(M::GET, "/datasets/{id}/next", [303; 6]).at("/datasets/{dataset_id}/next"),
+        row(M::POST, "/datasets/{id}/next", members_ui(303)).at("/datasets/{dataset_id}/next").body("").leasing(),
         row(M::GET, "/records/{id}", members_ui(200)).at("/records/{record_id}"),
         row(M::POST, "/records/{id}", members_ui(303)).at("/records/{record_id}").body("action=discard"),
         row(M::GET, "/records/{id}/diff", members_ui(200)).at("/records/{record_id}/diff"),

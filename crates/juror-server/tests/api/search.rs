@@ -14,7 +14,7 @@ async fn searchable(app: &TestApp) -> (String, Vec<String>) {
     assert_eq!(owner.post(&format!("/api/v1/datasets/{dataset}/metadata-properties"), &length).await.status, 201);
     let vector = json!({"name": "embedding", "title": "Embedding", "dimensions": 2});
     assert_eq!(owner.post(&format!("/api/v1/datasets/{dataset}/vectors-settings"), &vector).await.status, 201);
-    let record = |prompt: &str, source: &str, length: i64, vector: Option<[f32; 2]>| {
+    let record = |prompt: &str, source: &str, length: i64, vector: Option<[f64; 2]>| {
         let mut record = json!({"fields": {"prompt": prompt, "response-1": "a", "response-2": "b"}, "metadata": {"source": source, "length": length}});
         if let Some(vector) = vector {
             record["vectors"] = json!({"embedding": vector});

@@ -71,6 +71,14 @@ impl Browser {
         self.send(request).await
     }
 
+    /// Presses "Start labeling" on the dataset's page: a POST with the page's form token.
+    async fn start(&mut self, dataset_id: &str) -> Page {
+        let page = self.get(&format!("/datasets/{dataset_id}")).await;
+        assert_eq!(page.status, 200);
+        let token = page.hidden("csrf");
+        self.post(&format!("/datasets/{dataset_id}/next"), &[("csrf", &token)]).await
+    }
+
     async fn login(&mut self, username: &str, password: &str) -> Page {
         let form = self.get("/login").await;
         assert_eq!(form.status, 200);
@@ -146,7 +154,13 @@ async fn the_record_form_stores_canonical_values_with_the_shown_order_and_time()
     let mut browser = Browser::new(&app);
     browser.login(&annotator.username, "password1234").await;
 
-    let next = browser.get(&format!("/datasets/{dataset_id}/next")).await;
+    // Following a link takes nothing (another site could link there); the page's button does.
+    let linked = browser.get(&format!("/datasets/{dataset_id}/next")).await;
+    assert_eq!((linked.status, linked.location()), (303, format!("/datasets/{dataset_id}").as_str()));
+    assert_eq!(browser.post(&format!("/datasets/{dataset_id}/next"), &[("csrf", "forged")]).await.status, 403);
+    let leases = app.owner().get(&format!("/api/v1/datasets/{dataset_id}/leases")).await;
+    assert_eq!(leases.body["items"], json!([]), "neither the link nor the forged form took a record: {leases:?}");
+    let next = browser.start(&dataset_id).await;
     assert_eq!(next.status, 303);
     let record_path = next.location().to_owned();
     let record_id = record_path.trim_start_matches("/records/").to_owned();
@@ -168,8 +182,10 @@ async fn the_record_form_stores_canonical_values_with_the_shown_order_and_time()
 
     // response-2 better than response-1 (canonical indexes 1 and 0), a rating of 4.
     let done = browser.post(&record_path, &[("csrf", &csrf), ("time_on_task_ms", "5321"), ("r.0.0", "2"), ("r.0.1", "1"), ("q.1", "4"), ("action", "submit")]).await;
+    // A submit goes straight on to the next record.
     assert_eq!(done.status, 303);
-    assert_eq!(done.location(), format!("/datasets/{dataset_id}/next"));
+    let other_path = done.location().to_owned();
+    assert!(other_path.starts_with("/records/") && other_path != record_path, "{other_path}");
     let responses = app.responses_of(&record_id).await;
     assert_eq!(responses.len(), 1);
     assert_eq!(responses[0]["status"], "submitted");
@@ -184,9 +200,6 @@ async fn the_record_form_stores_canonical_values_with_the_shown_order_and_time()
     assert_eq!(row["shown_order"]["preference"].as_array().unwrap().len(), 2);
 
     // The next record is the other one; a draft saved from the script answers JSON and stays.
-    let next = browser.get(&format!("/datasets/{dataset_id}/next")).await;
-    let other_path = next.location().to_owned();
-    assert_ne!(other_path, record_path);
     let other_id = other_path.trim_start_matches("/records/");
     let script_post = |body: String| {
         reqwest::Client::new()
@@ -219,15 +232,17 @@ async fn the_record_form_stores_canonical_values_with_the_shown_order_and_time()
     assert_eq!(app.responses_of(&record_id).await[0]["status"], "submitted");
 
     // Discard, then the dataset page lists each status.
+    // Discarding the last record leads to the page saying nothing is left.
     let discarded = browser.post(&other_path, &[("csrf", &csrf), ("action", "discard"), ("time_on_task_ms", "250")]).await;
-    assert_eq!(discarded.status, 303);
+    assert_eq!(discarded.status, 200);
+    assert!(discarded.html.contains("Nothing left for you"));
     let discarded_row = judgment_rows(&app, &dataset_id).await.into_iter().find(|row| row["status"] == "discarded").unwrap();
     assert_eq!(discarded_row["time_on_task_ms"], 1750, "draft times add up until the final answer");
     assert_eq!(app.responses_of(other_id).await[0]["status"], "discarded");
     let listed = browser.get(&format!("/datasets/{dataset_id}?view=discarded")).await;
     assert!(listed.html.contains(&other_path));
     assert!(!listed.html.contains(&record_path));
-    let finished = browser.get(&format!("/datasets/{dataset_id}/next")).await;
+    let finished = browser.start(&dataset_id).await;
     assert_eq!(finished.status, 200);
     assert!(finished.html.contains("Nothing left for you"));
 }
@@ -238,12 +253,12 @@ async fn skip_hands_the_record_back_and_serves_another() {
     app.create_records(&dataset_id, vec![comparison_record("one"), comparison_record("two")]).await;
     let mut browser = Browser::new(&app);
     browser.login(&annotator.username, "password1234").await;
-    let first = browser.get(&format!("/datasets/{dataset_id}/next")).await.location().to_owned();
+    let first = browser.start(&dataset_id).await.location().to_owned();
     let csrf = browser.get(&first).await.hidden("csrf");
     let skipped = browser.post(&first, &[("csrf", &csrf), ("action", "skip")]).await;
     assert_eq!(skipped.status, 303);
-    let second = browser.get(&format!("/datasets/{dataset_id}/next")).await.location().to_owned();
-    assert_ne!(first, second, "the skipped record goes behind the others");
+    let second = skipped.location().to_owned();
+    assert!(second.starts_with("/records/") && first != second, "the skipped record goes behind the others: {second}");
 }
 
 #[tokio::test]

@@ -101,7 +101,7 @@ pub const TABLES: &[Table] = &[
         columns: &[("id", Text), ("record_id", Text), ("question_id", Text), ("type", OptText), ("value", Text), ("agent", OptText), ("score", OptText), ("inserted_at", Int), ("updated_at", Int)],
         order: "inserted_at, id",
     },
-    Table { name: "record_vectors", columns: &[("record_id", Text), ("vector_settings_id", Text), ("value", Bytes)], order: "record_id, vector_settings_id" },
+    Table { name: "record_vectors", columns: &[("record_id", Text), ("vector_settings_id", Text), ("value", Bytes), ("width", Int)], order: "record_id, vector_settings_id" },
     Table { name: "record_leases", columns: &[("record_id", Text), ("user_id", Text), ("dataset_id", Text), ("expires_at", Int)], order: "record_id, user_id" },
     Table { name: "record_skips", columns: &[("record_id", Text), ("user_id", Text)], order: "record_id, user_id" },
     Table { name: "record_assignments", columns: &[("record_id", Text), ("user_id", Text), ("dataset_id", Text)], order: "record_id, user_id" },

@@ -91,13 +91,13 @@ pub async fn relations<R: Run + ?Sized>(store: &R, records: &[Record], include: 
             let select = with_ids(
                 |list| {
                     format!(
-                        "SELECT rv.record_id, vs.name, rv.value FROM record_vectors rv JOIN vector_settings vs ON vs.id = rv.vector_settings_id \
+                        "SELECT rv.record_id, vs.name, rv.value, rv.width FROM record_vectors rv JOIN vector_settings vs ON vs.id = rv.vector_settings_id \
                          WHERE rv.record_id IN ({list}) ORDER BY vs.inserted_at, vs.id"
                     )
                 },
                 chunk.iter().map(String::as_str),
             );
-            let vectors = store.read_all(select, |row| Ok((rows::id::<RecordId>(row, 0)?, row.text(1)?.to_owned(), rows::decode_vector(row.bytes(2)?)))).await?;
+            let vectors = store.read_all(select, |row| Ok((rows::id::<RecordId>(row, 0)?, row.text(1)?.to_owned(), rows::decode_vector(row.bytes(2)?, row.int(3)?)))).await?;
             for (record_id, name, vector) in vectors {
                 if !names.is_empty() && !names.contains(&name) {
                     continue;
@@ -176,14 +176,14 @@ pub async fn scan<R: Run + ?Sized>(store: &R, dataset: DatasetId) -> StoreResult
 }
 
 /// The named vector of each record of the dataset that has one, in insertion order.
-pub async fn vectors<R: Run + ?Sized>(store: &R, dataset: DatasetId, vector: VectorSettingsId) -> StoreResult<Vec<(RecordId, Vec<f32>)>> {
+pub async fn vectors<R: Run + ?Sized>(store: &R, dataset: DatasetId, vector: VectorSettingsId) -> StoreResult<Vec<(RecordId, Vec<f64>)>> {
     let select = Statement::new(
-        "SELECT rv.record_id, rv.value FROM record_vectors rv JOIN records r ON r.id = rv.record_id \
+        "SELECT rv.record_id, rv.value, rv.width FROM record_vectors rv JOIN records r ON r.id = rv.record_id \
          WHERE rv.vector_settings_id = ? AND r.dataset_id = ? ORDER BY r.seq",
     )
     .bind(vector.to_string())
     .bind(dataset.to_string());
-    store.read_all(select, |row| Ok((rows::id(row, 0)?, rows::decode_vector(row.bytes(1)?)))).await
+    store.read_all(select, |row| Ok((rows::id(row, 0)?, rows::decode_vector(row.bytes(1)?, row.int(2)?)))).await
 }
 
 /// Deletes those of `ids` that belong to the dataset, a list at a time.

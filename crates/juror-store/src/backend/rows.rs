@@ -285,14 +285,23 @@ pub fn response_json(text: Option<&str>, record: RecordId, user: UserId) -> Stor
     }))
 }
 
-/// Encodes a vector as little-endian f32s.
-pub fn encode_vector(vector: &[f32]) -> Vec<u8> {
+/// Bytes per element of the vectors written now (`record_vectors.width`): 64-bit floats, so a
+/// vector reads back exactly as it was sent.
+pub const VECTOR_WIDTH: i64 = 8;
+
+/// Encodes a vector as little-endian f64s.
+pub fn encode_vector(vector: &[f64]) -> Vec<u8> {
     vector.iter().flat_map(|value| value.to_le_bytes()).collect()
 }
 
-/// Decodes a vector stored by `encode_vector`.
-pub fn decode_vector(bytes: &[u8]) -> Vec<f32> {
-    bytes.chunks_exact(4).map(|chunk| f32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]])).collect()
+/// Decodes a stored vector of `width`-byte little-endian floats: 8 now, 4 for vectors stored
+/// before they were kept at full precision.
+pub fn decode_vector(bytes: &[u8], width: i64) -> Vec<f64> {
+    if width == 4 {
+        bytes.chunks_exact(4).map(|chunk| f64::from(f32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]))).collect()
+    } else {
+        bytes.chunks_exact(8).map(|chunk| f64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]))).collect()
+    }
 }
 
 /// An audit entry from the columns `crud::list_audit` selects.
@@ -395,4 +404,17 @@ pub fn response_counts(counted: &[(String, u64)]) -> ResponseCounts {
         }
     }
     counts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vectors_round_trip_exactly_and_older_32_bit_ones_still_read() {
+        let vector = vec![0.101_949_392_562_519_23, -1e-300, 3.0];
+        assert_eq!(decode_vector(&encode_vector(&vector), VECTOR_WIDTH), vector);
+        let legacy: Vec<u8> = [0.5f32, -2.25].iter().flat_map(|value| value.to_le_bytes()).collect();
+        assert_eq!(decode_vector(&legacy, 4), vec![0.5, -2.25]);
+    }
 }

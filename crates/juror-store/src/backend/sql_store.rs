@@ -298,7 +298,7 @@ impl<B: SqlBackend> RecordStore for B {
         read::scan(self, dataset).await
     }
 
-    async fn record_vectors(&self, dataset: DatasetId, vector: VectorSettingsId) -> StoreResult<Vec<(RecordId, Vec<f32>)>> {
+    async fn record_vectors(&self, dataset: DatasetId, vector: VectorSettingsId) -> StoreResult<Vec<(RecordId, Vec<f64>)>> {
         read::vectors(self, dataset, vector).await
     }
 

@@ -125,12 +125,13 @@ async fn vectors<T: Transaction + ?Sized>(transaction: &mut T, batch: &RecordWri
         for (name, vector) in &item.vectors {
             let Some(settings_id) = settings.get(name) else { continue };
             let upsert = Statement::new(
-                "INSERT INTO record_vectors (record_id, vector_settings_id, value) VALUES (?, ?, ?) \
-                 ON CONFLICT (record_id, vector_settings_id) DO UPDATE SET value = excluded.value",
+                "INSERT INTO record_vectors (record_id, vector_settings_id, value, width) VALUES (?, ?, ?, ?) \
+                 ON CONFLICT (record_id, vector_settings_id) DO UPDATE SET value = excluded.value, width = excluded.width",
             )
             .bind(id.to_string())
             .bind(settings_id.as_str())
-            .bind(super::Param::Bytes(rows::encode_vector(vector)));
+            .bind(super::Param::Bytes(rows::encode_vector(vector)))
+            .bind(rows::VECTOR_WIDTH);
             transaction.execute(upsert).await?;
         }
     }

@@ -145,7 +145,7 @@ pub async fn rest_of_the_trait(store: &dyn Store) {
             external_id: Some(format!("rest-{index}")),
             fields: Some(object(json!({"text": format!("text {index}")}))),
             metadata: Some(object(json!({"length": index * 10}))),
-            vectors: vec![("embedding".into(), vec![index as f32, 0.5, -1.0])],
+            vectors: vec![("embedding".into(), vec![f64::from(index) + 0.101_949_392_562_519_23, 0.5, -1.0])],
             responses: Vec::new(),
             suggestions: None,
         })
@@ -161,7 +161,7 @@ pub async fn rest_of_the_trait(store: &dyn Store) {
     assert_eq!(lengths, (0..5).map(|index| json!(index * 10)).collect::<Vec<_>>());
     let stored_vectors = store.record_vectors(dataset.id, vectors.id).await.unwrap();
     assert_eq!(stored_vectors.len(), 5);
-    assert_eq!(stored_vectors[2], (ids[2], vec![2.0, 0.5, -1.0]));
+    assert_eq!(stored_vectors[2], (ids[2], vec![2.0 + 0.101_949_392_562_519_23, 0.5, -1.0]), "vectors come back exactly as sent (64-bit)");
 
     // Suggestions one at a time: created, replaced, listed, deleted.
     let suggestion = NewSuggestion { question_id: question.id, kind: None, value: json!(2), agent: Some("model-a".into()), score: Some(json!(0.9)) };
