@@ -32,8 +32,9 @@ impl App {
                 _ => Map::new(),
             },
         };
-        if let Err(error) = self.store.append_audit(&event).await {
-            tracing::error!(action = action.as_str(), error = %error, "failed to record an audit entry: {error}");
+        match self.store.append_audit(&event).await {
+            Ok(sequence) => tracing::info!(action = action.as_str(), actor = %event.actor_name, target = %event.target_id, sequence, "audited {}", action.as_str()),
+            Err(error) => tracing::error!(action = action.as_str(), error = %error, "failed to record an audit entry: {error}"),
         }
     }
 

@@ -55,6 +55,13 @@ pub enum Command {
     Workspace(WorkspaceCommand),
 }
 
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
 /// Where the data lives.
 #[derive(Debug, Clone, Args)]
 pub struct DataArgs {
@@ -108,6 +115,10 @@ pub struct ServeArgs {
     /// in seconds; then it is closed.
     #[arg(long, env = "JUROR_IDLE_TIMEOUT_SECS", default_value_t = 60)]
     pub idle_timeout_secs: u64,
+    /// How log lines are written: `text` for people, `json` (one object a line, the request's id
+    /// and route in each) for log collectors.
+    #[arg(long, value_enum, env = "JUROR_LOG_FORMAT", default_value = "text")]
+    pub log_format: LogFormat,
     /// Start on an address other machines can reach even while the well-known default API key
     /// or owner password still opens an account (refused otherwise).
     #[arg(long, env = "JUROR_ALLOW_DEFAULT_CREDENTIALS")]

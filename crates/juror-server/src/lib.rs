@@ -7,6 +7,7 @@
 mod api;
 mod error;
 mod extract;
+mod request_log;
 mod ui;
 mod wire;
 
@@ -28,7 +29,6 @@ use juror_app::App;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
 
@@ -70,12 +70,12 @@ pub struct AppState {
 /// The whole HTTP surface for `app`.
 pub fn router(app: App, config: &ServerConfig) -> Router {
     let state = AppState { app, trusted_proxies: config.trusted_proxies.clone().into() };
-    api::router(config.max_body_bytes)
+    let routes = api::router(config.max_body_bytes)
         .merge(ui::router())
         .with_state(state)
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout))
-        .layer(CatchPanicLayer::custom(error::panic_response))
-        .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::custom(error::panic_response));
+    request_log::around(routes)
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then drains in-flight requests (for at

@@ -8,12 +8,12 @@ use juror_server::ServerConfig;
 use tokio::net::TcpListener;
 
 use super::{lock_data_dir, open_app};
-use crate::cli::ServeArgs;
+use crate::cli::{LogFormat, ServeArgs};
 use crate::database::Database;
 use crate::demo;
 
 pub(super) async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    init_logging();
+    init_logging(args.log_format);
     let started = Instant::now();
     // Two servers never share one SQLite file; on PostgreSQL, replicas are the point.
     let _lock = match args.data.database()? {
@@ -49,11 +49,15 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let listener = TcpListener::bind(&address).await.with_context(|| format!("failed to listen on {address}"))?;
     let url = format!("http://{}", listener.local_addr().context("failed to read the bound address")?);
     tracing::info!(url = %url, elapsed_ms = started.elapsed().as_millis() as u64, "juror is ready at {url}");
-    if created_owner {
+    // People read the text format, log collectors the JSON one: only people get these lines
+    // (and the key, which does not belong in collected logs).
+    if args.log_format == LogFormat::Text {
         println!("Juror is ready at {url}");
-        println!("Created the owner `{}` in workspace `{}`; API key: {}", owner.username, owner.workspace, owner.api_key);
-    } else {
-        println!("Juror is ready at {url}");
+        if created_owner {
+            println!("Created the owner `{}` in workspace `{}`; API key: {}", owner.username, owner.workspace, owner.api_key);
+        }
+    } else if created_owner {
+        tracing::info!(owner = %owner.username, workspace = %owner.workspace, "created the default owner");
     }
     let config = ServerConfig {
         max_body_bytes: args.max_body_mib.saturating_mul(1024 * 1024),
@@ -74,9 +78,16 @@ fn is_loopback(host: &str) -> bool {
     host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|address| address.is_loopback())
 }
 
-fn init_logging() {
+/// Log lines at `info` (or `JUROR_LOG`'s filter) on standard output, as text or JSON; each line
+/// logged while a request is served names the request (`juror_server`'s request span).
+fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("JUROR_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+    let colors = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let lines = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_ansi(colors);
+    match format {
+        LogFormat::Text => lines.init(),
+        LogFormat::Json => lines.json().with_current_span(true).with_span_list(false).init(),
+    }
 }
 
 /// Resolves on SIGINT or SIGTERM.
