@@ -24,6 +24,8 @@ import pytest
 import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# The session's servers serve /metrics to this bearer token (test_metrics.py reads it).
+METRICS_TOKEN = "metrics-test-token"
 
 # Every juror command the tests start (servers, imports, exports) uses the same PostgreSQL
 # database when the session runs on one.
@@ -99,7 +101,8 @@ def running_juror(binary, data_dir, log_path):
     url = f"http://127.0.0.1:{port}"
 
     log_file = open(log_path, "wb")
-    command = [str(binary), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)]
+    command = [str(binary), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir),
+               "--metrics-token", METRICS_TOKEN]
     database_url = os.environ.get("JUROR_TEST_DATABASE_URL")
     if database_url:
         command += ["--database-url", database_url]

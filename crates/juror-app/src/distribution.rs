@@ -39,7 +39,9 @@ impl App {
         let now = Timestamp::now();
         let expires_at = Timestamp::from_micros(now.micros().saturating_add(self.lease_duration.as_micros() as i64));
         let request = LeaseRequest { dataset: dataset.id, user: caller.user.id, min_submitted: dataset.distribution.min_submitted(), now, expires_at };
-        let Some((lease, record, relations)) = self.store.lease_next_record(&request).await? else { return Ok(None) };
+        let handed = self.store.lease_next_record(&request).await?;
+        self.activity.hand_out(handed.is_some());
+        let Some((lease, record, relations)) = handed else { return Ok(None) };
         self.record_datasets.put(record.id, record.dataset_id);
         let mut view = RecordView { record, relations };
         visibility.redact(&mut view);

@@ -4,6 +4,7 @@
 //! validates with `juror-core`, and makes one change through the `Store`. Nothing here knows HTTP:
 //! the Argilla API, the web UI and the CLI all call these same methods.
 
+mod activity;
 mod audit;
 mod auth;
 mod cache;
@@ -30,6 +31,7 @@ use std::sync::Arc;
 
 use juror_store::Store;
 
+pub use activity::ActivityCounts;
 pub use audit::MAX_AUDIT_PAGE;
 pub use auth::{generate_api_key, Caller};
 pub use datasets::{DatasetPatch, NewDataset};
@@ -53,6 +55,7 @@ pub use workspaces_split::LabelerCopy;
 #[derive(Clone)]
 pub struct App {
     store: Arc<dyn Store>,
+    activity: Arc<activity::Activity>,
     auth_cache: Arc<cache::AuthCache>,
     schema_cache: Arc<cache::SchemaCache>,
     membership_cache: Arc<cache::MembershipCache>,
@@ -65,7 +68,7 @@ pub struct App {
 impl App {
     /// An application over `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store, auth_cache: Arc::default(), schema_cache: Arc::default(), membership_cache: Arc::default(), limited_datasets: Arc::default(), record_datasets: Arc::default(), login_throttle: Arc::default(), lease_duration: DEFAULT_LEASE }
+        Self { store, auth_cache: Arc::default(), schema_cache: Arc::default(), membership_cache: Arc::default(), limited_datasets: Arc::default(), record_datasets: Arc::default(), activity: Arc::default(), login_throttle: Arc::default(), lease_duration: DEFAULT_LEASE }
     }
 
     /// The same application, handing out records for `duration` at a time.
@@ -80,4 +83,4 @@ impl App {
     }
 }
 
-pub use juror_store::{DatasetProgress, Lease, RecordInclude, ResponseCounts, WebSession};
+pub use juror_store::{DatasetProgress, Lease, RecordInclude, ResponseCounts, StoreStats, WebSession};

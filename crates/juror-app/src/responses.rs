@@ -56,6 +56,7 @@ impl App {
             StoreError::ForeignKeyViolation => not_found("Record", record_id),
             error => on_unique(error, || format!("Response already exists for record with id `{record_id}` and by user with id `{}`", caller.user.id)),
         })?;
+        self.activity.answer(response.status);
         Ok(response)
     }
 
@@ -73,6 +74,7 @@ impl App {
         }
         response.updated_at = Timestamp::now();
         self.store.update_response(&response).await?;
+        self.activity.answer(response.status);
         Ok(response)
     }
 

@@ -119,6 +119,12 @@ pub struct ServeArgs {
     /// and route in each) for log collectors.
     #[arg(long, value_enum, env = "JUROR_LOG_FORMAT", default_value = "text")]
     pub log_format: LogFormat,
+    /// Serve Prometheus metrics at `/metrics` to anyone who reaches the server.
+    #[arg(long)]
+    pub metrics: bool,
+    /// Serve `/metrics` only with `Authorization: Bearer TOKEN` (implies --metrics).
+    #[arg(long, env = "JUROR_METRICS_TOKEN")]
+    pub metrics_token: Option<String>,
     /// Start on an address other machines can reach even while the well-known default API key
     /// or owner password still opens an account (refused otherwise).
     #[arg(long, env = "JUROR_ALLOW_DEFAULT_CREDENTIALS")]

@@ -7,6 +7,7 @@
 mod api;
 mod error;
 mod extract;
+mod metrics;
 mod request_log;
 mod ui;
 mod wire;
@@ -31,6 +32,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 
 pub use error::ApiError;
+pub use metrics::{Metrics, MetricsAccess};
 
 /// Server settings that are not the application's.
 #[derive(Debug, Clone)]
@@ -44,11 +46,13 @@ pub struct ServerConfig {
     /// How long a connection may take to send a request head, or stay idle between requests,
     /// before it is closed.
     pub idle_timeout: Duration,
+    /// Whether `/metrics` is served, and to whom.
+    pub metrics: MetricsAccess,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { max_body_bytes: 64 * 1024 * 1024, trusted_proxies: Vec::new(), request_timeout: Duration::from_secs(120), idle_timeout: Duration::from_secs(60) }
+        Self { max_body_bytes: 64 * 1024 * 1024, trusted_proxies: Vec::new(), request_timeout: Duration::from_secs(120), idle_timeout: Duration::from_secs(60), metrics: MetricsAccess::Off }
     }
 }
 
@@ -65,16 +69,25 @@ pub struct AppState {
     pub app: App,
     /// See [`ServerConfig::trusted_proxies`].
     pub trusted_proxies: Arc<[IpAddr]>,
+    /// The request metrics, when `/metrics` is on.
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 /// The whole HTTP surface for `app`.
 pub fn router(app: App, config: &ServerConfig) -> Router {
-    let state = AppState { app, trusted_proxies: config.trusted_proxies.clone().into() };
-    let routes = api::router(config.max_body_bytes)
-        .merge(ui::router())
+    let measured = Metrics::new(config.metrics.clone());
+    let state = AppState { app, trusted_proxies: config.trusted_proxies.clone().into(), metrics: measured.clone() };
+    let mut routes = api::router(config.max_body_bytes).merge(ui::router());
+    if measured.is_some() {
+        routes = routes.merge(metrics::router());
+    }
+    let mut routes = routes
         .with_state(state)
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout))
         .layer(CatchPanicLayer::custom(error::panic_response));
+    if let Some(measured) = measured {
+        routes = routes.layer(axum::middleware::from_fn_with_state(measured, metrics::track));
+    }
     request_log::around(routes)
 }
 

@@ -18,7 +18,7 @@ use juror_core::ids::RecordId;
 use juror_core::record::{Record, RecordRelations};
 use juror_core::response::Response;
 use juror_store::backend::{OpenTransaction, Param, Run, SqlBackend, Statement, Transaction};
-use juror_store::{Lease, LeaseRequest, Lifecycle, StoreError, StoreResult};
+use juror_store::{Lease, LeaseRequest, Lifecycle, StoreError, StoreResult, StoreStats};
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{PgConnection, PgPool, Postgres};
 
@@ -168,6 +168,11 @@ impl SqlBackend for PostgresStore {
 impl Lifecycle for PostgresStore {
     fn describe(&self) -> String {
         self.described.clone()
+    }
+
+    /// Each answer and hand-out commits on its own: no groups.
+    fn stats(&self) -> StoreStats {
+        StoreStats { connections: self.pool.size(), idle_connections: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX), ..StoreStats::default() }
     }
 
     async fn close(&self) {

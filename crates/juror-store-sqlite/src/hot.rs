@@ -8,6 +8,9 @@
 
 use juror_core::record::{Record, RecordRelations};
 use juror_core::response::Response;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
 use sqlx::pool::PoolConnection;
 use sqlx::{Sqlite, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
@@ -49,14 +52,28 @@ struct Job {
 #[derive(Debug, Clone)]
 pub(crate) struct HotWriter {
     sender: mpsc::UnboundedSender<Job>,
+    counts: Arc<GroupCounts>,
+}
+
+/// Groups committed so far, and the writes in them.
+#[derive(Debug, Default)]
+pub(crate) struct GroupCounts {
+    pub(crate) groups: AtomicU64,
+    pub(crate) writes: AtomicU64,
 }
 
 impl HotWriter {
     /// Starts the task that owns the hot path's use of the writer pool.
     pub(crate) fn start(writer: SqlitePool) -> Self {
         let (sender, receiver) = mpsc::unbounded_channel();
-        tokio::spawn(run(writer, receiver));
-        Self { sender }
+        let counts = Arc::new(GroupCounts::default());
+        tokio::spawn(run(writer, receiver, counts.clone()));
+        Self { sender, counts }
+    }
+
+    /// Groups and writes committed so far.
+    pub(crate) fn counts(&self) -> (u64, u64) {
+        (self.counts.groups.load(Ordering::Relaxed), self.counts.writes.load(Ordering::Relaxed))
     }
 
     /// Queues a write and waits until its group is committed.
@@ -67,7 +84,7 @@ impl HotWriter {
     }
 }
 
-async fn run(writer: SqlitePool, mut receiver: mpsc::UnboundedReceiver<Job>) {
+async fn run(writer: SqlitePool, mut receiver: mpsc::UnboundedReceiver<Job>, counts: Arc<GroupCounts>) {
     while let Some(first) = receiver.recv().await {
         let mut jobs = vec![first];
         while jobs.len() < MAX_GROUP {
@@ -76,6 +93,8 @@ async fn run(writer: SqlitePool, mut receiver: mpsc::UnboundedReceiver<Job>) {
                 Err(_) => break,
             }
         }
+        counts.groups.fetch_add(1, Ordering::Relaxed);
+        counts.writes.fetch_add(jobs.len() as u64, Ordering::Relaxed);
         let (writes, replies): (Vec<HotWrite>, Vec<_>) = jobs.into_iter().map(|job| (job.write, job.reply)).unzip();
         // Each group commits in a task of its own, so that a panic (a bug) fails that group
         // alone and the writer goes on serving the next ones.

@@ -26,7 +26,7 @@ use juror_core::ids::RecordId;
 use juror_core::record::{Record, RecordRelations};
 use juror_core::response::Response;
 use juror_store::backend::{OpenTransaction, Param, Run, SqlBackend, Statement, Transaction};
-use juror_store::{Lease, LeaseRequest};
+use juror_store::{Lease, LeaseRequest, StoreStats};
 use juror_store::{Lifecycle, StoreError, StoreResult};
 
 /// How to open a SQLite store.
@@ -96,6 +96,16 @@ impl SqliteStore {
 impl Lifecycle for SqliteStore {
     fn describe(&self) -> String {
         format!("SQLite at {}", self.path.display())
+    }
+
+    fn stats(&self) -> StoreStats {
+        let (group_commits, group_commit_writes) = self.hot.counts();
+        StoreStats {
+            connections: self.reader.size() + self.writer.size(),
+            idle_connections: u32::try_from(self.reader.num_idle() + self.writer.num_idle()).unwrap_or(u32::MAX),
+            group_commits,
+            group_commit_writes,
+        }
     }
 
     /// Closes every connection, checkpointing the write-ahead log.

@@ -21,6 +21,6 @@ mod store;
 pub use error::{StoreError, StoreResult, UniqueKey};
 pub use store::{
     AuditStore, DatasetProgress, DatasetStore, DistributionStore, Lease, Lifecycle, LeaseRequest, RecordCursor, RecordInclude, RecordPage, RecordScan,
-    RecordStore, RecordWriteBatch, ResponseCounts, ResponseStore, SessionStore, Store, SuggestionsMode, UserChanges, UserProgressRow, UserStore,
+    RecordStore, RecordWriteBatch, ResponseCounts, ResponseStore, SessionStore, Store, StoreStats, SuggestionsMode, UserChanges, UserProgressRow, UserStore,
     WebSession,
 };

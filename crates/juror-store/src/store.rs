@@ -116,11 +116,25 @@ pub trait Store: UserStore + DatasetStore + RecordStore + ResponseStore + Distri
 
 impl<T: UserStore + DatasetStore + RecordStore + ResponseStore + DistributionStore + SessionStore + AuditStore + Lifecycle> Store for T {}
 
+/// How a store's connections and writes are doing, for monitoring.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Open connections, and how many of them are idle.
+    pub connections: u32,
+    pub idle_connections: u32,
+    /// Groups the labeling loop's writes were committed in, and the writes in them (zero where a
+    /// backend commits each write on its own).
+    pub group_commits: u64,
+    pub group_commit_writes: u64,
+}
+
 /// What a process does with a store besides reading and writing.
 #[async_trait]
 pub trait Lifecycle: Send + Sync + 'static {
     /// Which database this is, for logs and messages (never with a password).
     fn describe(&self) -> String;
+    /// Its connections and group commits now.
+    fn stats(&self) -> StoreStats;
     /// Waits for acknowledged writes and closes every connection.
     async fn close(&self);
 }
@@ -327,6 +341,8 @@ pub trait DistributionStore: Send + Sync + 'static {
     async fn release_lease(&self, record: RecordId, user: UserId, skip: bool) -> StoreResult<bool>;
     /// Unexpired leases of a dataset.
     async fn list_leases(&self, dataset: DatasetId, now: Timestamp) -> StoreResult<Vec<Lease>>;
+    /// Unexpired leases in every dataset.
+    async fn count_live_leases(&self, now: Timestamp) -> StoreResult<u64>;
     /// Replaces the dataset's assignments (record, user) with these.
     async fn replace_assignments(&self, dataset: DatasetId, assignments: &[(RecordId, UserId)]) -> StoreResult<()>;
     /// The dataset's assignments, in record order.

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use juror_app::DefaultOwner;
-use juror_server::ServerConfig;
+use juror_server::{MetricsAccess, ServerConfig};
 use tokio::net::TcpListener;
 
 use super::{lock_data_dir, open_app};
@@ -64,6 +64,11 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         trusted_proxies: args.trusted_proxies,
         request_timeout: std::time::Duration::from_secs(args.request_timeout_secs.max(1)),
         idle_timeout: std::time::Duration::from_secs(args.idle_timeout_secs.max(1)),
+        metrics: match (&args.metrics_token, args.metrics) {
+            (Some(token), _) if !token.is_empty() => MetricsAccess::Token(token.clone()),
+            (_, true) => MetricsAccess::Open,
+            _ => MetricsAccess::Off,
+        },
     };
     juror_server::serve(listener, app, &config, shutdown_signal()).await.context("server failed")?;
     store.close().await;

@@ -263,3 +263,12 @@ async fn futures_statuses(requests: impl Iterator<Item = impl std::future::Futur
     }
     statuses
 }
+
+#[tokio::test]
+async fn metrics_are_not_served_unless_turned_on() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.owner().get("/metrics").await.status, 404, "off by default, even for the owner");
+    let open = TestApp::spawn_with(juror_server::ServerConfig { metrics: juror_server::MetricsAccess::Open, ..TestApp::config() }).await;
+    let scraped = open.anonymous().get("/metrics").await;
+    assert_eq!(scraped.status, 200, "{scraped:?}");
+}

@@ -433,6 +433,10 @@ pub fn list_leases(dataset: DatasetId, now: Timestamp) -> Statement {
         .bind(now.micros())
 }
 
+pub fn count_live_leases(now: Timestamp) -> Statement {
+    Statement::new("SELECT count(*) FROM record_leases WHERE expires_at > ?").bind(now.micros())
+}
+
 pub fn release_lease(record: RecordId, user: UserId) -> Statement {
     Statement::new("DELETE FROM record_leases WHERE record_id = ? AND user_id = ?").bind(record.to_string()).bind(user.to_string())
 }

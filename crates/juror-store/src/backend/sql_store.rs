@@ -392,6 +392,10 @@ impl<B: SqlBackend> DistributionStore for B {
         self.read_all(crud::list_leases(dataset, now), rows::lease).await
     }
 
+    async fn count_live_leases(&self, now: Timestamp) -> StoreResult<u64> {
+        self.read_one(crud::count_live_leases(now), rows::count).await
+    }
+
     async fn replace_assignments(&self, dataset: DatasetId, assignments: &[(RecordId, UserId)]) -> StoreResult<()> {
         in_transaction!(self, |tx| async {
             tx.execute(crud::clear_assignments(dataset)).await?;

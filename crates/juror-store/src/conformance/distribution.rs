@@ -272,6 +272,7 @@ pub async fn hand_outs_follow_the_rule(store: &dyn Store, seed: u64) {
         }
         expected.sort();
         assert_eq!(live, expected, "step {step} (seed {seed}): the live leases");
+        assert!(store.count_live_leases(Timestamp::from_micros(now)).await.unwrap() >= expected.len() as u64, "step {step}: live leases counted");
     }
     assert!(leased > 40, "the walk handed out only {leased} leases");
     let done = (0..ids.len()).filter(|index| model.tally(*index).status(MIN_SUBMITTED) == RecordStatus::Completed).count();
