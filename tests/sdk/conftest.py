@@ -94,16 +94,17 @@ def juror_server(tmp_path_factory):
 
 
 @contextlib.contextmanager
-def running_juror(binary, data_dir, log_path):
-    """`juror serve` on a free local port over `data_dir`, until the block ends (SIGTERM, then
-    wait); yields its URL. Fails the test with the log's tail when it does not become ready."""
+def running_juror(binary, data_dir, log_path, database_url=None):
+    """`juror serve` on a free local port over `data_dir` (or the PostgreSQL database at
+    `database_url`, else the session's), until the block ends (SIGTERM, then wait); yields its
+    URL. Fails the test with the log's tail when it does not become ready."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
 
     log_file = open(log_path, "wb")
     command = [str(binary), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir),
                "--metrics-token", METRICS_TOKEN]
-    database_url = os.environ.get("JUROR_TEST_DATABASE_URL")
+    database_url = database_url or os.environ.get("JUROR_TEST_DATABASE_URL")
     if database_url:
         command += ["--database-url", database_url]
     proc = subprocess.Popen(
