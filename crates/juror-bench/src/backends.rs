@@ -10,7 +10,6 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use serde_json::json;
-use sqlx::Connection;
 
 use crate::distribution::{add_labelers, cycles};
 use crate::{bodies, cpu_seconds, create_dataset, import, start_with, Server, KEY};
@@ -41,11 +40,7 @@ pub(crate) struct Args {
 /// A fresh database on the PostgreSQL server; its URL.
 async fn fresh_database(admin: &str, run: usize) -> anyhow::Result<String> {
     let name = format!("juror_bench_{}_{run}", std::process::id());
-    let mut connection = sqlx::PgConnection::connect(admin).await.context("failed to reach the PostgreSQL server")?;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&mut connection).await?;
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut connection).await?;
-    let (server, _) = admin.rsplit_once('/').context("the URL names no database")?;
-    Ok(format!("{server}/{name}"))
+    juror_store_postgres::create_database(admin, &name).await.context("failed to create a database on the PostgreSQL server")
 }
 
 /// Whether a process is PostgreSQL's: its server (`.../bin/postgres`) or one of its backends

@@ -151,17 +151,10 @@ impl Asker {
     /// Backends run the same rule as an indexed query that stops at the first record (see each
     /// backend's hand-out); the store's conformance story checks them against this function.
     pub fn next_record<'a>(&self, candidates: impl IntoIterator<Item = &'a Candidate>, min_submitted: u32) -> HandOut {
-        if let Some(held) = self.held {
-            return HandOut::Keep(held);
-        }
-        if !self.within_quota() {
-            return HandOut::QuotaReached;
-        }
-        candidates
-            .into_iter()
-            .filter(|candidate| candidate.is_eligible(min_submitted))
-            .min_by_key(|candidate| candidate.priority())
-            .map_or(HandOut::NothingLeft, |candidate| HandOut::Take(candidate.record))
+        let (skipped, fresh): (Vec<&Candidate>, Vec<&Candidate>) =
+            candidates.into_iter().filter(|candidate| candidate.is_eligible(min_submitted)).partition(|candidate| candidate.skipped);
+        let first = |list: Vec<&Candidate>| list.into_iter().min_by_key(|candidate| candidate.priority()).map(|candidate| candidate.record);
+        self.decide(first(fresh), first(skipped))
     }
 
     /// The same decision when the backend has already found the first eligible record that is

@@ -12,49 +12,20 @@ use juror_core::distribution::{Asker, HandOut};
 use juror_core::ids::RecordId;
 use juror_core::record::{Record, RecordRelations};
 use juror_core::response::{Response, ResponseStatus};
-use juror_core::time::Timestamp;
 use juror_store::backend::crud::prefixed;
 use juror_store::backend::rows::{self, RECORD_COLUMNS};
-use juror_store::backend::{crud, expect_one, tally, write, Columns, SqlBackend, Statement};
+use juror_store::backend::{crud, expect_one, retried, tally, write, Columns, SqlBackend, Statement};
 use juror_store::{Lease, LeaseRequest, StoreError, StoreResult};
-use sqlx::postgres::PgRow;
 
 use super::PostgresStore;
-
-/// How many times a labeling step PostgreSQL aborted for contention runs again.
-const ATTEMPTS: usize = 8;
 
 /// Stores an answer, ends its labeler's lease unless it is a draft, and recounts the record.
 pub(crate) async fn answer(store: &PostgresStore, response: &Response, create: bool) -> StoreResult<()> {
     retried(|| async {
         let mut transaction = store.begin().await?;
         transaction.lock_records(&[response.record_id]).await?;
-        let (shown_order, time_on_task_ms) = rows::encode_presentation(response.presentation.as_ref());
-        let write = if create {
-            Statement::new(
-                "INSERT INTO responses (id, record_id, user_id, \"values\", status, inserted_at, updated_at, shown_order, time_on_task_ms) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(response.id.to_string())
-            .bind(response.record_id.to_string())
-            .bind(response.user_id.to_string())
-            .bind(rows::encode_object(response.values.as_ref()))
-            .bind(response.status.as_str())
-            .bind(response.inserted_at.micros())
-            .bind(response.updated_at.micros())
-            .bind(shown_order)
-            .bind(time_on_task_ms)
-        } else {
-            Statement::new("UPDATE responses SET \"values\" = ?, status = ?, updated_at = ?, shown_order = ?, time_on_task_ms = ? WHERE id = ?")
-                .bind(rows::encode_object(response.values.as_ref()))
-                .bind(response.status.as_str())
-                .bind(response.updated_at.micros())
-                .bind(shown_order)
-                .bind(time_on_task_ms)
-                .bind(response.id.to_string())
-        };
         write::check_answer_limits(transaction.as_mut(), response).await?;
-        expect_one(transaction.execute(write).await?)?;
+        expect_one(transaction.execute(crud::store_answer(response, create)).await?)?;
         if response.status != ResponseStatus::Draft {
             transaction.execute(crud::release_lease(response.record_id, response.user_id)).await?;
         }
@@ -64,23 +35,14 @@ pub(crate) async fn answer(store: &PostgresStore, response: &Response, create: b
     .await
 }
 
-/// Eligible records of the dataset for the labeler under `min_submitted`, in the rule's order
-/// (`Candidate::priority`), locked; `skips` is empty or leaves out the records they skipped.
-/// Parameters: dataset, min_submitted, user, [user,] user, user.
+/// The first eligible record for the labeler (`crud::first_eligible_record`), locked unless
+/// another hand-out holds it.
 fn candidate(request: &LeaseRequest, leave_out_skipped: bool) -> Statement {
-    let skips = if leave_out_skipped { "AND NOT EXISTS (SELECT 1 FROM record_skips s WHERE s.record_id = r.id AND s.user_id = ?)" } else { "" };
-    let statement = Statement::new(format!(
-        "SELECT r.id FROM records r WHERE r.dataset_id = ? AND r.claims < ? \
-           AND NOT EXISTS (SELECT 1 FROM responses x WHERE x.record_id = r.id AND x.user_id = ?) {skips} \
-           AND (NOT EXISTS (SELECT 1 FROM record_assignments a WHERE a.record_id = r.id) \
-                OR EXISTS (SELECT 1 FROM record_assignments a WHERE a.record_id = r.id AND a.user_id = ?)) \
-         ORDER BY r.claims DESC, r.seq LIMIT 1 FOR NO KEY UPDATE OF r SKIP LOCKED"
-    ))
-    .bind(request.dataset.to_string())
-    .bind(i64::from(request.min_submitted))
-    .bind(request.user.to_string());
-    let statement = if leave_out_skipped { statement.bind(request.user.to_string()) } else { statement };
-    statement.bind(request.user.to_string())
+    let statement = Statement::new(crud::first_eligible_record("?", "?", "?", leave_out_skipped) + " FOR NO KEY UPDATE OF r SKIP LOCKED")
+        .bind(request.dataset.to_string())
+        .bind(i64::from(request.min_submitted));
+    let uses_of_user = if leave_out_skipped { 3 } else { 2 };
+    (0..uses_of_user).fold(statement, |statement, _| statement.bind(request.user.to_string()))
 }
 
 /// The labeler's lease in the dataset with its record, their response to it and its suggestions.
@@ -98,15 +60,6 @@ fn read_back(request: &LeaseRequest) -> Statement {
     .bind(request.dataset.to_string())
 }
 
-fn decode_lease(row: &PgRow, request: &LeaseRequest) -> StoreResult<(Lease, Record, RecordRelations)> {
-    let record = rows::record(row)?;
-    let expires_at = Timestamp::from_micros(row.int(8)?);
-    let suggestions = rows::suggestions_json(row.text(9)?, record.id)?;
-    let mine = rows::response_json(row.text_opt(10)?, record.id, request.user)?;
-    let relations = RecordRelations { responses: Some(mine.into_iter().collect()), suggestions: Some(suggestions), vectors: None };
-    Ok((Lease { record_id: record.id, user_id: request.user, expires_at }, record, relations))
-}
-
 /// Reclaims expired leases, then keeps the labeler's lease or leases the next record for them.
 pub(crate) async fn lease(store: &PostgresStore, request: &LeaseRequest) -> StoreResult<Option<(Lease, Record, RecordRelations)>> {
     retried(|| async {
@@ -122,7 +75,10 @@ pub(crate) async fn lease(store: &PostgresStore, request: &LeaseRequest) -> Stor
             )
             .await?;
         if !expired.is_empty() {
-            let records = expired.iter().map(rows::first_id).collect::<StoreResult<Vec<RecordId>>>()?;
+            let mut records = expired.iter().map(rows::first_id).collect::<StoreResult<Vec<RecordId>>>()?;
+            records.sort_unstable();
+            records.dedup();
+            transaction.lock_records(&records).await?;
             tally::recount(transaction.as_mut(), &records, request.now, false).await?;
         }
         let held = transaction
@@ -190,27 +146,9 @@ pub(crate) async fn lease(store: &PostgresStore, request: &LeaseRequest) -> Stor
             }
         }
         let row = transaction.fetch(read_back(request)).await?;
-        let handed = row.first().map(|row| decode_lease(row, request)).transpose()?;
+        let handed = row.first().map(|row| rows::handed_out(row, request.user)).transpose()?;
         transaction.commit().await?;
         Ok(handed)
     })
     .await
-}
-
-/// Runs `step` again while PostgreSQL aborts it for contention.
-async fn retried<T, F, Fut>(mut step: F) -> StoreResult<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = StoreResult<T>>,
-{
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        match step().await {
-            Err(StoreError::Contention(reason)) if attempt < ATTEMPTS => {
-                tracing::debug!(attempt, %reason, "retrying a labeling step after contention");
-            }
-            outcome => return outcome,
-        }
-    }
 }

@@ -72,6 +72,21 @@ impl PostgresStore {
     }
 }
 
+/// Creates an empty database `name` (lower-case letters, digits and `_`) on the server whose
+/// maintenance database `server_url` names, for tests, benchmarks and new installations; the
+/// new database's URL.
+pub async fn create_database(server_url: &str, name: &str) -> StoreResult<String> {
+    use sqlx::Connection;
+    if name.is_empty() || !name.chars().all(|character| character.is_ascii_lowercase() || character.is_ascii_digit() || character == '_') {
+        return Err(StoreError::Other(format!("`{name}` is not a database name of lower-case letters, digits and `_`")));
+    }
+    let (server, _) = server_url.rsplit_once('/').ok_or_else(|| StoreError::Other("the PostgreSQL URL names no database".into()))?;
+    let mut connection = PgConnection::connect(server_url).await?;
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut connection).await?;
+    connection.close().await?;
+    Ok(format!("{server}/{name}"))
+}
+
 /// Binds a shared statement, its `?`s numbered as PostgreSQL wants.
 fn bound<'q>(sql: &'q str, params: &'q [Param]) -> sqlx::query::Query<'q, Postgres, PgArguments> {
     params.iter().fold(sqlx::query(sql), |query, param| match param {

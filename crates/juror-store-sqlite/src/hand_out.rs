@@ -14,35 +14,23 @@
 use juror_core::distribution::{Asker, HandOut};
 use juror_core::ids::RecordId;
 use juror_core::record::{Record, RecordRelations};
-use juror_core::time::Timestamp;
 use sqlx::{Row, SqliteConnection};
 
 use juror_store::backend::rows::{self, RECORD_COLUMNS};
-use juror_store::backend::crud::prefixed;
+use juror_store::backend::crud::{self, prefixed};
 use juror_store::backend::tally;
 
 use super::{run_statements, Tx};
 use juror_store::{StoreError, StoreResult};
 use juror_store::{Lease, LeaseRequest};
 
-/// Eligible records of dataset `?4` for labeler `?3` under `min_submitted` `?5`, in the rule's
-/// order; `{skips}` is empty or excludes the records they skipped.
-fn candidates(skips: &str) -> String {
-    format!(
-        "SELECT r.id FROM records r WHERE r.dataset_id = ?4 AND r.claims < ?5 \
-           AND NOT EXISTS (SELECT 1 FROM responses x WHERE x.record_id = r.id AND x.user_id = ?3) {skips} \
-           AND (NOT EXISTS (SELECT 1 FROM record_assignments a WHERE a.record_id = r.id) \
-                OR EXISTS (SELECT 1 FROM record_assignments a WHERE a.record_id = r.id AND a.user_id = ?3)) \
-         ORDER BY r.claims DESC, r.seq LIMIT 1"
-    )
-}
-
 /// What the decision needs, after expired leases went: the quota, the labeler's submissions
 /// (counted only under a quota), the first fresh record and, when there is none, the first
 /// skipped one.
 fn choice_query() -> String {
-    let fresh = candidates("AND NOT EXISTS (SELECT 1 FROM record_skips s WHERE s.record_id = r.id AND s.user_id = ?3)");
-    let any = candidates("");
+    // Dataset `?4`, labeler `?3`, min_submitted `?5`.
+    let fresh = crud::first_eligible_record("?4", "?5", "?3", true);
+    let any = crud::first_eligible_record("?4", "?5", "?3", false);
     format!(
         "SELECT q.quota, CASE WHEN q.quota IS NULL THEN 0 ELSE \
              (SELECT count(*) FROM responses x JOIN records rx ON rx.id = x.record_id \
@@ -113,12 +101,7 @@ pub(crate) async fn lease(connection: &mut SqliteConnection, request: &LeaseRequ
         }
     };
     let row = outcomes.last().and_then(|outcome| outcome.rows.first()).ok_or_else(unexpected)?;
-    let record = rows::record(row)?;
-    let expires_at = Timestamp::from_micros(row.try_get(8)?);
-    let suggestions = rows::suggestions_json(row.try_get(9)?, record.id)?;
-    let mine = rows::response_json(row.try_get(10)?, record.id, request.user)?;
-    let relations = RecordRelations { responses: Some(mine.into_iter().collect()), suggestions: Some(suggestions), vectors: None };
-    Ok(Some((Lease { record_id: record.id, user_id: request.user, expires_at }, record, relations)))
+    rows::handed_out(row, request.user).map(Some)
 }
 
 /// Binds `?1` now, `?2` the new expiry, `?3` the labeler, `?4` the dataset, `?5` min_submitted.

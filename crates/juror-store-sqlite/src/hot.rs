@@ -16,10 +16,9 @@ use sqlx::{Sqlite, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
 use juror_store::backend::tally::{self, Counted, COUNTED_COLUMNS};
-use juror_store::backend::{write, Transaction};
+use juror_store::backend::{crud, write, Transaction};
 use juror_store::backend::expect_one;
-use super::{hand_out, run_statements, Tx};
-use juror_store::backend::rows;
+use super::{bound, hand_out, run_statements, Tx};
 use juror_store::{StoreError, StoreResult};
 use juror_store::{Lease, LeaseRequest};
 
@@ -168,34 +167,21 @@ async fn apply(connection: &mut PoolConnection<Sqlite>, write: &HotWrite) -> Sto
     }
 }
 
-/// Stores an answer, ends its labeler's lease unless it is a draft, and settles the record
-/// (`juror_store::backend::tally`): one round trip, and a second only when the record's status or claims or the
-/// dataset's last activity move. The first statement is the only one a constraint can fail, and
-/// a failed statement stops the rest, so a refused answer leaves nothing behind.
+/// Checks the answer's limits, stores it, ends its labeler's lease unless it is a draft, and
+/// settles the record (`juror_store::backend::tally`): the write is one round trip, and one more
+/// only when the record's status or claims or the dataset's last activity move. The first
+/// statement is the only one a constraint can fail, and a failed statement stops the rest, so a
+/// refused answer leaves nothing behind.
 async fn answer(connection: &mut PoolConnection<Sqlite>, response: &Response, create: bool) -> StoreResult<HotResult> {
     write::check_answer_limits(&mut Tx(connection), response).await?;
-    let store = if create {
-        "INSERT INTO responses (id, record_id, user_id, \"values\", status, inserted_at, updated_at, shown_order, time_on_task_ms) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-    } else {
-        "UPDATE responses SET \"values\" = ?4, status = ?5, updated_at = ?7, shown_order = ?8, time_on_task_ms = ?9 WHERE id = ?1"
-    };
+    let store = crud::store_answer(response, create);
     let query = format!(
-        "{store}; \
+        "{}; \
          DELETE FROM record_leases WHERE ?5 <> 'draft' AND record_id = ?2 AND user_id = ?3 AND EXISTS (SELECT 1 FROM responses WHERE id = ?1); \
-         SELECT {COUNTED_COLUMNS} FROM records r JOIN datasets d ON d.id = r.dataset_id WHERE r.id = ?2"
+         SELECT {COUNTED_COLUMNS} FROM records r JOIN datasets d ON d.id = r.dataset_id WHERE r.id = ?2",
+        store.sql
     );
-    let (shown_order, time_on_task_ms) = rows::encode_presentation(response.presentation.as_ref());
-    let statements = sqlx::query(&query)
-        .bind(response.id.to_string())
-        .bind(response.record_id.to_string())
-        .bind(response.user_id.to_string())
-        .bind(rows::encode_object(response.values.as_ref()))
-        .bind(response.status.as_str())
-        .bind(response.inserted_at.micros())
-        .bind(response.updated_at.micros())
-        .bind(shown_order)
-        .bind(time_on_task_ms);
+    let statements = bound(&query, store.params);
     let outcomes = run_statements(connection, statements).await?;
     let stored = outcomes.first().map_or(0, |outcome| outcome.changed);
     expect_one(stored)?;

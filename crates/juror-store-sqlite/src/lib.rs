@@ -149,7 +149,7 @@ fn connect_options(path: &Path, cache_kib: u32) -> StoreResult<SqliteConnectOpti
 /// Binds a shared statement's parameters in order, moving them in: the connection's thread
 /// needs owned values, and a borrowed text would be copied on the way (a record's fields, for
 /// every record of an import).
-fn bound(sql: &str, params: Vec<Param>) -> sqlx::query::Query<'_, Sqlite, SqliteArguments<'_>> {
+pub(crate) fn bound(sql: &str, params: Vec<Param>) -> sqlx::query::Query<'_, Sqlite, SqliteArguments<'_>> {
     params.into_iter().fold(sqlx::query(sql), |query, param| match param {
         Param::Text(value) => query.bind(value),
         Param::Int(value) => query.bind(value),

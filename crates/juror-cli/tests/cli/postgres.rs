@@ -20,13 +20,7 @@ pub fn fresh_database() -> String {
         .expect("JUROR_TEST_POSTGRES_URL must name a PostgreSQL server's maintenance database (scripts/test.sh starts one)");
     let name = format!("juror_cli_{}", std::process::id()) + &format!("_{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    runtime.block_on(async {
-        use sqlx::Connection;
-        let mut connection = sqlx::PgConnection::connect(&admin).await.expect("the test server answers");
-        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut connection).await.expect("a test database is created");
-    });
-    let (server, _) = admin.rsplit_once('/').expect("the URL names a database");
-    format!("{server}/{name}")
+    runtime.block_on(juror_store_postgres::create_database(&admin, &name)).expect("a test database is created")
 }
 
 /// A labeler working through a dataset on several replicas in turn until nothing is left; when a

@@ -7,19 +7,14 @@ use std::sync::Arc;
 
 use juror_store::conformance;
 use juror_store::{DistributionStore, Lifecycle, Store};
-use juror_store_postgres::{PostgresStore, PostgresStoreOptions};
-use sqlx::Connection;
+use juror_store_postgres::{create_database, PostgresStore, PostgresStoreOptions};
 
 /// The URL of a new, empty database on the test server.
 async fn fresh_database() -> String {
     let admin = std::env::var("JUROR_TEST_POSTGRES_URL")
         .expect("JUROR_TEST_POSTGRES_URL must name a PostgreSQL server's maintenance database (scripts/test.sh starts one)");
     let name = format!("juror_test_{}", juror_core::ids::RecordId::new().to_string().replace('-', ""));
-    let mut connection = sqlx::PgConnection::connect(&admin).await.expect("the test server answers");
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut connection).await.expect("a test database is created");
-    connection.close().await.ok();
-    let (server, _) = admin.rsplit_once('/').expect("the URL names a database");
-    format!("{server}/{name}")
+    create_database(&admin, &name).await.expect("a test database is created")
 }
 
 async fn fresh() -> (String, PostgresStore) {

@@ -5,7 +5,7 @@
 
 use super::columns::Columns;
 use super::run::Run;
-use super::sql::{Param, Statement};
+use super::sql::{value_rows, Param, Statement};
 use super::sql_store::SqlBackend;
 use crate::error::StoreResult;
 
@@ -137,7 +137,6 @@ pub async fn count<R: Run + ?Sized>(store: &R, table: &Table) -> StoreResult<u64
 pub async fn copy_table<F: Run + ?Sized, T: SqlBackend>(from: &F, to: &T, table: &Table) -> StoreResult<u64> {
     let names: Vec<&str> = table.columns.iter().map(|(name, _)| *name).collect();
     let select = format!("SELECT {} FROM {} ORDER BY {} LIMIT ? OFFSET ?", names.join(", "), table.name, table.order);
-    let row_values = format!("({})", vec!["?"; names.len()].join(", "));
     let mut copied = 0;
     loop {
         let page = Statement::new(select.clone()).bind(ROWS_PER_PAGE as i64).bind(i64::try_from(copied).unwrap_or(i64::MAX));
@@ -145,7 +144,7 @@ pub async fn copy_table<F: Run + ?Sized, T: SqlBackend>(from: &F, to: &T, table:
         if rows.is_empty() {
             return Ok(copied);
         }
-        let insert = Statement::new(format!("INSERT INTO {} ({}) VALUES {}", table.name, names.join(", "), vec![row_values.as_str(); rows.len()].join(", ")));
+        let insert = Statement::new(format!("INSERT INTO {} ({}) VALUES {}", table.name, names.join(", "), value_rows(names.len(), rows.len())));
         let insert = rows.into_iter().flatten().fold(insert, |statement, param| statement.bind(param));
         let mut transaction = to.begin().await?;
         copied += transaction.execute(insert).await?;

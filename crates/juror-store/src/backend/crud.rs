@@ -9,13 +9,13 @@ use juror_core::field::Field;
 use juror_core::ids::{DatasetId, FieldId, MetadataPropertyId, QuestionId, RecordId, ResponseId, SuggestionId, UserId, VectorSettingsId, WorkspaceId};
 use juror_core::metadata::MetadataProperty;
 use juror_core::question::Question;
-use juror_core::response::{NewSuggestion, ResponseStatus};
+use juror_core::response::{NewSuggestion, Response, ResponseStatus};
 use juror_core::time::Timestamp;
 use juror_core::user::{User, Workspace};
 use juror_core::vector::VectorSettings;
 
 use super::rows::{self, DATASET_COLUMNS, FIELD_COLUMNS, METADATA_COLUMNS, QUESTION_COLUMNS, RESPONSE_COLUMNS, SUGGESTION_COLUMNS, USER_COLUMNS, VECTOR_COLUMNS, WORKSPACE_COLUMNS};
-use super::sql::{placeholders, Statement};
+use super::sql::{placeholders, value_rows, Statement};
 use crate::{UserChanges, WebSession};
 
 /// `a, b` with every column qualified by `alias`.
@@ -454,8 +454,7 @@ pub fn insert_assignments(dataset: DatasetId, assignments: &[(RecordId, UserId)]
     assignments
         .chunks(300)
         .map(|chunk| {
-            let values = vec!["(?, ?, ?)"; chunk.len()].join(", ");
-            let insert = Statement::new(format!("INSERT INTO record_assignments (record_id, user_id, dataset_id) VALUES {values}"));
+            let insert = Statement::new(format!("INSERT INTO record_assignments (record_id, user_id, dataset_id) VALUES {}", value_rows(3, chunk.len())));
             chunk.iter().fold(insert, |statement, (record, user)| statement.bind(record.to_string()).bind(user.to_string()).bind(dataset.to_string()))
         })
         .collect()
@@ -502,6 +501,46 @@ pub fn assignment_and_quota(dataset: DatasetId, record: RecordId, user: UserId) 
     .bind(user.to_string())
     .bind(dataset.to_string())
     .bind(user.to_string())
+}
+
+/// Stores an answer: inserts it (`create`), or updates its values, status, time and shown order.
+/// Its parameters are numbered, `?1` to `?9` (id, record, labeler, values, status, inserted_at,
+/// updated_at, shown order, time on task), so a backend may add statements that use them.
+pub fn store_answer(response: &Response, create: bool) -> Statement {
+    let sql = if create {
+        "INSERT INTO responses (id, record_id, user_id, \"values\", status, inserted_at, updated_at, shown_order, time_on_task_ms) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+    } else {
+        "UPDATE responses SET \"values\" = ?4, status = ?5, updated_at = ?7, shown_order = ?8, time_on_task_ms = ?9 WHERE id = ?1"
+    };
+    let (shown_order, time_on_task_ms) = rows::encode_presentation(response.presentation.as_ref());
+    Statement::new(sql)
+        .bind(response.id.to_string())
+        .bind(response.record_id.to_string())
+        .bind(response.user_id.to_string())
+        .bind(rows::encode_object(response.values.as_ref()))
+        .bind(response.status.as_str())
+        .bind(response.inserted_at.micros())
+        .bind(response.updated_at.micros())
+        .bind(shown_order)
+        .bind(time_on_task_ms)
+}
+
+/// The first eligible record of a dataset for a labeler in the rule's order, as SQL (the mirror
+/// of `juror_core::distribution::Candidate::is_eligible` and `priority`, checked against them by
+/// the conformance story): open (`claims < min_submitted`), not answered by the labeler (nor, with
+/// `leave_out_skipped`, skipped by them), assigned to them or to nobody; the fullest first, then
+/// `seq`. `dataset`, `min_submitted` and `user` are the placeholders a backend binds them by,
+/// appearing in that order and `user` two or three times; it appends its own locking clause.
+pub fn first_eligible_record(dataset: &str, min_submitted: &str, user: &str, leave_out_skipped: bool) -> String {
+    let skips = if leave_out_skipped { format!("AND NOT EXISTS (SELECT 1 FROM record_skips s WHERE s.record_id = r.id AND s.user_id = {user})") } else { String::new() };
+    format!(
+        "SELECT r.id FROM records r WHERE r.dataset_id = {dataset} AND r.claims < {min_submitted} \
+           AND NOT EXISTS (SELECT 1 FROM responses x WHERE x.record_id = r.id AND x.user_id = {user}) {skips} \
+           AND (NOT EXISTS (SELECT 1 FROM record_assignments a WHERE a.record_id = r.id) \
+                OR EXISTS (SELECT 1 FROM record_assignments a WHERE a.record_id = r.id AND a.user_id = {user})) \
+         ORDER BY r.claims DESC, r.seq LIMIT 1"
+    )
 }
 
 /// For an answer by `user` to `record`: the record's dataset, whether the record is assigned to

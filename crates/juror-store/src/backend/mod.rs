@@ -13,6 +13,7 @@ pub mod copy;
 pub mod crud;
 pub mod read;
 pub mod rows;
+mod retry;
 mod run;
 pub mod sql;
 mod sql_store;
@@ -21,6 +22,7 @@ mod transaction;
 pub mod write;
 
 pub use columns::Columns;
+pub use retry::{retried, ATTEMPTS};
 pub use run::{expect_one, Run};
 pub use sql::{Param, Statement};
 pub use sql_store::SqlBackend;

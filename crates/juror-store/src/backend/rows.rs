@@ -11,7 +11,7 @@ use juror_core::metadata::{MetadataProperty, MetadataSettings};
 use juror_core::ids::{RecordId, UserId};
 use juror_core::presentation::Presentation;
 use juror_core::question::{Question, QuestionSettings};
-use juror_core::record::{Record, RecordStatus};
+use juror_core::record::{Record, RecordRelations, RecordStatus};
 use juror_core::response::{Response, ResponseStatus, Suggestion, SuggestionType};
 use juror_core::time::Timestamp;
 use juror_core::user::{Role, User, Workspace};
@@ -289,6 +289,17 @@ pub fn response_json(text: Option<&str>, record: RecordId, user: UserId) -> Stor
 /// vector reads back exactly as it was sent.
 pub const VECTOR_WIDTH: i64 = 8;
 
+/// A hand-out's read-back: the record's `RECORD_COLUMNS`, then the lease's expiry, the record's
+/// suggestions (`suggestions_json`) and the labeler's own response (`response_json`).
+pub fn handed_out(row: &impl Columns, user: UserId) -> StoreResult<(Lease, Record, RecordRelations)> {
+    let record = record(row)?;
+    let expires_at = timestamp(row, 8)?;
+    let suggestions = suggestions_json(row.text(9)?, record.id)?;
+    let mine = response_json(row.text_opt(10)?, record.id, user)?;
+    let relations = RecordRelations { responses: Some(mine.into_iter().collect()), suggestions: Some(suggestions), vectors: None };
+    Ok((Lease { record_id: record.id, user_id: user, expires_at }, record, relations))
+}
+
 /// Encodes a vector as little-endian f64s.
 pub fn encode_vector(vector: &[f64]) -> Vec<u8> {
     vector.iter().flat_map(|value| value.to_le_bytes()).collect()
@@ -359,7 +370,7 @@ pub fn session(row: &impl Columns, token_digest: &str) -> StoreResult<(WebSessio
 
 /// The first column as an unsigned count.
 pub fn count(row: &impl Columns) -> StoreResult<u64> {
-    Ok(u64::try_from(row.int(0)?).unwrap_or(0))
+    count_at(row, 0)
 }
 
 /// The first column as a flag.

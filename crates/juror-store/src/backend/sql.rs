@@ -79,13 +79,16 @@ impl Statement {
     }
 }
 
-/// `?` placeholders as `$n`, counted in order, outside quotes.
+/// `?` placeholders as `$n`, counted in order, outside quotes; a numbered `?n` (a statement
+/// that uses a parameter more than once) becomes `$n`.
 pub fn numbered(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() + 16);
     let mut count = 0;
     let mut quote: Option<char> = None;
-    for character in sql.chars() {
+    let mut characters = sql.chars().peekable();
+    while let Some(character) = characters.next() {
         match (quote, character) {
+            (None, '?') if characters.peek().is_some_and(char::is_ascii_digit) => out.push('$'),
             (None, '\'' | '"') => {
                 quote = Some(character);
                 out.push(character);
@@ -110,6 +113,11 @@ pub fn placeholders(count: usize) -> String {
     vec!["?"; count].join(", ")
 }
 
+/// `(?, ?), (?, ?), ...`: the `VALUES` of a multi-row insert of `rows` rows of `width` columns.
+pub fn value_rows(width: usize, rows: usize) -> String {
+    vec![format!("({})", placeholders(width)); rows].join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,6 +126,8 @@ mod tests {
     fn placeholders_are_numbered_in_order_outside_quotes() {
         assert_eq!(numbered("SELECT \"values\" FROM t WHERE a = ? AND b IN (?, ?) AND c = '?'"), "SELECT \"values\" FROM t WHERE a = $1 AND b IN ($2, $3) AND c = '?'");
         assert_eq!(numbered("no parameters"), "no parameters");
+        assert_eq!(numbered("a = ?2 AND b = ?1 AND c = ?2"), "a = $2 AND b = $1 AND c = $2");
         assert_eq!(placeholders(3), "?, ?, ?");
+        assert_eq!(value_rows(2, 3), "(?, ?), (?, ?), (?, ?)");
     }
 }

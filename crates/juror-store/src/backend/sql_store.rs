@@ -19,6 +19,7 @@ use serde_json::Value;
 
 use super::columns::Columns;
 use super::rows::{self, FIELD_COLUMNS, METADATA_COLUMNS, QUESTION_COLUMNS, VECTOR_COLUMNS};
+use super::retry::retried;
 use super::run::Run;
 use super::transaction::OpenTransaction;
 use super::{crud, read, write};
@@ -27,9 +28,6 @@ use crate::{
     AuditStore, DatasetProgress, DatasetStore, DistributionStore, Lease, LeaseRequest, RecordCursor, RecordInclude, RecordPage, RecordScan,
     RecordStore, RecordWriteBatch, ResponseCounts, ResponseStore, SessionStore, UserChanges, UserProgressRow, UserStore, WebSession,
 };
-
-/// How many times a transaction the database aborted for contention is run again.
-const ATTEMPTS: usize = 5;
 
 /// A database backend on the shared statements.
 #[async_trait]
@@ -49,29 +47,21 @@ pub trait SqlBackend: Run + Send + Sync + 'static {
 }
 
 /// Runs `$work` (an expression using `$tx`, a `&mut dyn Transaction`) in a transaction of
-/// `$backend`, committing on success and starting again when the database aborted it for
-/// contention.
+/// `$backend`, committed on success, and run again when the database aborted it for contention
+/// ([`retried`]).
 macro_rules! in_transaction {
-    ($backend:expr, |$tx:ident| $work:expr) => {{
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
+    ($backend:expr, |$tx:ident| $work:expr) => {
+        retried(|| async {
             let mut open = $backend.begin().await?;
-            let outcome = {
+            let value = {
                 let $tx = open.as_mut();
-                $work.await
+                $work.await?
             };
-            match outcome {
-                Ok(value) => match open.commit().await {
-                    Ok(()) => break Ok(value),
-                    Err(StoreError::Contention(_)) if attempt < ATTEMPTS => continue,
-                    Err(error) => break Err(error),
-                },
-                Err(StoreError::Contention(_)) if attempt < ATTEMPTS => continue,
-                Err(error) => break Err(error),
-            }
-        }
-    }};
+            open.commit().await?;
+            Ok(value)
+        })
+        .await
+    };
 }
 
 #[async_trait]

@@ -2,7 +2,7 @@
 //!
 //! The rule is `juror_core::distribution::RecordTally`: after any change to a record's
 //! responses or leases, the writer counts them here, in the same transaction (the record's row
-//! locked first where writers are concurrent), and stores the status and claims the rule gives,
+//! locked by the caller, before its change, where writers are concurrent), and stores the status and claims the rule gives,
 //! writing the record's row only when one of them changed. The dataset's last activity moves by
 //! `juror_core::dataset::moves_last_activity`.
 
@@ -85,14 +85,11 @@ pub fn settlement(counted: &[Counted], now: Timestamp, answered: bool) -> Vec<St
     statements
 }
 
-/// Counts the given records (locking them first) and settles them; records that no longer
-/// exist are left out.
+/// Counts the given records and settles them; records that no longer exist are left out. The
+/// caller holds their locks (`Transaction::lock_records`), taken before it changed them, so the
+/// counts are not raced by another writer.
 pub async fn recount<T: Transaction + ?Sized>(transaction: &mut T, records: &[RecordId], now: Timestamp, answered: bool) -> StoreResult<()> {
-    let mut sorted = records.to_vec();
-    sorted.sort_unstable();
-    sorted.dedup();
-    transaction.lock_records(&sorted).await?;
-    for chunk in sorted.chunks(IDS_PER_QUERY) {
+    for chunk in records.chunks(IDS_PER_QUERY) {
         let query = format!("SELECT {COUNTED_COLUMNS} FROM records r JOIN datasets d ON d.id = r.dataset_id WHERE r.id IN ({})", placeholders(chunk.len()));
         let select = chunk.iter().fold(Statement::new(query), |statement, id| statement.bind(id.to_string()));
         let counted = transaction.fetch(select).await?.iter().map(Counted::from_row).collect::<StoreResult<Vec<_>>>()?;

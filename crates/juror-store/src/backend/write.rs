@@ -12,7 +12,7 @@ use juror_core::response::{NewSuggestion, Response, ResponseStatus, Suggestion};
 use juror_core::time::Timestamp;
 
 use super::columns::Columns;
-use super::sql::{placeholders, Statement};
+use super::sql::{placeholders, value_rows, Statement};
 use super::transaction::Transaction;
 use super::{crud, expect_one, rows, tally};
 use crate::error::{StoreError, StoreResult};
@@ -79,8 +79,10 @@ async fn rows_of<T: Transaction + ?Sized>(transaction: &mut T, batch: &RecordWri
     let (updates, inserts): (Indexed<'_>, Indexed<'_>) = batch.items.iter().enumerate().partition(|(_, item)| item.id.is_some());
 
     for chunk in inserts.chunks(ROWS_PER_INSERT) {
-        let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
-        let insert = Statement::new(format!("INSERT INTO records (id, dataset_id, external_id, fields, metadata, status, inserted_at, updated_at) VALUES {values}"));
+        let insert = Statement::new(format!(
+            "INSERT INTO records (id, dataset_id, external_id, fields, metadata, status, inserted_at, updated_at) VALUES {}",
+            value_rows(8, chunk.len())
+        ));
         let insert = chunk.iter().fold(insert, |statement, (index, item)| {
             statement
                 .bind(ids[*index].to_string())
@@ -154,11 +156,12 @@ async fn suggestions<T: Transaction + ?Sized>(transaction: &mut T, batch: &Recor
 /// Stores the batch's embedded responses; a submitted or discarded one ends its labeler's lease,
 /// and every answered record is recounted.
 async fn responses<T: Transaction + ?Sized>(transaction: &mut T, batch: &RecordWriteBatch, ids: &[RecordId], now: Timestamp) -> StoreResult<()> {
-    let answered: Vec<RecordId> = batch.items.iter().zip(ids).filter(|(item, _)| !item.responses.is_empty()).map(|(_, id)| *id).collect();
-    // Locked before any answer is written, so a concurrent recount never waits on us in turn.
-    let mut sorted = answered.clone();
-    sorted.sort_unstable();
-    transaction.lock_records(&sorted).await?;
+    let mut answered: Vec<RecordId> = batch.items.iter().zip(ids).filter(|(item, _)| !item.responses.is_empty()).map(|(_, id)| *id).collect();
+    // Locked (in id order) before any answer is written, so a concurrent recount never waits on
+    // us in turn.
+    answered.sort_unstable();
+    answered.dedup();
+    transaction.lock_records(&answered).await?;
     for (item, id) in batch.items.iter().zip(ids) {
         for response in &item.responses {
             let upsert = Statement::new(
@@ -183,8 +186,7 @@ async fn responses<T: Transaction + ?Sized>(transaction: &mut T, batch: &RecordW
 
 /// Deletes a user; the records they had answered or held are recounted.
 pub async fn delete_user<T: Transaction + ?Sized>(transaction: &mut T, user: UserId) -> StoreResult<()> {
-    let touched = transaction.fetch(crud::records_touched_by(user)).await?.iter().map(rows::first_id).collect::<StoreResult<Vec<RecordId>>>()?;
-    let mut sorted = touched;
+    let mut sorted = transaction.fetch(crud::records_touched_by(user)).await?.iter().map(rows::first_id).collect::<StoreResult<Vec<RecordId>>>()?;
     sorted.sort_unstable();
     transaction.lock_records(&sorted).await?;
     expect_one(transaction.execute(crud::delete_user(user)).await?)?;
