@@ -1,6 +1,6 @@
 -- The rules move out of the database: record status, claims, lease clean-up, last activity and
 -- the next-record decision are decided in Rust (`juror_core::distribution`) and written by
--- explicit statements (`src/sqlite/tally.rs`, `src/sqlite/hand_out.rs`), so every backend runs
+-- explicit statements (`juror_store::backend::tally`, `hand_out.rs`), so every backend runs
 -- the same rules. Records get an explicit insertion order, `seq`, instead of the implicit rowid
 -- (here it is the rowid's alias, so it costs nothing).
 --
