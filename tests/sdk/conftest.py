@@ -103,7 +103,9 @@ def running_juror(binary, data_dir, log_path, database_url=None):
 
     log_file = open(log_path, "wb")
     command = [str(binary), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir),
-               "--metrics-token", METRICS_TOKEN]
+               "--metrics-token", METRICS_TOKEN,
+               # test_webhooks.py's listener runs on this machine; its retries come quickly.
+               "--webhooks-allow-local", "--webhooks-retry-ms", "200"]
     database_url = database_url or os.environ.get("JUROR_TEST_DATABASE_URL")
     if database_url:
         command += ["--database-url", database_url]

@@ -1,11 +1,12 @@
 //! What the labeling loop has done since the process started, for monitoring (`GET /metrics`):
-//! hand-outs and answers counted as they succeed, and what the store says of its connections,
+//! hand-outs and answers counted as they succeed, webhook delivery attempts by outcome, and what the store says of its connections,
 //! group commits and live leases when asked.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use juror_core::response::ResponseStatus;
 use juror_core::time::Timestamp;
+use juror_core::webhook::AttemptOutcome;
 use juror_store::StoreStats;
 
 use crate::error::AppResult;
@@ -19,6 +20,9 @@ pub(crate) struct Activity {
     submitted: AtomicU64,
     drafts: AtomicU64,
     discarded: AtomicU64,
+    delivered: AtomicU64,
+    retried: AtomicU64,
+    given_up: AtomicU64,
 }
 
 impl Activity {
@@ -35,6 +39,15 @@ impl Activity {
         };
         counter.fetch_add(1, Ordering::Relaxed);
     }
+
+    pub(crate) fn delivery(&self, outcome: AttemptOutcome) {
+        let counter = match outcome {
+            AttemptOutcome::Delivered => &self.delivered,
+            AttemptOutcome::RetryAt(_) => &self.retried,
+            AttemptOutcome::GaveUp => &self.given_up,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// The counts at one moment.
@@ -47,6 +60,10 @@ pub struct ActivityCounts {
     pub submitted: u64,
     pub drafts: u64,
     pub discarded: u64,
+    /// Webhook delivery attempts, by what came of them: delivered, to be retried, given up.
+    pub deliveries_delivered: u64,
+    pub deliveries_retried: u64,
+    pub deliveries_given_up: u64,
 }
 
 impl App {
@@ -59,6 +76,9 @@ impl App {
             submitted: read(&self.activity.submitted),
             drafts: read(&self.activity.drafts),
             discarded: read(&self.activity.discarded),
+            deliveries_delivered: read(&self.activity.delivered),
+            deliveries_retried: read(&self.activity.retried),
+            deliveries_given_up: read(&self.activity.given_up),
         }
     }
 

@@ -8,6 +8,7 @@ use juror_core::ids::{DatasetId, WorkspaceId};
 use juror_core::record::DatasetSchema;
 use juror_core::time::Timestamp;
 use juror_core::user::Role;
+use juror_core::webhook::WebhookEvent;
 use serde_json::{json, Map, Value};
 
 use crate::auth::Caller;
@@ -74,6 +75,7 @@ impl App {
             on_unique(error, || format!("Dataset with name `{}` already exists for workspace with id `{}`", dataset.name, workspace.id))
         })?;
         self.audit(Some(caller), AuditAction::DatasetCreated, "dataset", dataset.id, json!({"name": dataset.name, "workspace_id": workspace.id.to_string()})).await;
+        self.dataset_event(WebhookEvent::DatasetCreated, dataset.id).await;
         Ok(dataset)
     }
 
@@ -155,6 +157,7 @@ impl App {
         })?;
         self.settings_changed(id);
         self.audit(Some(caller), AuditAction::DatasetUpdated, "dataset", id, json!({"name": dataset.name, "changed": changed})).await;
+        self.dataset_event(WebhookEvent::DatasetUpdated, id).await;
         Ok(dataset)
     }
 
@@ -177,13 +180,16 @@ impl App {
         self.store.update_dataset(&dataset).await?;
         self.settings_changed(id);
         self.audit(Some(caller), AuditAction::DatasetPublished, "dataset", id, json!({"name": dataset.name})).await;
+        self.dataset_event(WebhookEvent::DatasetPublished, id).await;
         Ok(dataset)
     }
 
     /// Deletes a dataset and everything in it (owners, and admins of its workspace).
     pub async fn delete_dataset(&self, caller: &Caller, id: DatasetId) -> AppResult<Dataset> {
         let dataset = self.dataset_for(caller, id, Action::Manage).await?;
+        let report = self.dataset_to_report(WebhookEvent::DatasetDeleted, id).await;
         self.store.delete_dataset(id).await?;
+        self.dataset_deleted_event(report).await;
         self.settings_changed(id);
         self.audit(Some(caller), AuditAction::DatasetDeleted, "dataset", id, json!({"name": dataset.name, "workspace_id": dataset.workspace_id.to_string()})).await;
         Ok(dataset)

@@ -11,6 +11,8 @@ mod cache;
 mod datasets;
 mod distribution;
 mod error;
+mod event_payload;
+mod events;
 mod labeling;
 mod policy;
 mod preferences;
@@ -24,6 +26,7 @@ mod setup;
 mod throttle;
 mod users;
 mod visibility;
+mod webhooks;
 mod workspaces;
 mod workspaces_split;
 
@@ -49,6 +52,7 @@ pub use sessions::{ActiveSession, SessionStart, SESSION_LIFETIME};
 pub use settings::{NewField, NewMetadataProperty, NewQuestion, NewVectorSettings, SettingPatch};
 pub use setup::{DefaultOwner, WELL_KNOWN_API_KEY, WELL_KNOWN_PASSWORD};
 pub use users::{NewUser, UserPatch};
+pub use webhooks::{NewWebhook, WebhookPatch, MAX_DELIVERY_PAGE};
 pub use workspaces_split::LabelerCopy;
 
 /// The application: use cases over a store.
@@ -62,13 +66,14 @@ pub struct App {
     limited_datasets: Arc<cache::LimitedDatasets>,
     record_datasets: Arc<cache::RecordDatasets>,
     login_throttle: Arc<throttle::LoginThrottle>,
+    events: Arc<events::Events>,
     lease_duration: std::time::Duration,
 }
 
 impl App {
     /// An application over `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store, auth_cache: Arc::default(), schema_cache: Arc::default(), membership_cache: Arc::default(), limited_datasets: Arc::default(), record_datasets: Arc::default(), activity: Arc::default(), login_throttle: Arc::default(), lease_duration: DEFAULT_LEASE }
+        Self { store, auth_cache: Arc::default(), schema_cache: Arc::default(), membership_cache: Arc::default(), limited_datasets: Arc::default(), record_datasets: Arc::default(), activity: Arc::default(), login_throttle: Arc::default(), events: Arc::default(), lease_duration: DEFAULT_LEASE }
     }
 
     /// The same application, handing out records for `duration` at a time.

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use juror_core::audit::AuditAction;
 use juror_core::ids::{DatasetId, RecordId, UserId};
 use juror_core::record::{DatasetSchema, Record, RecordRelations, RecordWrite, ValidRecordWrite};
+use juror_core::webhook::WebhookEvent;
 use juror_store::{RecordCursor, RecordInclude, RecordWriteBatch, SuggestionsMode};
 use serde_json::json;
 
@@ -137,6 +138,7 @@ impl App {
         let record = self.stored_record(id).await?;
         self.dataset_for(caller, record.dataset_id, Action::Manage).await?;
         self.store.delete_records(record.dataset_id, &[id]).await?;
+        self.records_event(WebhookEvent::RecordDeleted, std::slice::from_ref(&record)).await;
         self.audit(Some(caller), AuditAction::RecordsDeleted, "dataset", record.dataset_id, json!({"record_ids": [id.to_string()], "deleted": 1})).await;
         Ok(record)
     }
@@ -147,7 +149,9 @@ impl App {
         if ids.is_empty() || ids.len() > MAX_IDS_PER_DELETE {
             return Err(AppError::Invalid(format!("number of record ids must be between 1 and {MAX_IDS_PER_DELETE}, got {}", ids.len())));
         }
+        let doomed = self.records_to_report_deleted(dataset_id, ids).await;
         let deleted = self.store.delete_records(dataset_id, ids).await?;
+        self.records_event(WebhookEvent::RecordDeleted, &doomed).await;
         let record_ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
         self.audit(Some(caller), AuditAction::RecordsDeleted, "dataset", dataset_id, json!({"record_ids": record_ids, "deleted": deleted})).await;
         Ok(deleted)
@@ -221,10 +225,28 @@ impl App {
             suggestions_mode,
             items,
         };
-        self.store.write_records(batch).await.map_err(|error| match error {
+        let kinds: Vec<(bool, bool)> = batch.items.iter().map(|item| (item.id.is_none(), !item.responses.is_empty())).collect();
+        let records = self.store.write_records(batch).await.map_err(|error| match error {
             juror_store::StoreError::UniqueViolation { key } => AppError::Invalid(format!("records conflict with existing ones on their {key}")),
             other => other.into(),
-        })
+        })?;
+        self.report_written(&records, &kinds).await;
+        Ok(records)
+    }
+
+    /// Reports written records to webhooks: created, updated, and completed by the responses
+    /// they carried.
+    async fn report_written(&self, records: &[Record], kinds: &[(bool, bool)]) {
+        let (mut created, mut updated, mut answered) = (Vec::new(), Vec::new(), Vec::new());
+        for (record, (is_new, has_responses)) in records.iter().zip(kinds) {
+            if *is_new { &mut created } else { &mut updated }.push(record.clone());
+            if *has_responses {
+                answered.push(record.clone());
+            }
+        }
+        self.records_event(WebhookEvent::RecordCreated, &created).await;
+        self.records_event(WebhookEvent::RecordUpdated, &updated).await;
+        self.completions_event(&answered).await;
     }
 
     pub(crate) async fn view(&self, record: Record) -> AppResult<RecordView> {

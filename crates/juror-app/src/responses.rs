@@ -6,6 +6,7 @@ use juror_core::record::Record;
 use juror_core::response::{check_response_values, check_suggestion, NewSuggestion, Response, ResponseStatus, Suggestion};
 use juror_core::time::Timestamp;
 use juror_core::user::Role;
+use juror_core::webhook::WebhookEvent;
 use juror_store::StoreError;
 use serde_json::{Map, Value};
 
@@ -57,6 +58,7 @@ impl App {
             error => on_unique(error, || format!("Response already exists for record with id `{record_id}` and by user with id `{}`", caller.user.id)),
         })?;
         self.activity.answer(response.status);
+        self.response_event(WebhookEvent::ResponseCreated, &response, Some(&caller.user)).await;
         Ok(response)
     }
 
@@ -75,6 +77,7 @@ impl App {
         response.updated_at = Timestamp::now();
         self.store.update_response(&response).await?;
         self.activity.answer(response.status);
+        self.response_event(WebhookEvent::ResponseUpdated, &response, None).await;
         Ok(response)
     }
 
@@ -82,6 +85,7 @@ impl App {
     pub async fn delete_response(&self, caller: &Caller, id: ResponseId) -> AppResult<Response> {
         let (response, _record) = self.editable_response(caller, id).await?;
         self.store.delete_response(id).await?;
+        self.response_event(WebhookEvent::ResponseDeleted, &response, None).await;
         Ok(response)
     }
 

@@ -125,6 +125,20 @@ pub struct ServeArgs {
     /// Serve `/metrics` only with `Authorization: Bearer TOKEN` (implies --metrics).
     #[arg(long, env = "JUROR_METRICS_TOKEN")]
     pub metrics_token: Option<String>,
+    /// Let webhooks deliver to this machine (loopback, this server's address) and to link-local
+    /// addresses; refused otherwise, so a webhook cannot reach services only this host sees.
+    #[arg(long, env = "JUROR_WEBHOOKS_ALLOW_LOCAL")]
+    pub webhooks_allow_local: bool,
+    /// Wait before the first retry of a failed webhook delivery, in milliseconds; each later
+    /// wait doubles, up to an hour.
+    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub webhooks_retry_ms: u64,
+    /// Attempts at one webhook delivery before it is marked failed.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
+    pub webhooks_max_attempts: u32,
+    /// Longest one webhook delivery attempt may take, in seconds.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub webhooks_timeout_secs: u64,
     /// Start on an address other machines can reach even while the well-known default API key
     /// or owner password still opens an account (refused otherwise).
     #[arg(long, env = "JUROR_ALLOW_DEFAULT_CREDENTIALS")]

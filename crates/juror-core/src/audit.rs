@@ -28,9 +28,12 @@ pub enum AuditAction {
     RecordsDeleted,
     AssignmentsReplaced,
     QuotaSet,
+    WebhookCreated,
+    WebhookUpdated,
+    WebhookDeleted,
 }
 
-const ACTIONS: [(AuditAction, &str); 19] = [
+const ACTIONS: [(AuditAction, &str); 22] = [
     (AuditAction::UserCreated, "user.created"),
     (AuditAction::UserUpdated, "user.updated"),
     (AuditAction::UserDeleted, "user.deleted"),
@@ -50,6 +53,9 @@ const ACTIONS: [(AuditAction, &str); 19] = [
     (AuditAction::RecordsDeleted, "records.deleted"),
     (AuditAction::AssignmentsReplaced, "dataset.assignments_replaced"),
     (AuditAction::QuotaSet, "dataset.quota_set"),
+    (AuditAction::WebhookCreated, "webhook.created"),
+    (AuditAction::WebhookUpdated, "webhook.updated"),
+    (AuditAction::WebhookDeleted, "webhook.deleted"),
 ];
 
 impl AuditAction {

@@ -70,4 +70,8 @@ entity_id!(
     ResponseId,
     /// Identifies a suggestion on a record.
     SuggestionId,
+    /// Identifies a webhook.
+    WebhookId,
+    /// Identifies one event's delivery to one webhook.
+    DeliveryId,
 );

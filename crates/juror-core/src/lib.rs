@@ -23,5 +23,6 @@ pub mod time;
 pub mod user;
 pub mod value;
 pub mod vector;
+pub mod webhook;
 
 pub use error::ValidationError;

@@ -10,6 +10,7 @@ mod extract;
 mod metrics;
 mod request_log;
 mod ui;
+mod webhooks;
 mod wire;
 
 use std::future::Future;
@@ -33,6 +34,7 @@ use tower_http::timeout::TimeoutLayer;
 
 pub use error::ApiError;
 pub use metrics::{Metrics, MetricsAccess};
+pub use webhooks::{AddressGuard, WebhookConfig};
 
 /// Server settings that are not the application's.
 #[derive(Debug, Clone)]
@@ -48,11 +50,13 @@ pub struct ServerConfig {
     pub idle_timeout: Duration,
     /// Whether `/metrics` is served, and to whom.
     pub metrics: MetricsAccess,
+    /// How webhook events are delivered.
+    pub webhooks: WebhookConfig,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { max_body_bytes: 64 * 1024 * 1024, trusted_proxies: Vec::new(), request_timeout: Duration::from_secs(120), idle_timeout: Duration::from_secs(60), metrics: MetricsAccess::Off }
+        Self { max_body_bytes: 64 * 1024 * 1024, trusted_proxies: Vec::new(), request_timeout: Duration::from_secs(120), idle_timeout: Duration::from_secs(60), metrics: MetricsAccess::Off, webhooks: WebhookConfig::default() }
     }
 }
 
@@ -71,12 +75,14 @@ pub struct AppState {
     pub trusted_proxies: Arc<[IpAddr]>,
     /// The request metrics, when `/metrics` is on.
     pub metrics: Option<Arc<Metrics>>,
+    /// Which addresses webhooks may be pointed at.
+    pub webhook_guard: Arc<AddressGuard>,
 }
 
 /// The whole HTTP surface for `app`.
 pub fn router(app: App, config: &ServerConfig) -> Router {
     let measured = Metrics::new(config.metrics.clone());
-    let state = AppState { app, trusted_proxies: config.trusted_proxies.clone().into(), metrics: measured.clone() };
+    let state = AppState { app, trusted_proxies: config.trusted_proxies.clone().into(), metrics: measured.clone(), webhook_guard: Arc::new(config.webhooks.guard.clone()) };
     let mut routes = api::router(config.max_body_bytes).merge(ui::router());
     if measured.is_some() {
         routes = routes.merge(metrics::router());
@@ -96,8 +102,17 @@ pub fn router(app: App, config: &ServerConfig) -> Router {
 ///
 /// Each connection is HTTP/1.1 with keep-alive; a connection that sends no complete request head
 /// within `config.idle_timeout` (a slow client, or an idle keep-alive connection) is closed.
+///
+/// Beside it runs the webhook delivery worker, stopped with the server.
 pub async fn serve(listener: TcpListener, app: App, config: &ServerConfig, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    let router = router(app, config);
+    let mut config = config.clone();
+    if let Ok(address) = listener.local_addr() {
+        config.webhooks.guard = config.webhooks.guard.with_own(address.ip());
+    }
+    let config = &config;
+    let router = router(app.clone(), config);
+    let (stop_deliveries, stopped) = tokio::sync::watch::channel(false);
+    let deliveries = tokio::spawn(webhooks::run(app, config.webhooks.clone(), stopped));
     let connections = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -135,5 +150,8 @@ pub async fn serve(listener: TcpListener, app: App, config: &ServerConfig, shutd
     if tokio::time::timeout(Duration::from_secs(30), connections.shutdown()).await.is_err() {
         tracing::warn!("requests still running 30 s after shutdown began were cut off");
     }
+    // Attempts in flight are cut off; their claims run out and another start retries them.
+    let _ = stop_deliveries.send(true);
+    let _ = deliveries.await;
     Ok(())
 }

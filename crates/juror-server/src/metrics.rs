@@ -1,6 +1,6 @@
 //! `GET /metrics` in Prometheus's (OpenMetrics) text format, when the server is started with
 //! metrics on: requests by route, method and status with latency histograms, the labeling
-//! loop's hand-outs and answers, live leases, group commits and database connections. Open to
+//! loop's hand-outs and answers, webhook delivery attempts and the queue's length, live leases, group commits and database connections. Open to
 //! anyone who reaches it, or only with `Authorization: Bearer TOKEN`.
 
 use std::sync::Arc;
@@ -45,6 +45,11 @@ struct RequestLabels {
 struct RouteLabels {
     method: String,
     route: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -112,6 +117,11 @@ async fn scrape(State(state): State<AppState>, headers: HeaderMap) -> Response {
         answers.get_or_create(&KindLabels { kind }).inc_by(count);
     }
     registry.register("juror_answers", "Answers stored, by status", answers);
+    let deliveries: Family<OutcomeLabels, Counter> = Family::default();
+    for (outcome, count) in [("delivered", activity.deliveries_delivered), ("retried", activity.deliveries_retried), ("failed", activity.deliveries_given_up)] {
+        deliveries.get_or_create(&OutcomeLabels { outcome }).inc_by(count);
+    }
+    registry.register("juror_webhook_attempts", "Webhook delivery attempts by this server, by outcome: delivered, to be retried, or failed for good", deliveries);
 
     let store = state.app.store_stats();
     let connections: Family<KindLabels, Gauge> = Family::default();
@@ -131,6 +141,14 @@ async fn scrape(State(state): State<AppState>, headers: HeaderMap) -> Response {
             registry.register("juror_live_leases", "Unexpired leases on records, in every dataset", leases);
         }
         Err(error) => tracing::warn!(error = %error, "failed to count live leases for /metrics"),
+    }
+    let pending = Gauge::<i64>::default();
+    match state.app.pending_deliveries().await {
+        Ok(count) => {
+            pending.set(i64::try_from(count).unwrap_or(i64::MAX));
+            registry.register("juror_webhook_deliveries_pending", "Webhook deliveries waiting for an attempt, of every server", pending);
+        }
+        Err(error) => tracing::warn!(error = %error, "failed to count pending webhook deliveries for /metrics"),
     }
 
     let mut body = String::new();

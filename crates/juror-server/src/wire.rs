@@ -9,6 +9,7 @@ use juror_core::question::Question;
 use juror_core::response::{Response, Suggestion};
 use juror_core::user::{User, Workspace};
 use juror_core::vector::VectorSettings;
+use juror_core::webhook::{Delivery, Webhook};
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -233,4 +234,35 @@ pub fn audit_event(event: &AuditEvent) -> Value {
 /// Response counts by status.
 pub fn counts(counts: &ResponseCounts) -> Value {
     json!({"submitted": counts.submitted, "discarded": counts.discarded, "draft": counts.draft})
+}
+
+/// A webhook, with its signing secret (only owners read webhooks).
+pub fn webhook(webhook: &Webhook) -> Value {
+    json!({
+        "id": webhook.id.to_string(),
+        "url": webhook.url,
+        "secret": webhook.secret,
+        "events": webhook.events.iter().map(|event| event.as_str()).collect::<Vec<_>>(),
+        "enabled": webhook.enabled,
+        "description": webhook.description,
+        "inserted_at": webhook.inserted_at.to_naive_iso(),
+        "updated_at": webhook.updated_at.to_naive_iso(),
+    })
+}
+
+/// One event's delivery to a webhook: where it stands and what its last attempt came to.
+pub fn delivery(delivery: &Delivery) -> Value {
+    json!({
+        "id": delivery.id.to_string(),
+        "webhook_id": delivery.webhook_id.to_string(),
+        "event": delivery.event,
+        "status": delivery.status.as_str(),
+        "attempts": delivery.attempts,
+        "next_attempt_at": delivery.next_attempt_at.map(|at| at.to_naive_iso()),
+        "last_attempt_at": delivery.last_attempt_at.map(|at| at.to_naive_iso()),
+        "last_status_code": delivery.last_status_code,
+        "last_error": delivery.last_error,
+        "inserted_at": delivery.inserted_at.to_naive_iso(),
+        "delivered_at": delivery.delivered_at.map(|at| at.to_naive_iso()),
+    })
 }

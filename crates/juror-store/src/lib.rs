@@ -22,5 +22,5 @@ pub use error::{StoreError, StoreResult, UniqueKey};
 pub use store::{
     AuditStore, DatasetProgress, DatasetStore, DistributionStore, Lease, Lifecycle, LeaseRequest, RecordCursor, RecordInclude, RecordPage, RecordScan,
     RecordStore, RecordWriteBatch, ResponseCounts, ResponseStore, SessionStore, Store, StoreStats, SuggestionsMode, UserChanges, UserProgressRow, UserStore,
-    WebSession,
+    WebSession, WebhookStore,
 };

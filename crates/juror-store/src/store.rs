@@ -6,8 +6,8 @@ use juror_core::dataset::Dataset;
 use juror_core::distribution::AnswerLimits;
 use juror_core::field::Field;
 use juror_core::ids::{
-    DatasetId, FieldId, MetadataPropertyId, QuestionId, RecordId, ResponseId, SuggestionId, UserId, VectorSettingsId,
-    WorkspaceId,
+    DatasetId, DeliveryId, FieldId, MetadataPropertyId, QuestionId, RecordId, ResponseId, SuggestionId, UserId, VectorSettingsId,
+    WebhookId, WorkspaceId,
 };
 use juror_core::metadata::MetadataProperty;
 use juror_core::question::Question;
@@ -16,6 +16,7 @@ use juror_core::response::{NewSuggestion, Response, ResponseStatus, Suggestion};
 use juror_core::time::Timestamp;
 use juror_core::user::{Role, User, Workspace};
 use juror_core::vector::VectorSettings;
+use juror_core::webhook::{Attempt, Delivery, DueDelivery, NewDelivery, Webhook};
 use serde_json::Value;
 
 use crate::StoreResult;
@@ -112,9 +113,9 @@ pub struct ResponseCounts {
 /// Everything Juror stores: one implementation per database, each method one transaction.
 ///
 /// The methods are grouped into one trait per area so each backend module implements one of them.
-pub trait Store: UserStore + DatasetStore + RecordStore + ResponseStore + DistributionStore + SessionStore + AuditStore + Lifecycle {}
+pub trait Store: UserStore + DatasetStore + RecordStore + ResponseStore + DistributionStore + SessionStore + AuditStore + WebhookStore + Lifecycle {}
 
-impl<T: UserStore + DatasetStore + RecordStore + ResponseStore + DistributionStore + SessionStore + AuditStore + Lifecycle> Store for T {}
+impl<T: UserStore + DatasetStore + RecordStore + ResponseStore + DistributionStore + SessionStore + AuditStore + WebhookStore + Lifecycle> Store for T {}
 
 /// How a store's connections and writes are doing, for monitoring.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -366,4 +367,32 @@ pub trait AuditStore: Send + Sync + 'static {
     async fn append_audit(&self, event: &AuditEvent) -> StoreResult<u64>;
     /// Up to `limit` entries, newest first, older than `before` when given.
     async fn list_audit(&self, before: Option<u64>, limit: u64) -> StoreResult<Vec<AuditEvent>>;
+}
+
+/// Webhooks and the durable queue of their deliveries.
+#[async_trait]
+pub trait WebhookStore: Send + Sync + 'static {
+    async fn create_webhook(&self, webhook: &Webhook) -> StoreResult<()>;
+    /// Every webhook, oldest first.
+    async fn list_webhooks(&self) -> StoreResult<Vec<Webhook>>;
+    async fn get_webhook(&self, id: WebhookId) -> StoreResult<Option<Webhook>>;
+    /// Stores a webhook's URL, events, enabled flag, description and `updated_at`.
+    async fn update_webhook(&self, webhook: &Webhook) -> StoreResult<()>;
+    /// Deletes a webhook with its deliveries.
+    async fn delete_webhook(&self, id: WebhookId) -> StoreResult<()>;
+    /// Enqueues deliveries in one transaction, leaving out those whose (webhook, dedupe key) is
+    /// already queued or sent; returns how many were enqueued.
+    async fn enqueue_deliveries(&self, deliveries: &[NewDelivery]) -> StoreResult<u64>;
+    /// Claims up to `limit` pending deliveries of enabled webhooks due at `now`, oldest due
+    /// first, by moving their next attempt to `until` (a claim another server will not take
+    /// before then); each comes with its webhook's URL and secret.
+    async fn claim_deliveries(&self, now: Timestamp, until: Timestamp, limit: u64) -> StoreResult<Vec<DueDelivery>>;
+    /// Records an attempt: the delivery becomes delivered, waits for a retry, or failed.
+    async fn record_attempt(&self, delivery: DeliveryId, attempt: &Attempt) -> StoreResult<()>;
+    /// A webhook's deliveries, newest first, up to `limit`.
+    async fn list_deliveries(&self, webhook: WebhookId, limit: u64) -> StoreResult<Vec<Delivery>>;
+    /// Deliveries waiting for an attempt, across all webhooks.
+    async fn count_pending_deliveries(&self) -> StoreResult<u64>;
+    /// Deletes delivered and failed deliveries enqueued before `before`; returns how many.
+    async fn prune_deliveries(&self, before: Timestamp) -> StoreResult<u64>;
 }

@@ -1,10 +1,11 @@
 //! `juror serve`: open the data, make sure there is an owner, and serve until a signal.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use juror_app::DefaultOwner;
-use juror_server::{MetricsAccess, ServerConfig};
+use juror_core::webhook::RetryPolicy;
+use juror_server::{AddressGuard, MetricsAccess, ServerConfig, WebhookConfig};
 use tokio::net::TcpListener;
 
 use super::{lock_data_dir, open_app};
@@ -68,6 +69,12 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<()> {
             (Some(token), _) if !token.is_empty() => MetricsAccess::Token(token.clone()),
             (_, true) => MetricsAccess::Open,
             _ => MetricsAccess::Off,
+        },
+        webhooks: WebhookConfig {
+            retry: RetryPolicy { base: Duration::from_millis(args.webhooks_retry_ms), max_attempts: args.webhooks_max_attempts, ..RetryPolicy::default() },
+            attempt_timeout: Duration::from_secs(args.webhooks_timeout_secs),
+            guard: AddressGuard::new(args.webhooks_allow_local, Vec::new()),
+            ..WebhookConfig::default()
         },
     };
     juror_server::serve(listener, app, &config, shutdown_signal()).await.context("server failed")?;

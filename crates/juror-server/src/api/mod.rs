@@ -13,6 +13,7 @@ mod search;
 mod settings;
 mod status;
 mod users;
+mod webhooks;
 mod workspaces;
 
 use axum::extract::DefaultBodyLimit;
@@ -47,6 +48,8 @@ pub(crate) fn router(max_record_body_bytes: usize) -> Router<AppState> {
         .merge(preferences::router())
         // Juror's own additions: the audit log of administrative actions.
         .merge(audit::router())
+        // Webhooks (Argilla's routes) and their deliveries (Juror's own).
+        .merge(webhooks::router())
         .layer(DefaultBodyLimit::max(crate::MAX_API_BODY_BYTES))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -17,3 +17,4 @@ mod security;
 mod status;
 mod ui;
 mod validation;
+mod webhooks;

@@ -183,6 +183,13 @@ fn rows() -> Vec<Row> {
         row(M::PUT, "/api/v1/datasets/{dataset_id}/quotas/{user_id}", managers(200)).at("/api/v1/datasets/{dataset_id}/quotas/{annotator_id}").body(r#"{"max_records": 5}"#),
         // The audit log.
         row(M::GET, "/api/v1/audit-events", owners(200)),
+        // Webhooks and their deliveries.
+        row(M::GET, "/api/v1/webhooks", owners(200)),
+        row(M::POST, "/api/v1/webhooks", owners(201)).body(r#"{"url": "https://hooks.example.invalid/new", "events": ["record.completed"]}"#),
+        row(M::PATCH, "/api/v1/webhooks/{webhook_id}", owners(200)).body(r#"{"enabled": false}"#),
+        row(M::DELETE, "/api/v1/webhooks/{webhook_id}", owners(200)),
+        row(M::POST, "/api/v1/webhooks/{webhook_id}/ping", owners(204)),
+        row(M::GET, "/api/v1/webhooks/{webhook_id}/deliveries", owners(200)),
         // Preference data.
         row(M::GET, "/api/v1/datasets/{dataset_id}/preferences/metrics", managers(200)),
         row(M::GET, "/api/v1/datasets/{dataset_id}/preferences/export", managers(200)),
@@ -248,7 +255,9 @@ async fn fixture(app: &TestApp, people: &People, unique: usize) -> HashMap<&'sta
     let question = owner
         .post(&format!("/api/v1/datasets/{draft}/questions"), &json!({"name": "good", "title": "Good?", "required": true, "settings": {"type": "label_selection", "options": [{"value": "yes", "text": "Yes"}, {"value": "no", "text": "No"}]}}))
         .await;
-    for (what, answer) in [("property", &property), ("vectors", &vectors), ("suggestion", &suggestion), ("field", &field), ("question", &question)] {
+    // Subscribed to an event the matrix makes rarely; deliveries to `.invalid` fail and wait.
+    let webhook = owner.post("/api/v1/webhooks", &json!({"url": format!("https://hooks.example.invalid/matrix-{unique}"), "events": ["dataset.deleted"]})).await;
+    for (what, answer) in [("webhook", &webhook), ("property", &property), ("vectors", &vectors), ("suggestion", &suggestion), ("field", &field), ("question", &question)] {
         assert_eq!(answer.status, 201, "{what}: {answer:?}");
     }
 
@@ -273,6 +282,7 @@ async fn fixture(app: &TestApp, people: &People, unique: usize) -> HashMap<&'sta
         ("vector_settings_id", id_of(&vectors.body)),
         ("field_id", id_of(&field.body)),
         ("question_id", id_of(&question.body)),
+        ("webhook_id", id_of(&webhook.body)),
     ])
 }
 

@@ -99,3 +99,13 @@ async fn postgres_quotas_hold_across_replicas() {
     assert_eq!(stored, 2, "exactly the quota's two submissions are stored");
     assert_eq!(stores[0].user_response_counts(dataset, labeler).await.unwrap().submitted, 2);
 }
+
+/// The webhook queue's story, then four servers' worth of claims from two stores on one
+/// database: each delivery is claimed once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_keeps_webhooks_and_their_queue() {
+    let (url, store) = fresh().await;
+    conformance::webhooks_and_their_queue(&store).await;
+    let second = PostgresStore::open(&PostgresStoreOptions::new(&url)).await.unwrap();
+    conformance::racing_claims_take_each_delivery_once(vec![Arc::new(store), Arc::new(second)]).await;
+}

@@ -44,3 +44,11 @@ async fn sqlite_racing_labelers_never_overfill() {
     let store: Arc<dyn Store> = Arc::new(store);
     conformance::racing_labelers_never_overfill(store).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_keeps_webhooks_and_their_queue() {
+    let (_directory, store) = fresh().await;
+    conformance::webhooks_and_their_queue(&store).await;
+    let store: Arc<dyn Store> = Arc::new(store);
+    conformance::racing_claims_take_each_delivery_once(vec![store]).await;
+}

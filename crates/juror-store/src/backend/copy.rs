@@ -112,6 +112,30 @@ pub const TABLES: &[Table] = &[
         columns: &[("at", Int), ("actor_id", OptText), ("actor_name", Text), ("action", Text), ("target_kind", Text), ("target_id", Text), ("details", Text)],
         order: "sequence",
     },
+    Table {
+        name: "webhooks",
+        columns: &[("id", Text), ("url", Text), ("secret", Text), ("events", Text), ("enabled", Flag), ("description", OptText), ("inserted_at", Int), ("updated_at", Int)],
+        order: "inserted_at, id",
+    },
+    Table {
+        name: "webhook_deliveries",
+        columns: &[
+            ("id", Text),
+            ("webhook_id", Text),
+            ("event", Text),
+            ("payload", Text),
+            ("dedupe_key", OptText),
+            ("status", Text),
+            ("attempts", Int),
+            ("next_attempt_at", Int),
+            ("last_attempt_at", OptInt),
+            ("last_status_code", OptInt),
+            ("last_error", OptText),
+            ("inserted_at", Int),
+            ("delivered_at", OptInt),
+        ],
+        order: "inserted_at, id",
+    },
 ];
 
 /// Rows read and written at a time.

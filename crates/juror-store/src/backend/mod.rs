@@ -6,6 +6,7 @@
 //! - the reads of several statements ([`read`]) and the writes ([`write`]), and the recount of
 //!   record status and claims by the rules in `juror_core::distribution` ([`tally`]);
 //! - reading columns by type ([`Columns`]) and rows into domain types ([`rows`]);
+//! - webhooks and their delivery queue ([`webhooks`]);
 //! - copying a whole installation between backends, table by table ([`copy`]).
 
 mod columns;
@@ -19,6 +20,7 @@ pub mod sql;
 mod sql_store;
 pub mod tally;
 mod transaction;
+pub mod webhooks;
 pub mod write;
 
 pub use columns::Columns;

@@ -7,7 +7,7 @@ use juror_core::audit::AuditEvent;
 use juror_core::dataset::Dataset;
 use juror_core::distribution::AnswerLimits;
 use juror_core::field::Field;
-use juror_core::ids::{DatasetId, FieldId, MetadataPropertyId, QuestionId, RecordId, ResponseId, SuggestionId, UserId, VectorSettingsId, WorkspaceId};
+use juror_core::ids::{DatasetId, DeliveryId, FieldId, MetadataPropertyId, QuestionId, RecordId, ResponseId, SuggestionId, UserId, VectorSettingsId, WebhookId, WorkspaceId};
 use juror_core::metadata::MetadataProperty;
 use juror_core::question::Question;
 use juror_core::record::{DatasetSchema, Record, RecordRelations};
@@ -15,6 +15,7 @@ use juror_core::response::{NewSuggestion, Response, ResponseStatus, Suggestion};
 use juror_core::time::Timestamp;
 use juror_core::user::{User, Workspace};
 use juror_core::vector::VectorSettings;
+use juror_core::webhook::{Attempt, Delivery, DueDelivery, NewDelivery, Webhook};
 use serde_json::Value;
 
 use super::columns::Columns;
@@ -22,11 +23,12 @@ use super::rows::{self, FIELD_COLUMNS, METADATA_COLUMNS, QUESTION_COLUMNS, VECTO
 use super::retry::retried;
 use super::run::Run;
 use super::transaction::OpenTransaction;
-use super::{crud, read, write};
+use super::{crud, read, webhooks, write};
 use crate::error::{StoreError, StoreResult};
 use crate::{
     AuditStore, DatasetProgress, DatasetStore, DistributionStore, Lease, LeaseRequest, RecordCursor, RecordInclude, RecordPage, RecordScan,
     RecordStore, RecordWriteBatch, ResponseCounts, ResponseStore, SessionStore, UserChanges, UserProgressRow, UserStore, WebSession,
+    WebhookStore,
 };
 
 /// A database backend on the shared statements.
@@ -457,5 +459,63 @@ impl<B: SqlBackend> AuditStore for B {
 
     async fn list_audit(&self, before: Option<u64>, limit: u64) -> StoreResult<Vec<AuditEvent>> {
         self.read_all(crud::list_audit(before, limit), rows::audit_event).await
+    }
+}
+
+#[async_trait]
+impl<B: SqlBackend> WebhookStore for B {
+    async fn create_webhook(&self, webhook: &Webhook) -> StoreResult<()> {
+        self.write(webhooks::create_webhook(webhook)).await.map(drop)
+    }
+
+    async fn list_webhooks(&self) -> StoreResult<Vec<Webhook>> {
+        self.read_all(webhooks::list_webhooks(), webhooks::webhook).await
+    }
+
+    async fn get_webhook(&self, id: WebhookId) -> StoreResult<Option<Webhook>> {
+        self.read_optional(webhooks::get_webhook(id), webhooks::webhook).await
+    }
+
+    async fn update_webhook(&self, webhook: &Webhook) -> StoreResult<()> {
+        self.write_one(webhooks::update_webhook(webhook)).await
+    }
+
+    async fn delete_webhook(&self, id: WebhookId) -> StoreResult<()> {
+        self.write_one(webhooks::delete_webhook(id)).await
+    }
+
+    async fn enqueue_deliveries(&self, deliveries: &[NewDelivery]) -> StoreResult<u64> {
+        match webhooks::enqueue_deliveries(deliveries).as_slice() {
+            [] => Ok(0),
+            [statement] => self.write(statement.clone()).await,
+            statements => in_transaction!(self, |tx| async {
+                let mut enqueued = 0;
+                for statement in statements {
+                    enqueued += tx.execute(statement.clone()).await?;
+                }
+                Ok::<u64, StoreError>(enqueued)
+            }),
+        }
+    }
+
+    async fn claim_deliveries(&self, now: Timestamp, until: Timestamp, limit: u64) -> StoreResult<Vec<DueDelivery>> {
+        let rows = retried(|| self.write_returning(webhooks::claim_deliveries(now, until, limit))).await?;
+        rows.iter().map(webhooks::due_delivery).collect()
+    }
+
+    async fn record_attempt(&self, delivery: DeliveryId, attempt: &Attempt) -> StoreResult<()> {
+        self.write(webhooks::record_attempt(delivery, attempt)).await.map(drop)
+    }
+
+    async fn list_deliveries(&self, webhook: WebhookId, limit: u64) -> StoreResult<Vec<Delivery>> {
+        self.read_all(webhooks::list_deliveries(webhook, limit), webhooks::delivery).await
+    }
+
+    async fn count_pending_deliveries(&self) -> StoreResult<u64> {
+        self.read_one(webhooks::count_pending_deliveries(), rows::count).await
+    }
+
+    async fn prune_deliveries(&self, before: Timestamp) -> StoreResult<u64> {
+        self.write(webhooks::prune_deliveries(before)).await
     }
 }

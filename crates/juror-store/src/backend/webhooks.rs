@@ -1,0 +1,221 @@
+//! Webhooks and their delivery queue: the statements both backends run and the decoding of
+//! their rows.
+//!
+//! A delivery is claimed by moving its `next_attempt_at` past the attempt's timeout. The claim
+//! is one `UPDATE` that repeats its conditions on the row it changes, so where writers are
+//! concurrent (PostgreSQL re-reads a row changed meanwhile before updating it) two servers never
+//! claim one delivery for the same attempt, and a server that dies mid-attempt leaves the
+//! delivery to another once the claim runs out.
+
+use juror_core::ids::{DeliveryId, WebhookId};
+use juror_core::time::Timestamp;
+use juror_core::webhook::{Attempt, AttemptOutcome, Delivery, DeliveryStatus, DueDelivery, NewDelivery, Webhook, WebhookEvent};
+
+use super::columns::Columns;
+use super::rows::id;
+use super::sql::{value_rows, Statement};
+use crate::error::{StoreError, StoreResult};
+
+const WEBHOOK_COLUMNS: &str = "id, url, secret, events, enabled, description, inserted_at, updated_at";
+
+const DELIVERY_COLUMNS: &str =
+    "id, webhook_id, event, status, attempts, next_attempt_at, last_attempt_at, last_status_code, last_error, inserted_at, delivered_at";
+
+/// Deliveries per multi-row `INSERT` (seven parameters each).
+const DELIVERIES_PER_INSERT: usize = 500;
+
+fn as_int(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn encode_events(events: &[WebhookEvent]) -> String {
+    events.iter().map(|event| event.as_str()).collect::<Vec<_>>().join(",")
+}
+
+pub fn create_webhook(webhook: &Webhook) -> Statement {
+    Statement::new(format!("INSERT INTO webhooks ({WEBHOOK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"))
+        .bind(webhook.id.to_string())
+        .bind(webhook.url.as_str())
+        .bind(webhook.secret.as_str())
+        .bind(encode_events(&webhook.events))
+        .bind(webhook.enabled)
+        .bind(webhook.description.as_deref())
+        .bind(webhook.inserted_at.micros())
+        .bind(webhook.updated_at.micros())
+}
+
+pub fn list_webhooks() -> Statement {
+    Statement::new(format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks ORDER BY inserted_at, id"))
+}
+
+pub fn get_webhook(webhook: WebhookId) -> Statement {
+    Statement::new(format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = ?")).bind(webhook.to_string())
+}
+
+pub fn update_webhook(webhook: &Webhook) -> Statement {
+    Statement::new("UPDATE webhooks SET url = ?, events = ?, enabled = ?, description = ?, updated_at = ? WHERE id = ?")
+        .bind(webhook.url.as_str())
+        .bind(encode_events(&webhook.events))
+        .bind(webhook.enabled)
+        .bind(webhook.description.as_deref())
+        .bind(webhook.updated_at.micros())
+        .bind(webhook.id.to_string())
+}
+
+/// Deleting a webhook deletes its deliveries with it (the foreign key cascades).
+pub fn delete_webhook(webhook: WebhookId) -> Statement {
+    Statement::new("DELETE FROM webhooks WHERE id = ?").bind(webhook.to_string())
+}
+
+/// Multi-row inserts of pending deliveries; one already queued under the same (webhook, dedupe
+/// key) is left out.
+pub fn enqueue_deliveries(deliveries: &[NewDelivery]) -> Vec<Statement> {
+    deliveries
+        .chunks(DELIVERIES_PER_INSERT)
+        .map(|chunk| {
+            let insert = Statement::new(format!(
+                "INSERT INTO webhook_deliveries (id, webhook_id, event, payload, dedupe_key, next_attempt_at, inserted_at, status, attempts) VALUES {} \
+                 ON CONFLICT DO NOTHING",
+                value_rows(7, chunk.len()).replace("?)", "?, 'pending', 0)")
+            ));
+            chunk.iter().fold(insert, |statement, delivery| {
+                statement
+                    .bind(delivery.id.to_string())
+                    .bind(delivery.webhook_id.to_string())
+                    .bind(delivery.event.as_str())
+                    .bind(delivery.payload.as_str())
+                    .bind(delivery.dedupe_key.as_deref())
+                    .bind(delivery.at.micros())
+                    .bind(delivery.at.micros())
+            })
+        })
+        .collect()
+}
+
+/// Claims due deliveries of enabled webhooks until `until` (decoded by [`due_delivery`]).
+pub fn claim_deliveries(now: Timestamp, until: Timestamp, limit: u64) -> Statement {
+    Statement::new(
+        "UPDATE webhook_deliveries SET next_attempt_at = ? \
+         WHERE status = 'pending' AND next_attempt_at <= ? AND id IN ( \
+             SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
+             WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND w.enabled \
+             ORDER BY d.next_attempt_at, d.id LIMIT ?) \
+         RETURNING id, webhook_id, (SELECT url FROM webhooks w WHERE w.id = webhook_id), \
+             (SELECT secret FROM webhooks w WHERE w.id = webhook_id), event, payload, attempts",
+    )
+    .bind(until.micros())
+    .bind(now.micros())
+    .bind(now.micros())
+    .bind(as_int(limit))
+}
+
+pub fn record_attempt(delivery: DeliveryId, attempt: &Attempt) -> Statement {
+    let (status, next_attempt_at, delivered_at) = match attempt.outcome {
+        AttemptOutcome::Delivered => (DeliveryStatus::Delivered, attempt.at, Some(attempt.at.micros())),
+        AttemptOutcome::RetryAt(at) => (DeliveryStatus::Pending, at, None),
+        AttemptOutcome::GaveUp => (DeliveryStatus::Failed, attempt.at, None),
+    };
+    Statement::new(
+        "UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_attempt_at = ?, \
+         last_status_code = ?, last_error = ?, delivered_at = ? WHERE id = ?",
+    )
+    .bind(status.as_str())
+    .bind(next_attempt_at.micros())
+    .bind(attempt.at.micros())
+    .bind(attempt.status_code.map(i64::from))
+    .bind(attempt.error.as_deref())
+    .bind(delivered_at)
+    .bind(delivery.to_string())
+}
+
+pub fn list_deliveries(webhook: WebhookId, limit: u64) -> Statement {
+    Statement::new(format!("SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE webhook_id = ? ORDER BY inserted_at DESC, id DESC LIMIT ?"))
+        .bind(webhook.to_string())
+        .bind(as_int(limit))
+}
+
+pub fn count_pending_deliveries() -> Statement {
+    Statement::new("SELECT count(*) FROM webhook_deliveries WHERE status = 'pending'")
+}
+
+pub fn prune_deliveries(before: Timestamp) -> Statement {
+    Statement::new("DELETE FROM webhook_deliveries WHERE status <> 'pending' AND inserted_at < ?").bind(before.micros())
+}
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Other(format!("stored {what} `{value}` is invalid"))
+}
+
+fn count_u32(row: &impl Columns, index: usize) -> StoreResult<u32> {
+    Ok(u32::try_from(row.int(index)?).unwrap_or(u32::MAX))
+}
+
+/// A webhook from the columns the webhook reads select.
+pub fn webhook(row: &impl Columns) -> StoreResult<Webhook> {
+    let events = row.text(3)?;
+    Ok(Webhook {
+        id: id(row, 0)?,
+        url: row.text(1)?.to_owned(),
+        secret: row.text(2)?.to_owned(),
+        events: events.split(',').filter(|name| !name.is_empty()).map(|name| WebhookEvent::parse(name).ok_or_else(|| corrupt("webhook event", name))).collect::<StoreResult<_>>()?,
+        enabled: row.flag(4)?,
+        description: row.text_opt(5)?.map(str::to_owned),
+        inserted_at: Timestamp::from_micros(row.int(6)?),
+        updated_at: Timestamp::from_micros(row.int(7)?),
+    })
+}
+
+/// A claimed delivery from the columns [`claim_deliveries`] returns.
+pub fn due_delivery(row: &impl Columns) -> StoreResult<DueDelivery> {
+    Ok(DueDelivery {
+        id: id(row, 0)?,
+        webhook_id: id(row, 1)?,
+        url: row.text(2)?.to_owned(),
+        secret: row.text(3)?.to_owned(),
+        event: row.text(4)?.to_owned(),
+        payload: row.text(5)?.to_owned(),
+        attempts: count_u32(row, 6)?,
+    })
+}
+
+/// A delivery from the columns [`list_deliveries`] selects.
+pub fn delivery(row: &impl Columns) -> StoreResult<Delivery> {
+    let status_text = row.text(3)?;
+    let status = DeliveryStatus::parse(status_text).ok_or_else(|| corrupt("delivery status", status_text))?;
+    Ok(Delivery {
+        id: id(row, 0)?,
+        webhook_id: id(row, 1)?,
+        event: row.text(2)?.to_owned(),
+        status,
+        attempts: count_u32(row, 4)?,
+        next_attempt_at: (status == DeliveryStatus::Pending).then(|| row.int(5)).transpose()?.map(Timestamp::from_micros),
+        last_attempt_at: row.int_opt(6)?.map(Timestamp::from_micros),
+        last_status_code: row.int_opt(7)?.and_then(|code| u16::try_from(code).ok()),
+        last_error: row.text_opt(8)?.map(str::to_owned),
+        inserted_at: Timestamp::from_micros(row.int(9)?),
+        delivered_at: row.int_opt(10)?.map(Timestamp::from_micros),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enqueue_binds_seven_values_per_delivery_and_fills_in_the_rest() {
+        let now = Timestamp::now();
+        let deliveries: Vec<NewDelivery> = (0..3)
+            .map(|n| NewDelivery { id: DeliveryId::new(), webhook_id: WebhookId::new(), event: "record.created".into(), payload: format!("{{\"n\":{n}}}"), dedupe_key: None, at: now })
+            .collect();
+        let statements = enqueue_deliveries(&deliveries);
+        assert_eq!(statements.len(), 1);
+        assert_eq!(statements[0].params.len(), 21);
+        assert_eq!(statements[0].sql.matches("?, 'pending', 0)").count(), 3);
+        assert_eq!(statements[0].sql.matches('?').count(), 21);
+    }
+
+    #[test]
+    fn events_are_stored_as_their_names() {
+        assert_eq!(encode_events(&[WebhookEvent::RecordCompleted, WebhookEvent::DatasetCreated]), "record.completed,dataset.created");
+    }
+}
