@@ -19,7 +19,7 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
 fi
 
 venv=.venv
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import argilla, argilla_v1, pytest, selenium, prometheus_client, fastapi, uvicorn" 2>/dev/null; then
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import argilla, argilla_v1, pytest, selenium, prometheus_client, fastapi, uvicorn, openapi_spec_validator" 2>/dev/null; then
     echo "== installing the Argilla SDKs into $venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --upgrade pip

@@ -45,6 +45,8 @@ enum Bench {
     Export(export::Args),
     /// Minutes of mixed labeling, import, search and export at a fixed rate: memory and latency over time.
     Soak(soak::Args),
+    /// The labeling loop without webhooks, with an endpoint that answers, and with one that is down.
+    Webhooks(webhooks::Args),
 }
 
 #[derive(Debug, clap::Args)]
@@ -75,6 +77,7 @@ mod export;
 mod generate;
 mod render;
 mod soak;
+mod webhooks;
 
 pub(crate) const KEY: &str = "argilla.apikey";
 
@@ -295,6 +298,7 @@ async fn main() -> anyhow::Result<()> {
         Bench::Generate(args) => generate::run(args).await,
         Bench::Export(args) => export::run(args).await,
         Bench::Soak(args) => soak::run(args).await,
+        Bench::Webhooks(args) => webhooks::run(args).await,
     }
 }
 

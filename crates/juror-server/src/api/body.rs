@@ -7,6 +7,7 @@ use juror_core::ids::{QuestionId, UserId};
 use juror_core::record::{NewResponse, RecordWrite};
 use juror_core::response::{NewSuggestion, ResponseStatus, SuggestionType};
 use serde::Deserialize;
+use utoipa::ToSchema;
 use serde_json::{Map, Value};
 
 use crate::error::{ApiError, ApiResult};
@@ -53,7 +54,8 @@ pub fn bool_key(patch: &Patch, key: &str) -> ApiResult<Option<bool>> {
 }
 
 /// A response inside a record write.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = RecordResponseBody)]
 pub struct ResponseBody {
     pub user_id: Option<String>,
     pub values: Option<Map<String, Value>>,
@@ -61,7 +63,7 @@ pub struct ResponseBody {
 }
 
 /// A suggestion inside a record write or on its own.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct SuggestionBody {
     pub question_id: Option<String>,
     pub question_name: Option<String>,
@@ -86,7 +88,7 @@ impl SuggestionBody {
 }
 
 /// A record as both SDKs send it, for create, upsert and update.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct RecordBody {
     pub id: Option<String>,
     pub fields: Option<Map<String, Value>>,
@@ -98,7 +100,7 @@ pub struct RecordBody {
 }
 
 /// `{"items": [...]}` request bodies.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct Items<T> {
     pub items: Vec<T>,
 }

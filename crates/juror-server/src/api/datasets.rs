@@ -8,6 +8,7 @@ use juror_app::{DatasetPatch, NewDataset};
 use juror_core::dataset::Distribution;
 use juror_core::ids::{DatasetId, WorkspaceId};
 use serde::Deserialize;
+use utoipa::ToSchema;
 use serde_json::{Map, Value};
 
 use super::body::{bool_key, nullable_string_key, required_key, string_key, Patch};
@@ -23,13 +24,27 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/v1/datasets/{dataset_id}/publish", put(publish_dataset))
 }
 
-#[derive(Deserialize)]
-struct NewDatasetBody {
+#[derive(Deserialize, ToSchema)]
+pub(super) struct NewDatasetBody {
     name: String,
     workspace_id: String,
     guidelines: Option<String>,
     allow_extra_metadata: Option<bool>,
     distribution: Option<Value>,
+    metadata: Option<Map<String, Value>>,
+}
+
+/// The keys `PATCH /api/v1/datasets/{id}` reads; absent keys are left as they are.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub(super) struct DatasetPatchBody {
+    name: Option<String>,
+    /// `null` clears them.
+    guidelines: Option<String>,
+    allow_extra_metadata: Option<bool>,
+    /// `{"strategy": "overlap", "min_submitted": N}`.
+    distribution: Option<Value>,
+    /// `null` clears it.
     metadata: Option<Map<String, Value>>,
 }
 
@@ -46,7 +61,9 @@ fn parse_distribution(value: &Value) -> ApiResult<Distribution> {
     Distribution::overlap(min_submitted).map_err(|error| ApiError::request(loc(), "greater_than_equal", error.message()))
 }
 
-async fn list_my_datasets(State(state): State<AppState>, Auth(caller): Auth, query: QueryParams) -> ApiResult<Json<Value>> {
+/// The datasets the caller sees, optionally by `workspace_id`, `name` and `status`.
+#[utoipa::path(get, path = "/api/v1/me/datasets", tag = "datasets", params(("workspace_id" = Option<String>, Query), ("name" = Option<String>, Query), ("status" = Option<String>, Query, description = "`draft` or `ready`")), responses((status = 200, body = wire::Items<wire::DatasetJson>)))]
+pub(super) async fn list_my_datasets(State(state): State<AppState>, Auth(caller): Auth, query: QueryParams) -> ApiResult<Json<wire::Items<wire::DatasetJson>>> {
     let workspace: Option<WorkspaceId> = query.first("workspace_id").map(|id| parse_id("workspace_id", id)).transpose()?;
     let mut datasets = state.app.my_datasets(&caller).await?;
     datasets.retain(|dataset| {
@@ -57,7 +74,9 @@ async fn list_my_datasets(State(state): State<AppState>, Auth(caller): Auth, que
     Ok(Json(wire::items(&datasets, wire::dataset)))
 }
 
-async fn create_dataset(State(state): State<AppState>, Auth(caller): Auth, ApiJson(body): ApiJson<NewDatasetBody>) -> ApiResult<(StatusCode, Json<Value>)> {
+/// Creates a draft dataset (owners, and admins of the workspace).
+#[utoipa::path(post, path = "/api/v1/datasets", tag = "datasets", request_body = NewDatasetBody, responses((status = 201, body = wire::DatasetJson)))]
+pub(super) async fn create_dataset(State(state): State<AppState>, Auth(caller): Auth, ApiJson(body): ApiJson<NewDatasetBody>) -> ApiResult<(StatusCode, Json<wire::DatasetJson>)> {
     // A client-sent `id` is ignored: the v2 SDK's copy flow resends the source dataset's id.
     let new = NewDataset {
         id: None,
@@ -72,11 +91,13 @@ async fn create_dataset(State(state): State<AppState>, Auth(caller): Auth, ApiJs
     Ok((StatusCode::CREATED, Json(wire::dataset(&dataset))))
 }
 
-async fn get_dataset(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/api/v1/datasets/{dataset_id}", tag = "datasets", responses((status = 200, body = wire::DatasetJson)))]
+pub(super) async fn get_dataset(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>) -> ApiResult<Json<wire::DatasetJson>> {
     Ok(Json(wire::dataset(&state.app.get_dataset(&caller, id).await?)))
 }
 
-async fn update_dataset(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, ApiJson(patch): ApiJson<Patch>) -> ApiResult<Json<Value>> {
+#[utoipa::path(patch, path = "/api/v1/datasets/{dataset_id}", tag = "datasets", request_body = DatasetPatchBody, responses((status = 200, body = wire::DatasetJson)))]
+pub(super) async fn update_dataset(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, ApiJson(patch): ApiJson<Patch>) -> ApiResult<Json<wire::DatasetJson>> {
     let metadata = match patch.get("metadata") {
         None => None,
         Some(Value::Null) => Some(None),
@@ -93,10 +114,14 @@ async fn update_dataset(State(state): State<AppState>, Auth(caller): Auth, PathI
     Ok(Json(wire::dataset(&state.app.update_dataset(&caller, id, patch).await?)))
 }
 
-async fn publish_dataset(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>) -> ApiResult<Json<Value>> {
+/// Publishes a draft dataset: it needs fields and a required question.
+#[utoipa::path(put, path = "/api/v1/datasets/{dataset_id}/publish", tag = "datasets", responses((status = 200, body = wire::DatasetJson)))]
+pub(super) async fn publish_dataset(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>) -> ApiResult<Json<wire::DatasetJson>> {
     Ok(Json(wire::dataset(&state.app.publish_dataset(&caller, id).await?)))
 }
 
-async fn delete_dataset(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>) -> ApiResult<Json<Value>> {
+/// Deletes a dataset and everything in it.
+#[utoipa::path(delete, path = "/api/v1/datasets/{dataset_id}", tag = "datasets", responses((status = 200, body = wire::DatasetJson)))]
+pub(super) async fn delete_dataset(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>) -> ApiResult<Json<wire::DatasetJson>> {
     Ok(Json(wire::dataset(&state.app.delete_dataset(&caller, id).await?)))
 }

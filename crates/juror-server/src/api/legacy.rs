@@ -9,7 +9,7 @@ use juror_app::{App, AppError, Caller, NewUser};
 use juror_core::ids::{UserId, WorkspaceId};
 use juror_core::user::{Role, User};
 use serde::Deserialize;
-use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::users::parse_role;
 use crate::error::{ApiError, ApiResult};
@@ -26,8 +26,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/workspaces/{workspace_id}/users/{user_id}", post(add_member).delete(remove_member))
 }
 
-#[derive(Deserialize)]
-struct LegacyNewUser {
+#[derive(Deserialize, ToSchema)]
+pub(super) struct LegacyNewUser {
     first_name: Option<String>,
     last_name: Option<String>,
     username: String,
@@ -36,12 +36,12 @@ struct LegacyNewUser {
     workspaces: Option<Vec<String>>,
 }
 
-#[derive(Deserialize)]
-struct LegacyNewWorkspace {
+#[derive(Deserialize, ToSchema)]
+pub(super) struct LegacyNewWorkspace {
     name: String,
 }
 
-async fn legacy_user(app: &App, viewer: &Caller, user: &User) -> ApiResult<Value> {
+async fn legacy_user(app: &App, viewer: &Caller, user: &User) -> ApiResult<wire::LegacyUserJson> {
     Ok(wire::legacy_user(user, &app.workspaces_of(user).await?, viewer))
 }
 
@@ -51,20 +51,26 @@ fn is_legacy_name(name: &str, allow_upper: bool) -> bool {
         && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_' || (allow_upper && c.is_ascii_uppercase()))
 }
 
-async fn get_me(State(state): State<AppState>, Auth(caller): Auth) -> ApiResult<Json<Value>> {
+/// The caller (argilla-v1).
+#[utoipa::path(get, path = "/api/me", tag = "legacy", operation_id = "legacy_get_me", responses((status = 200, body = wire::LegacyUserJson)))]
+pub(super) async fn get_me(State(state): State<AppState>, Auth(caller): Auth) -> ApiResult<Json<wire::LegacyUserJson>> {
     Ok(Json(legacy_user(&state.app, &caller, &caller.user).await?))
 }
 
-async fn list_users(State(state): State<AppState>, Auth(caller): Auth) -> ApiResult<Json<Value>> {
+/// Every user the caller sees (argilla-v1).
+#[utoipa::path(get, path = "/api/users", tag = "legacy", operation_id = "legacy_list_users", responses((status = 200, body = Vec<wire::LegacyUserJson>)))]
+pub(super) async fn list_users(State(state): State<AppState>, Auth(caller): Auth) -> ApiResult<Json<Vec<wire::LegacyUserJson>>> {
     let users = state.app.list_users(&caller).await?;
     let mut listed = Vec::with_capacity(users.len());
     for user in &users {
         listed.push(legacy_user(&state.app, &caller, user).await?);
     }
-    Ok(Json(Value::Array(listed)))
+    Ok(Json(listed))
 }
 
-async fn create_user(State(state): State<AppState>, Auth(caller): Auth, ApiJson(body): ApiJson<LegacyNewUser>) -> ApiResult<Json<Value>> {
+/// Creates a user, with workspaces by name (owners; argilla-v1).
+#[utoipa::path(post, path = "/api/users", tag = "legacy", operation_id = "legacy_create_user", request_body = LegacyNewUser, responses((status = 200, body = wire::LegacyUserJson)))]
+pub(super) async fn create_user(State(state): State<AppState>, Auth(caller): Auth, ApiJson(body): ApiJson<LegacyNewUser>) -> ApiResult<Json<wire::LegacyUserJson>> {
     if !caller.is_owner() {
         return Err(AppError::Forbidden.into());
     }
@@ -95,14 +101,16 @@ async fn resolve_workspaces(app: &App, caller: &Caller, names: Vec<String>) -> A
     Ok(ids)
 }
 
-async fn delete_user(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<UserId>) -> ApiResult<Json<Value>> {
+#[utoipa::path(delete, path = "/api/users/{user_id}", tag = "legacy", operation_id = "legacy_delete_user", responses((status = 200, body = wire::LegacyUserJson)))]
+pub(super) async fn delete_user(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<UserId>) -> ApiResult<Json<wire::LegacyUserJson>> {
     let user = state.app.get_user(&caller, id).await?;
     let shown = legacy_user(&state.app, &caller, &user).await?;
     state.app.delete_user(&caller, id).await?;
     Ok(Json(shown))
 }
 
-async fn create_workspace(State(state): State<AppState>, Auth(caller): Auth, ApiJson(body): ApiJson<LegacyNewWorkspace>) -> ApiResult<Json<Value>> {
+#[utoipa::path(post, path = "/api/workspaces", tag = "legacy", operation_id = "legacy_create_workspace", request_body = LegacyNewWorkspace, responses((status = 200, body = wire::WorkspaceJson)))]
+pub(super) async fn create_workspace(State(state): State<AppState>, Auth(caller): Auth, ApiJson(body): ApiJson<LegacyNewWorkspace>) -> ApiResult<Json<wire::WorkspaceJson>> {
     if !is_legacy_name(&body.name, false) {
         return Err(ApiError::invalid(format!("workspace name `{}` must match ^(?!-|_)[a-z0-9-_]+$", body.name)));
     }
@@ -110,21 +118,24 @@ async fn create_workspace(State(state): State<AppState>, Auth(caller): Auth, Api
     Ok(Json(wire::workspace(&workspace)))
 }
 
-async fn list_members(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<WorkspaceId>) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/api/workspaces/{workspace_id}/users", tag = "legacy", operation_id = "legacy_list_members", responses((status = 200, body = Vec<wire::LegacyUserJson>)))]
+pub(super) async fn list_members(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<WorkspaceId>) -> ApiResult<Json<Vec<wire::LegacyUserJson>>> {
     let users = state.app.workspace_members(&caller, id).await?;
     let mut listed = Vec::with_capacity(users.len());
     for user in &users {
         listed.push(legacy_user(&state.app, &caller, user).await?);
     }
-    Ok(Json(Value::Array(listed)))
+    Ok(Json(listed))
 }
 
-async fn add_member(State(state): State<AppState>, Auth(caller): Auth, PathIds(id, user_id): PathIds<WorkspaceId, UserId>) -> ApiResult<Json<Value>> {
+#[utoipa::path(post, path = "/api/workspaces/{workspace_id}/users/{user_id}", tag = "legacy", operation_id = "legacy_add_member", responses((status = 200, body = wire::LegacyUserJson)))]
+pub(super) async fn add_member(State(state): State<AppState>, Auth(caller): Auth, PathIds(id, user_id): PathIds<WorkspaceId, UserId>) -> ApiResult<Json<wire::LegacyUserJson>> {
     let user = state.app.add_workspace_member(&caller, id, user_id).await?;
     Ok(Json(legacy_user(&state.app, &caller, &user).await?))
 }
 
-async fn remove_member(State(state): State<AppState>, Auth(caller): Auth, PathIds(id, user_id): PathIds<WorkspaceId, UserId>) -> ApiResult<Json<Value>> {
+#[utoipa::path(delete, path = "/api/workspaces/{workspace_id}/users/{user_id}", tag = "legacy", operation_id = "legacy_remove_member", responses((status = 200, body = wire::LegacyUserJson)))]
+pub(super) async fn remove_member(State(state): State<AppState>, Auth(caller): Auth, PathIds(id, user_id): PathIds<WorkspaceId, UserId>) -> ApiResult<Json<wire::LegacyUserJson>> {
     let user = state.app.remove_workspace_member(&caller, id, user_id).await?;
     Ok(Json(legacy_user(&state.app, &caller, &user).await?))
 }

@@ -4,7 +4,9 @@ mod audit;
 mod body;
 mod datasets;
 mod distribution;
+mod docs_page;
 mod legacy;
+mod openapi;
 mod preferences;
 mod progress;
 mod records;
@@ -50,6 +52,8 @@ pub(crate) fn router(max_record_body_bytes: usize) -> Router<AppState> {
         .merge(audit::router())
         // Webhooks (Argilla's routes) and their deliveries (Juror's own).
         .merge(webhooks::router())
+        // This API's OpenAPI document and a page that reads it.
+        .merge(openapi::router())
         .layer(DefaultBodyLimit::max(crate::MAX_API_BODY_BYTES))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

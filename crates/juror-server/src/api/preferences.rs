@@ -18,17 +18,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use http_body::Frame;
-use juror_app::{strategy_named, App, JudgmentExport, PairExport, PreferenceKind, PreferenceReport, PreferenceRequest};
+use juror_app::{strategy_named, App, JudgmentExport, PairExport, PreferenceRequest};
 use juror_core::ids::DatasetId;
 use juror_export::{Columns, Format, JudgmentWriter, PairFormat, PairWriter, ParquetPairWriter};
 use juror_prefs::pairs::{Binarization, TiePolicy};
 use juror_prefs::resolve::Strategy;
-use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, PathId, QueryParams};
-use crate::AppState;
+use crate::{wire, AppState};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -51,54 +50,17 @@ fn preference_request(query: &QueryParams, ties: TiePolicy) -> ApiResult<Prefere
     })
 }
 
-fn report_json(report: &PreferenceReport) -> Value {
-    let settings = &report.settings;
-    let length = &report.length_bias;
-    json!({
-        "question": settings.question,
-        "kind": match settings.kind { PreferenceKind::Ranking => "ranking", PreferenceKind::PairRating => "pair_rating" },
-        "prompt_field": settings.prompt_field,
-        "response_fields": settings.responses,
-        "judgments": report.judgments,
-        "records": report.records_with_judgments,
-        "unreadable": report.unreadable,
-        "pairs": report.pairs,
-        "ties": report.ties,
-        "agreement": {"krippendorff_alpha_ordinal": report.alpha, "percent": report.percent_agreement},
-        "labelers": report.labelers.iter().map(|labeler| json!({"username": labeler.username, "compared": labeler.compared, "agreement": labeler.agreement})).collect::<Vec<_>>(),
-        "length_bias": {
-            "pairs": length.pairs,
-            "longer_wins_rate": length.test.rate,
-            "z": length.test.z,
-            "flagged": length.test.flagged,
-            "mean_chosen_length": length.mean_chosen_length,
-            "mean_rejected_length": length.mean_rejected_length,
-        },
-        "position_bias": {
-            "judgments": report.position_bias.overall.observations,
-            "first_shown_wins_rate": report.position_bias.overall.rate,
-            "z": report.position_bias.overall.z,
-            "flagged": report.position_bias.overall.flagged,
-            "labelers": report.position_bias.labelers.iter().map(|labeler| json!({
-                "username": labeler.labeler, "judgments": labeler.test.observations, "first_shown_wins_rate": labeler.test.rate, "z": labeler.test.z, "flagged": labeler.test.flagged,
-            })).collect::<Vec<_>>(),
-        },
-        "time_on_task": {
-            "crowd_median_ms": report.time_on_task.crowd_median_ms,
-            "labelers": report.time_on_task.labelers.iter().map(|labeler| json!({
-                "username": labeler.labeler, "timed": labeler.timed, "median_ms": labeler.median_ms, "flagged": labeler.flag.is_some(),
-            })).collect::<Vec<_>>(),
-        },
-    })
-}
-
-async fn preference_metrics(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, query: QueryParams) -> ApiResult<Json<Value>> {
+/// Judgments, pairs, agreement and bias of the dataset's preference question (owners and admins).
+#[utoipa::path(get, path = "/api/v1/datasets/{dataset_id}/preferences/metrics", tag = "preferences", params(("strategy" = Option<String>, Query, description = "`majority` (default), `mean-rank`, `borda` or `reliability`"), ("question" = Option<String>, Query), ("prompt_field" = Option<String>, Query), ("best_vs_worst" = Option<bool>, Query)), responses((status = 200, body = wire::PreferenceMetricsJson)))]
+pub(super) async fn preference_metrics(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, query: QueryParams) -> ApiResult<Json<wire::PreferenceMetricsJson>> {
     let request = preference_request(&query, TiePolicy::Keep)?;
     let report = state.app.preference_pairs(&caller, id, &request).await?;
-    Ok(Json(report_json(&report)))
+    Ok(Json(wire::preference_metrics(&report)))
 }
 
-async fn export_preferences(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, query: QueryParams) -> ApiResult<Response> {
+/// The preference pairs (or judgments) as a training file, streamed: JSON lines, or Parquet.
+#[utoipa::path(get, path = "/api/v1/datasets/{dataset_id}/preferences/export", tag = "preferences", params(("format" = Option<String>, Query, description = "`trl` (default), `trl-implicit`, `trl-conversational`, `openai-dpo` or `judgments`"), ("file_format" = Option<String>, Query, description = "`jsonl` (default) or `parquet`"), ("strategy" = Option<String>, Query, description = "`majority` (default), `mean-rank`, `borda` or `reliability`"), ("question" = Option<String>, Query), ("prompt_field" = Option<String>, Query), ("keep_ties" = Option<bool>, Query), ("best_vs_worst" = Option<bool>, Query), ("with_confidence" = Option<bool>, Query), ("with_margin" = Option<bool>, Query)), responses((status = 200, body = String, content_type = "application/x-ndjson")))]
+pub(super) async fn export_preferences(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, query: QueryParams) -> ApiResult<Response> {
     let format: Format = query
         .first("format")
         .unwrap_or("trl")

@@ -4,7 +4,6 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use juror_core::ids::DatasetId;
-use serde_json::{json, Value};
 
 use crate::error::ApiResult;
 use crate::extract::{Auth, PathId};
@@ -17,40 +16,21 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/v1/me/datasets/{dataset_id}/metrics", get(my_metrics))
 }
 
-async fn dataset_progress(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>) -> ApiResult<Json<Value>> {
-    let progress = state.app.dataset_progress(&caller, id).await?;
-    let users: Vec<Value> = progress.users.iter().map(|username| json!({"username": username})).collect();
-    Ok(Json(json!({
-        "total": progress.total,
-        "completed": progress.completed,
-        "pending": progress.total - progress.completed,
-        "users": users,
-    })))
+/// Records by status, and who answered.
+#[utoipa::path(get, path = "/api/v1/datasets/{dataset_id}/progress", tag = "progress", responses((status = 200, body = wire::ProgressJson)))]
+pub(super) async fn dataset_progress(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>) -> ApiResult<Json<wire::ProgressJson>> {
+    Ok(Json(wire::progress(&state.app.dataset_progress(&caller, id).await?)))
 }
 
-async fn users_progress(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>) -> ApiResult<Json<Value>> {
-    let users = state.app.users_progress(&caller, id).await?;
-    let users: Vec<Value> = users
-        .iter()
-        .map(|user| json!({"username": user.username, "completed": wire::counts(&user.completed), "pending": wire::counts(&user.pending)}))
-        .collect();
-    Ok(Json(json!({"users": users})))
+/// Each labeler's answers on completed and pending records.
+#[utoipa::path(get, path = "/api/v1/datasets/{dataset_id}/users/progress", tag = "progress", responses((status = 200, body = wire::UsersProgressJson)))]
+pub(super) async fn users_progress(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>) -> ApiResult<Json<wire::UsersProgressJson>> {
+    Ok(Json(wire::users_progress(&state.app.users_progress(&caller, id).await?)))
 }
 
 /// A superset of the 1.29 shape (`records.count`, `responses.count`) and the 2.8 one.
-async fn my_metrics(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>) -> ApiResult<Json<Value>> {
-    let metrics = state.app.my_dataset_metrics(&caller, id).await?;
-    let mine = metrics.mine;
-    let answered = mine.submitted + mine.discarded + mine.draft;
-    Ok(Json(json!({
-        "records": {"count": metrics.records},
-        "responses": {
-            "count": answered,
-            "total": metrics.records,
-            "submitted": mine.submitted,
-            "discarded": mine.discarded,
-            "draft": mine.draft,
-            "pending": metrics.records.saturating_sub(answered),
-        },
-    })))
+/// The caller's answers in a dataset.
+#[utoipa::path(get, path = "/api/v1/me/datasets/{dataset_id}/metrics", tag = "progress", responses((status = 200, body = wire::MyMetricsJson)))]
+pub(super) async fn my_metrics(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>) -> ApiResult<Json<wire::MyMetricsJson>> {
+    Ok(Json(wire::my_metrics(&state.app.my_dataset_metrics(&caller, id).await?)))
 }

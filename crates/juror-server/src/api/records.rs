@@ -82,7 +82,9 @@ fn check_count(count: usize, max: usize) -> ApiResult<()> {
     Ok(())
 }
 
-async fn list_records(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, query: QueryParams) -> ApiResult<Response> {
+/// A page of the dataset's records with everyone's answers (owners and admins).
+#[utoipa::path(get, path = "/api/v1/datasets/{dataset_id}/records", tag = "records", params(("offset" = Option<u64>, Query), ("limit" = Option<u64>, Query), ("include" = Option<String>, Query, description = "`responses`, `suggestions`, `vectors` or `vectors:name,...`; repeated or comma-separated")), responses((status = 200, body = wire::RecordList)))]
+pub(super) async fn list_records(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, query: QueryParams) -> ApiResult<Response> {
     let records_query = RecordsQuery {
         offset: query.integer("offset", 0, 0, u64::MAX >> 1)?,
         limit: query.integer("limit", 50, 1, 1000)?,
@@ -94,14 +96,18 @@ async fn list_records(State(state): State<AppState>, Auth(caller): Auth, PathId(
     Ok(Json(wire::RecordList { items, total: Some(result.total) }).into_response())
 }
 
-async fn create_records_deprecated(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, ApiJson(body): ApiJson<Items<RecordBody>>) -> ApiResult<StatusCode> {
+/// Creates up to 1,000 records (argilla-v1).
+#[utoipa::path(post, path = "/api/v1/datasets/{dataset_id}/records", tag = "records", request_body = Items<RecordBody>, responses((status = 204)))]
+pub(super) async fn create_records_deprecated(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, ApiJson(body): ApiJson<Items<RecordBody>>) -> ApiResult<StatusCode> {
     check_count(body.items.len(), 1000)?;
     let writes = record_writes(&state.app, &caller, id, body.items).await?;
     state.app.create_records(&caller, id, writes).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn update_records_deprecated(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, ApiJson(body): ApiJson<Items<RecordBody>>) -> ApiResult<StatusCode> {
+/// Updates metadata, suggestions and vectors of up to 1,000 records (argilla-v1).
+#[utoipa::path(patch, path = "/api/v1/datasets/{dataset_id}/records", tag = "records", request_body = Items<RecordBody>, responses((status = 204)))]
+pub(super) async fn update_records_deprecated(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, ApiJson(body): ApiJson<Items<RecordBody>>) -> ApiResult<StatusCode> {
     check_count(body.items.len(), 1000)?;
     let mut writes = record_writes(&state.app, &caller, id, body.items).await?;
     for write in &mut writes {
@@ -113,7 +119,9 @@ async fn update_records_deprecated(State(state): State<AppState>, Auth(caller): 
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn create_records(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, ApiJson(body): ApiJson<Items<RecordBody>>) -> ApiResult<Response> {
+/// Creates up to 500 records: all or none.
+#[utoipa::path(post, path = "/api/v1/datasets/{dataset_id}/records/bulk", tag = "records", request_body = Items<RecordBody>, responses((status = 201, body = wire::RecordList)))]
+pub(super) async fn create_records(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, ApiJson(body): ApiJson<Items<RecordBody>>) -> ApiResult<Response> {
     check_count(body.items.len(), MAX_BULK_ITEMS)?;
     let mut writes = record_writes(&state.app, &caller, id, body.items).await?;
     writes.iter_mut().for_each(|write| write.id = None);
@@ -122,7 +130,9 @@ async fn create_records(State(state): State<AppState>, Auth(caller): Auth, PathI
     Ok((StatusCode::CREATED, Json(record_list(&views))).into_response())
 }
 
-async fn upsert_records(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, ApiJson(body): ApiJson<Items<RecordBody>>) -> ApiResult<Response> {
+/// Creates or updates up to 500 records (matched by `external_id`, then `id`): all or none.
+#[utoipa::path(put, path = "/api/v1/datasets/{dataset_id}/records/bulk", tag = "records", request_body = Items<RecordBody>, responses((status = 200, body = wire::RecordList)))]
+pub(super) async fn upsert_records(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, ApiJson(body): ApiJson<Items<RecordBody>>) -> ApiResult<Response> {
     check_count(body.items.len(), MAX_BULK_ITEMS)?;
     let writes = record_writes(&state.app, &caller, id, body.items).await?;
     let records = state.app.upsert_records(&caller, id, writes).await?;
@@ -134,18 +144,22 @@ fn record_list(views: &[RecordView]) -> wire::RecordList<'_> {
     wire::RecordList { items: views.iter().map(wire::record).collect(), total: None }
 }
 
-async fn delete_records(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, query: QueryParams) -> ApiResult<StatusCode> {
+#[utoipa::path(delete, path = "/api/v1/datasets/{dataset_id}/records", tag = "records", params(("ids" = String, Query, description = "up to 100 record ids, comma-separated")), responses((status = 204)))]
+pub(super) async fn delete_records(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, query: QueryParams) -> ApiResult<StatusCode> {
     let ids: Vec<RecordId> = query.ids("ids")?;
     state.app.delete_records(&caller, id, &ids).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn get_record(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<RecordId>) -> ApiResult<Response> {
+/// A record with its relations (a labeler sees only their own answer).
+#[utoipa::path(get, path = "/api/v1/records/{record_id}", tag = "records", responses((status = 200, body = wire::RecordJson)))]
+pub(super) async fn get_record(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<RecordId>) -> ApiResult<Response> {
     let view = state.app.get_record(&caller, id).await?;
     Ok(Json(wire::record(&view)).into_response())
 }
 
-async fn update_record(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<RecordId>, ApiJson(body): ApiJson<RecordBody>) -> ApiResult<Response> {
+#[utoipa::path(patch, path = "/api/v1/records/{record_id}", tag = "records", request_body = RecordBody, responses((status = 200, body = wire::RecordJson)))]
+pub(super) async fn update_record(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<RecordId>, ApiJson(body): ApiJson<RecordBody>) -> ApiResult<Response> {
     let record = state.app.get_record(&caller, id).await?;
     let questions = question_lookup(&state.app, &caller, record.record.dataset_id).await?;
     let by_name = |name: &str| questions.iter().find(|(candidate, _)| candidate == name).map(|(_, id)| *id);
@@ -154,7 +168,8 @@ async fn update_record(State(state): State<AppState>, Auth(caller): Auth, PathId
     Ok(Json(wire::record(&view)).into_response())
 }
 
-async fn delete_record(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<RecordId>) -> ApiResult<Response> {
+#[utoipa::path(delete, path = "/api/v1/records/{record_id}", tag = "records", responses((status = 200, body = wire::RecordJson)))]
+pub(super) async fn delete_record(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<RecordId>) -> ApiResult<Response> {
     let record = state.app.delete_record(&caller, id).await?;
     let view = RecordView { record, relations: Default::default() };
     Ok(Json(wire::record(&view)).into_response())

@@ -10,6 +10,7 @@ use juror_core::ids::DatasetId;
 use juror_core::search::{Condition, RecordProperty, SimilarityOrder, SuggestionProperty, TextQuery};
 use juror_core::time::Timestamp;
 use serde::Deserialize;
+use utoipa::ToSchema;
 use serde_json::Value;
 
 use super::records::parse_include;
@@ -23,40 +24,40 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/v1/me/datasets/{dataset_id}/records/search", post(search_my_records))
 }
 
-#[derive(Deserialize, Default)]
-struct SearchBody {
+#[derive(Deserialize, Default, ToSchema)]
+pub(super) struct SearchBody {
     query: Option<QueryBody>,
     filters: Option<FiltersBody>,
     sort: Option<Vec<SortBody>>,
 }
 
-#[derive(Deserialize)]
-struct QueryBody {
+#[derive(Deserialize, ToSchema)]
+pub(super) struct QueryBody {
     text: Option<TextBody>,
     vector: Option<VectorBody>,
 }
 
-#[derive(Deserialize)]
-struct TextBody {
+#[derive(Deserialize, ToSchema)]
+pub(super) struct TextBody {
     q: String,
     field: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct VectorBody {
+#[derive(Deserialize, ToSchema)]
+pub(super) struct VectorBody {
     name: String,
     value: Option<Vec<f64>>,
     record_id: Option<String>,
     order: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct FiltersBody {
+#[derive(Deserialize, ToSchema)]
+pub(super) struct FiltersBody {
     and: Vec<FilterBody>,
 }
 
-#[derive(Deserialize)]
-struct FilterBody {
+#[derive(Deserialize, ToSchema)]
+pub(super) struct FilterBody {
     #[serde(rename = "type")]
     kind: String,
     scope: Value,
@@ -65,8 +66,8 @@ struct FilterBody {
     le: Option<Value>,
 }
 
-#[derive(Deserialize)]
-struct SortBody {
+#[derive(Deserialize, ToSchema)]
+pub(super) struct SortBody {
     scope: Value,
     order: Option<String>,
 }
@@ -221,14 +222,18 @@ fn search_list(result: &SearchResult) -> wire::SearchList<'_> {
     wire::SearchList { items, total: result.total }
 }
 
-async fn search_records(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, query: QueryParams, ApiJson(body): ApiJson<SearchBody>) -> ApiResult<Response> {
+/// Text, filter, sort and vector search over a dataset's records (owners and admins).
+#[utoipa::path(post, path = "/api/v1/datasets/{dataset_id}/records/search", tag = "records", params(("offset" = Option<u64>, Query), ("limit" = Option<u64>, Query), ("include" = Option<String>, Query, description = "`responses`, `suggestions`, `vectors` or `vectors:name,...`; repeated or comma-separated")), request_body = SearchBody, responses((status = 200, body = wire::SearchList)))]
+pub(super) async fn search_records(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, query: QueryParams, ApiJson(body): ApiJson<SearchBody>) -> ApiResult<Response> {
     let (offset, limit) = (query.integer("offset", 0, 0, u64::MAX >> 1)?, query.integer("limit", 50, 1, 1000)?);
     let include = parse_include(&query)?;
     let result = state.app.search_records(&caller, id, parse_search(body)?, offset, limit, &include).await?;
     Ok(Json(search_list(&result)).into_response())
 }
 
-async fn search_my_records(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, query: QueryParams, ApiJson(body): ApiJson<SearchBody>) -> ApiResult<Response> {
+/// The same search as the caller sees the records (a labeler: their own answers).
+#[utoipa::path(post, path = "/api/v1/me/datasets/{dataset_id}/records/search", tag = "records", params(("offset" = Option<u64>, Query), ("limit" = Option<u64>, Query), ("include" = Option<String>, Query, description = "`responses`, `suggestions`, `vectors` or `vectors:name,...`; repeated or comma-separated")), request_body = SearchBody, responses((status = 200, body = wire::SearchList)))]
+pub(super) async fn search_my_records(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<DatasetId>, query: QueryParams, ApiJson(body): ApiJson<SearchBody>) -> ApiResult<Response> {
     let (offset, limit) = (query.integer("offset", 0, 0, u64::MAX >> 1)?, query.integer("limit", 50, 1, 1000)?);
     let include = parse_include(&query)?;
     let result = state.app.search_my_records(&caller, id, parse_search(body)?, offset, limit, &include).await?;

@@ -2,14 +2,9 @@
 
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::AppState;
-
-/// The Argilla server version the legacy SDK checks against (it warns on a different minor).
-const LEGACY_API_VERSION: &str = "1.29.1";
-/// The Argilla server version whose `/api/v1` Juror serves.
-const API_VERSION: &str = "2.8.0";
+use crate::{wire, AppState};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -20,25 +15,34 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/v1/settings", get(settings))
 }
 
-async fn info() -> Json<Value> {
-    Json(json!({"version": LEGACY_API_VERSION}))
+/// The legacy SDK's version check.
+#[utoipa::path(get, path = "/api/_info", tag = "status", security(()), responses((status = 200, body = wire::VersionJson)))]
+pub(super) async fn info() -> Json<wire::VersionJson> {
+    Json(wire::VersionJson { version: wire::LEGACY_API_VERSION })
 }
 
-async fn legacy_status() -> Json<Value> {
-    Json(json!({"version": LEGACY_API_VERSION, "elasticsearch": {}, "mem_info": {}, "juror": env!("CARGO_PKG_VERSION")}))
+/// The legacy health check: 200 while the server serves.
+#[utoipa::path(get, path = "/api/_status", tag = "status", security(()), responses((status = 200, body = wire::LegacyStatusJson)))]
+pub(super) async fn legacy_status() -> Json<wire::LegacyStatusJson> {
+    Json(wire::LegacyStatusJson { version: wire::LEGACY_API_VERSION, elasticsearch: json!({}), mem_info: json!({}), juror: env!("CARGO_PKG_VERSION") })
 }
 
-async fn version() -> Json<Value> {
-    Json(json!({"version": API_VERSION}))
+/// The Argilla version whose API this is.
+#[utoipa::path(get, path = "/api/v1/version", tag = "status", security(()), responses((status = 200, body = wire::VersionJson)))]
+pub(super) async fn version() -> Json<wire::VersionJson> {
+    Json(wire::VersionJson { version: wire::API_VERSION })
 }
 
-async fn status() -> Json<Value> {
-    Json(json!({"version": API_VERSION, "search_engine": {"name": "juror"}, "memory": {}}))
+#[utoipa::path(get, path = "/api/v1/status", tag = "status", security(()), responses((status = 200, body = wire::StatusJson)))]
+pub(super) async fn status() -> Json<wire::StatusJson> {
+    Json(wire::StatusJson { version: wire::API_VERSION, search_engine: wire::SearchEngineJson { name: "juror" }, memory: json!({}) })
 }
 
-async fn settings() -> Json<Value> {
-    Json(json!({
-        "argilla": {"show_huggingface_space_persistent_storage_warning": false, "share_your_progress_enabled": false},
-        "huggingface": null,
-    }))
+/// The UI settings the v2 SDK reads.
+#[utoipa::path(get, path = "/api/v1/settings", tag = "status", security(()), responses((status = 200, body = wire::SettingsJson)))]
+pub(super) async fn settings() -> Json<wire::SettingsJson> {
+    Json(wire::SettingsJson {
+        argilla: wire::ArgillaSettingsJson { show_huggingface_space_persistent_storage_warning: false, share_your_progress_enabled: false },
+        huggingface: None,
+    })
 }

@@ -2,13 +2,14 @@
 //! `GET /api/v1/webhooks/{id}/deliveries`, each delivery's state and last attempt.
 
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use axum::http::StatusCode;
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use juror_app::{NewWebhook, WebhookPatch};
 use juror_core::ids::WebhookId;
 use serde::Deserialize;
-use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::body::{bool_key, nullable_string_key, required_key, string_key, Patch};
 use crate::error::{ApiError, ApiResult};
@@ -23,10 +24,22 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/v1/webhooks/{webhook_id}/deliveries", get(list_deliveries))
 }
 
-#[derive(Deserialize)]
-struct NewWebhookBody {
+#[derive(Deserialize, ToSchema)]
+pub(super) struct NewWebhookBody {
     url: String,
     events: Vec<String>,
+    description: Option<String>,
+}
+
+/// The keys `PATCH /api/v1/webhooks/{id}` reads; others (the SDK sends its whole model) are
+/// ignored.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub(super) struct WebhookPatchBody {
+    url: Option<String>,
+    events: Option<Vec<String>>,
+    enabled: Option<bool>,
+    /// `null` clears it.
     description: Option<String>,
 }
 
@@ -36,18 +49,23 @@ fn reachable(state: &AppState, url: &str) -> ApiResult<()> {
     state.webhook_guard.check_url(url.trim()).map_err(|message| ApiError::request(vec!["body".into(), "url".into()], "value_error", message))
 }
 
-async fn list_webhooks(State(state): State<AppState>, Auth(caller): Auth) -> ApiResult<Json<Value>> {
-    Ok(Json(wire::items(&state.app.list_webhooks(&caller).await?, wire::webhook)))
+/// Every webhook, with its secret (owners).
+#[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks", responses((status = 200, body = wire::Items<wire::WebhookJson>)))]
+pub(super) async fn list_webhooks(State(state): State<AppState>, Auth(caller): Auth) -> ApiResult<Response> {
+    Ok(Json(wire::items(&state.app.list_webhooks(&caller).await?, wire::webhook)).into_response())
 }
 
-async fn create_webhook(State(state): State<AppState>, Auth(caller): Auth, ApiJson(body): ApiJson<NewWebhookBody>) -> ApiResult<(StatusCode, Json<Value>)> {
+/// Subscribes an endpoint to events; it gets a fresh signing secret (owners).
+#[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = NewWebhookBody, responses((status = 201, body = wire::WebhookJson)))]
+pub(super) async fn create_webhook(State(state): State<AppState>, Auth(caller): Auth, ApiJson(body): ApiJson<NewWebhookBody>) -> ApiResult<Response> {
     reachable(&state, &body.url)?;
     let webhook = state.app.create_webhook(&caller, NewWebhook { url: body.url, events: body.events, description: body.description }).await?;
-    Ok((StatusCode::CREATED, Json(wire::webhook(&webhook))))
+    Ok((StatusCode::CREATED, Json(wire::webhook(&webhook))).into_response())
 }
 
 /// Keys not named here (`id`, `secret`, the times: the SDK sends its whole model) are ignored.
-async fn update_webhook(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<WebhookId>, ApiJson(body): ApiJson<Patch>) -> ApiResult<Json<Value>> {
+#[utoipa::path(patch, path = "/api/v1/webhooks/{webhook_id}", tag = "webhooks", request_body = WebhookPatchBody, responses((status = 200, body = wire::WebhookJson)))]
+pub(super) async fn update_webhook(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<WebhookId>, ApiJson(body): ApiJson<Patch>) -> ApiResult<Response> {
     let url = string_key(&body, "url")?;
     if let Some(url) = &url {
         reachable(&state, url)?;
@@ -62,21 +80,24 @@ async fn update_webhook(State(state): State<AppState>, Auth(caller): Auth, PathI
         ),
     };
     let patch = WebhookPatch { url, events, enabled: bool_key(&body, "enabled")?, description: nullable_string_key(&body, "description")? };
-    Ok(Json(wire::webhook(&state.app.update_webhook(&caller, id, patch).await?)))
+    Ok(Json(wire::webhook(&state.app.update_webhook(&caller, id, patch).await?)).into_response())
 }
 
-async fn delete_webhook(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<WebhookId>) -> ApiResult<Json<Value>> {
-    Ok(Json(wire::webhook(&state.app.delete_webhook(&caller, id).await?)))
+#[utoipa::path(delete, path = "/api/v1/webhooks/{webhook_id}", tag = "webhooks", responses((status = 200, body = wire::WebhookJson)))]
+pub(super) async fn delete_webhook(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<WebhookId>) -> ApiResult<Response> {
+    Ok(Json(wire::webhook(&state.app.delete_webhook(&caller, id).await?)).into_response())
 }
 
 /// Queues a `ping` event; its outcome shows in the webhook's deliveries.
-async fn ping_webhook(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<WebhookId>) -> ApiResult<StatusCode> {
+#[utoipa::path(post, path = "/api/v1/webhooks/{webhook_id}/ping", tag = "webhooks", responses((status = 204)))]
+pub(super) async fn ping_webhook(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<WebhookId>) -> ApiResult<StatusCode> {
     state.app.ping_webhook(&caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Newest first; `limit` is 1 to 500 (100 by default).
-async fn list_deliveries(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<WebhookId>, query: QueryParams) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/api/v1/webhooks/{webhook_id}/deliveries", tag = "webhooks", params(("limit" = Option<u64>, Query, description = "1 to 500 (100)")), responses((status = 200, body = wire::Items<wire::DeliveryJson>)))]
+pub(super) async fn list_deliveries(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<WebhookId>, query: QueryParams) -> ApiResult<Response> {
     let limit = query.integer("limit", 100, 1, juror_app::MAX_DELIVERY_PAGE)?;
-    Ok(Json(wire::items(&state.app.webhook_deliveries(&caller, id, limit).await?, wire::delivery)))
+    Ok(Json(wire::items(&state.app.webhook_deliveries(&caller, id, limit).await?, wire::delivery)).into_response())
 }

@@ -23,7 +23,7 @@ mod error;
 mod home;
 mod layout;
 mod login;
-mod markdown;
+pub(crate) mod markdown;
 mod record;
 mod record_page;
 mod session;

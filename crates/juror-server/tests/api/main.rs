@@ -7,6 +7,7 @@ mod distribution;
 mod helpers;
 mod limits;
 mod matrix;
+mod openapi;
 mod properties;
 mod preferences;
 mod records;

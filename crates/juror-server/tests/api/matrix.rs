@@ -183,6 +183,9 @@ fn rows() -> Vec<Row> {
         row(M::PUT, "/api/v1/datasets/{dataset_id}/quotas/{user_id}", managers(200)).at("/api/v1/datasets/{dataset_id}/quotas/{annotator_id}").body(r#"{"max_records": 5}"#),
         // The audit log.
         row(M::GET, "/api/v1/audit-events", owners(200)),
+        // This API's description.
+        row(M::GET, "/api/v1/openapi.json", public(200)),
+        row(M::GET, "/api/v1/docs", public(200)),
         // Webhooks and their deliveries.
         row(M::GET, "/api/v1/webhooks", owners(200)),
         row(M::POST, "/api/v1/webhooks", owners(201)).body(r#"{"url": "https://hooks.example.invalid/new", "events": ["record.completed"]}"#),
@@ -346,7 +349,7 @@ fn assert_one_row_per_route(rows: &[Row], folder: &str) {
 
 /// Every (method, route) served from the files of `folder` (`src/api`, `src/ui`), read from
 /// their `.route(...)` calls.
-fn route_table(folder: &str) -> BTreeSet<(String, String)> {
+pub(crate) fn route_table(folder: &str) -> BTreeSet<(String, String)> {
     let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join(folder);
     let mut routes = BTreeSet::new();
     for entry in std::fs::read_dir(&folder).unwrap() {

@@ -1,0 +1,128 @@
+//! The preference metrics report: judgments, agreement and bias of a dataset's rankings.
+
+use juror_app::{PreferenceKind, PreferenceReport};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgreementJson {
+    pub krippendorff_alpha_ordinal: Option<f64>,
+    pub percent: Option<f64>,
+}
+
+/// A labeler's agreement with the resolved verdicts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LabelerAgreementJson {
+    pub username: String,
+    pub compared: usize,
+    pub agreement: f64,
+}
+
+/// Whether the longer response wins more than half the time.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LengthBiasJson {
+    pub pairs: usize,
+    pub longer_wins_rate: f64,
+    pub z: f64,
+    pub flagged: bool,
+    pub mean_chosen_length: f64,
+    pub mean_rejected_length: f64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LabelerPositionJson {
+    pub username: String,
+    pub judgments: usize,
+    pub first_shown_wins_rate: f64,
+    pub z: f64,
+    pub flagged: bool,
+}
+
+/// Whether the first-shown response wins more than chance (web UI judgments).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PositionBiasJson {
+    pub judgments: usize,
+    pub first_shown_wins_rate: f64,
+    pub z: f64,
+    pub flagged: bool,
+    pub labelers: Vec<LabelerPositionJson>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LabelerTimeJson {
+    pub username: String,
+    pub timed: usize,
+    pub median_ms: f64,
+    pub flagged: bool,
+}
+
+/// Time on task per labeler, the implausibly quick flagged.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimeOnTaskJson {
+    pub crowd_median_ms: Option<f64>,
+    pub labelers: Vec<LabelerTimeJson>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PreferenceMetricsJson {
+    pub question: String,
+    /// `ranking` or `pair_rating`.
+    pub kind: &'static str,
+    pub prompt_field: String,
+    pub response_fields: Vec<String>,
+    pub judgments: usize,
+    pub records: usize,
+    pub unreadable: usize,
+    pub pairs: usize,
+    pub ties: usize,
+    pub agreement: AgreementJson,
+    pub labelers: Vec<LabelerAgreementJson>,
+    pub length_bias: LengthBiasJson,
+    pub position_bias: PositionBiasJson,
+    pub time_on_task: TimeOnTaskJson,
+}
+
+pub fn preference_metrics(report: &PreferenceReport) -> PreferenceMetricsJson {
+    let settings = &report.settings;
+    let length = &report.length_bias;
+    let position = &report.position_bias;
+    PreferenceMetricsJson {
+        question: settings.question.clone(),
+        kind: match settings.kind {
+            PreferenceKind::Ranking => "ranking",
+            PreferenceKind::PairRating => "pair_rating",
+        },
+        prompt_field: settings.prompt_field.clone(),
+        response_fields: settings.responses.clone(),
+        judgments: report.judgments,
+        records: report.records_with_judgments,
+        unreadable: report.unreadable,
+        pairs: report.pairs,
+        ties: report.ties,
+        agreement: AgreementJson { krippendorff_alpha_ordinal: report.alpha, percent: report.percent_agreement },
+        labelers: report.labelers.iter().map(|labeler| LabelerAgreementJson { username: labeler.username.clone(), compared: labeler.compared, agreement: labeler.agreement }).collect(),
+        length_bias: LengthBiasJson {
+            pairs: length.pairs,
+            longer_wins_rate: length.test.rate,
+            z: length.test.z,
+            flagged: length.test.flagged,
+            mean_chosen_length: length.mean_chosen_length,
+            mean_rejected_length: length.mean_rejected_length,
+        },
+        position_bias: PositionBiasJson {
+            judgments: position.overall.observations,
+            first_shown_wins_rate: position.overall.rate,
+            z: position.overall.z,
+            flagged: position.overall.flagged,
+            labelers: position
+                .labelers
+                .iter()
+                .map(|labeler| LabelerPositionJson { username: labeler.labeler.clone(), judgments: labeler.test.observations, first_shown_wins_rate: labeler.test.rate, z: labeler.test.z, flagged: labeler.test.flagged })
+                .collect(),
+        },
+        time_on_task: TimeOnTaskJson {
+            crowd_median_ms: report.time_on_task.crowd_median_ms,
+            labelers: report.time_on_task.labelers.iter().map(|labeler| LabelerTimeJson { username: labeler.labeler.clone(), timed: labeler.timed, median_ms: labeler.median_ms, flagged: labeler.flag.is_some() }).collect(),
+        },
+    }
+}
