@@ -113,6 +113,7 @@ impl App {
     /// Forgets the cached settings of a dataset that just changed.
     pub(crate) fn settings_changed(&self, id: DatasetId) {
         self.schema_cache.forget(&id);
+        self.events.dataset_changed(id);
     }
 
     /// Changes a dataset (owners, and admins of its workspace).

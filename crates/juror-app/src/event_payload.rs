@@ -19,8 +19,15 @@ use serde_json::{json, Value};
 
 /// The envelope around an event's data, as text: exactly the bytes that are signed and sent.
 pub fn envelope(event: &str, at: Timestamp, data: &Value) -> String {
-    let timestamp = utc_iso(at);
-    json!({"type": event, "version": 1, "timestamp": timestamp, "data": data}).to_string()
+    #[derive(serde::Serialize)]
+    struct Envelope<'a> {
+        #[serde(rename = "type")]
+        kind: &'a str,
+        version: u8,
+        timestamp: String,
+        data: &'a Value,
+    }
+    serde_json::to_string(&Envelope { kind: event, version: 1, timestamp: utc_iso(at), data }).unwrap_or_default()
 }
 
 /// `2024-06-01T10:20:30.123456Z`: the event time in UTC, as Argilla writes it.

@@ -25,10 +25,12 @@ use crate::error::{not_found, AppResult};
 use crate::event_payload;
 use crate::App;
 
-/// The enabled webhooks, read a moment ago; and the signal that wakes the delivery worker.
+/// The enabled webhooks and datasets as events carry them, read a moment ago; and the signal
+/// that wakes the delivery worker.
 #[derive(Default)]
 pub(crate) struct Events {
     webhooks: Fresh<(), Arc<Vec<Webhook>>>,
+    datasets: Fresh<DatasetId, Arc<Value>>,
     enqueued: Arc<Notify>,
 }
 
@@ -36,6 +38,11 @@ impl Events {
     /// Forgets the webhooks read, after a change to them.
     pub(crate) fn webhooks_changed(&self) {
         self.webhooks.clear();
+    }
+
+    /// Forgets a dataset's event data, after a change to the dataset or its settings.
+    pub(crate) fn dataset_changed(&self, dataset: DatasetId) {
+        self.datasets.forget(&dataset);
     }
 
     /// Wakes the delivery worker.
@@ -88,11 +95,18 @@ impl App {
         }
     }
 
-    /// A dataset as events carry it, read now.
-    pub(crate) async fn dataset_event_data(&self, dataset: DatasetId) -> AppResult<Value> {
+    /// A dataset as events carry it: read now, or a moment ago when nothing changed it here
+    /// since (events that follow answers carry it, and reading it for each would cost more than
+    /// the answer).
+    pub(crate) async fn dataset_event_data(&self, dataset: DatasetId) -> AppResult<Arc<Value>> {
+        if let Some(data) = self.events.datasets.get(&dataset) {
+            return Ok(data);
+        }
         let schema = self.store.load_schema(dataset).await?.ok_or_else(|| not_found("Dataset", dataset))?;
         let workspace = self.store.get_workspace(schema.dataset.workspace_id).await?.ok_or_else(|| not_found("Workspace", schema.dataset.workspace_id))?;
-        Ok(event_payload::dataset(&schema, &workspace))
+        let data = Arc::new(event_payload::dataset(&schema, &workspace));
+        self.events.datasets.put(dataset, Arc::clone(&data));
+        Ok(data)
     }
 
     /// Reports a change to a dataset, which still exists.
@@ -101,8 +115,9 @@ impl App {
         if targets.is_empty() {
             return;
         }
+        self.events.dataset_changed(dataset);
         match self.dataset_event_data(dataset).await {
-            Ok(data) => self.enqueue(event.as_str(), &targets, vec![(data, None)]).await,
+            Ok(data) => self.enqueue(event.as_str(), &targets, vec![((*data).clone(), None)]).await,
             Err(error) => tracing::error!(event = event.as_str(), error = %error, "failed to build a webhook event: {error}"),
         }
     }
@@ -135,7 +150,8 @@ impl App {
         if self.subscribers(event).await.is_empty() {
             return None;
         }
-        self.dataset_event_data(dataset).await.map_err(|error| tracing::error!(error = %error, "failed to read a dataset to report: {error}")).ok()
+        self.events.dataset_changed(dataset);
+        self.dataset_event_data(dataset).await.map(|data| (*data).clone()).map_err(|error| tracing::error!(error = %error, "failed to read a dataset to report: {error}")).ok()
     }
 
     /// Reports a dataset deleted, as [`App::dataset_to_report`] read it.
@@ -157,7 +173,7 @@ impl App {
         if targets.is_empty() {
             return;
         }
-        let mut datasets: HashMap<DatasetId, Value> = HashMap::new();
+        let mut datasets: HashMap<DatasetId, Arc<Value>> = HashMap::new();
         let mut items = Vec::with_capacity(records.len());
         for record in records {
             if let Entry::Vacant(entry) = datasets.entry(record.dataset_id) {

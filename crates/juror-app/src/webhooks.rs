@@ -130,10 +130,12 @@ impl App {
         Ok(self.store.claim_deliveries(now, until, limit).await?)
     }
 
-    /// Records what an attempt came to (the delivery worker).
-    pub async fn record_attempt(&self, delivery: DeliveryId, attempt: &Attempt) -> AppResult<()> {
-        self.store.record_attempt(delivery, attempt).await?;
-        self.activity.delivery(attempt.outcome);
+    /// Records what attempts came to, in one write (the delivery worker).
+    pub async fn record_attempts(&self, attempts: &[(DeliveryId, Attempt)]) -> AppResult<()> {
+        self.store.record_attempts(attempts).await?;
+        for (_, attempt) in attempts {
+            self.activity.delivery(attempt.outcome);
+        }
         Ok(())
     }
 

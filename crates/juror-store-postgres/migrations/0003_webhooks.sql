@@ -16,7 +16,6 @@ CREATE TABLE webhook_deliveries (
     id TEXT PRIMARY KEY NOT NULL,
     webhook_id TEXT NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
     event TEXT NOT NULL,
-    payload TEXT NOT NULL,
     dedupe_key TEXT,
     status TEXT NOT NULL,
     attempts BIGINT NOT NULL,
@@ -26,6 +25,13 @@ CREATE TABLE webhook_deliveries (
     last_error TEXT,
     inserted_at BIGINT NOT NULL,
     delivered_at BIGINT
+);
+
+-- The body each delivery sends, written once: kept apart from the delivery's state, which every
+-- claim and attempt rewrites, so those rewrites stay small.
+CREATE TABLE webhook_payloads (
+    delivery_id TEXT PRIMARY KEY NOT NULL REFERENCES webhook_deliveries (id) ON DELETE CASCADE,
+    payload TEXT NOT NULL
 );
 
 CREATE UNIQUE INDEX webhook_deliveries_once ON webhook_deliveries (webhook_id, dedupe_key);

@@ -1,4 +1,5 @@
-//! The labeling loop's writes (hand-outs and answers), committed in groups.
+//! The labeling loop's writes (hand-outs, answers, and the webhook deliveries answers raise),
+//! committed in groups.
 //!
 //! Labelers' requests arrive together and each is one statement, so a single task takes every
 //! request waiting at that moment, runs them one after the other in one transaction on the
@@ -8,6 +9,7 @@
 
 use juror_core::record::{Record, RecordRelations};
 use juror_core::response::Response;
+use juror_core::webhook::NewDelivery;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -16,7 +18,7 @@ use sqlx::{Sqlite, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
 use juror_store::backend::tally::{self, Counted, COUNTED_COLUMNS};
-use juror_store::backend::{crud, write, Transaction};
+use juror_store::backend::{crud, webhooks, write, Transaction};
 use juror_store::backend::expect_one;
 use super::{bound, hand_out, run_statements, Tx};
 use juror_store::{StoreError, StoreResult};
@@ -30,6 +32,8 @@ pub(crate) enum HotWrite {
     Lease(LeaseRequest),
     CreateResponse(Response),
     UpdateResponse(Response),
+    /// Webhook deliveries of the events the answers raised.
+    Enqueue(Vec<NewDelivery>),
     /// A write that panics halfway through its group's transaction, standing for a bug.
     #[cfg(test)]
     Panic,
@@ -40,6 +44,8 @@ pub(crate) enum HotResult {
     /// Boxed: a hand-out carries a whole record, an answer nothing.
     Lease(Option<Box<(Lease, Record, RecordRelations)>>),
     Done,
+    /// Rows written.
+    Written(u64),
 }
 
 struct Job {
@@ -164,6 +170,14 @@ async fn apply(connection: &mut PoolConnection<Sqlite>, write: &HotWrite) -> Sto
         HotWrite::Lease(request) => hand_out::lease(connection, request).await.map(|lease| HotResult::Lease(lease.map(Box::new))),
         HotWrite::CreateResponse(response) => answer(connection, response, true).await,
         HotWrite::UpdateResponse(response) => answer(connection, response, false).await,
+        HotWrite::Enqueue(deliveries) => {
+            let mut written = 0;
+            for (insert, payloads) in webhooks::enqueue_deliveries(deliveries) {
+                written += Tx(&mut *connection).execute(insert).await?;
+                Tx(&mut *connection).execute(payloads).await?;
+            }
+            Ok(HotResult::Written(written))
+        }
     }
 }
 

@@ -25,6 +25,7 @@ use hot::{HotResult, HotWrite};
 use juror_core::ids::RecordId;
 use juror_core::record::{Record, RecordRelations};
 use juror_core::response::Response;
+use juror_core::webhook::NewDelivery;
 use juror_store::backend::{OpenTransaction, Param, Run, SqlBackend, Statement, Transaction};
 use juror_store::{Lease, LeaseRequest, StoreStats};
 use juror_store::{Lifecycle, StoreError, StoreResult};
@@ -233,11 +234,19 @@ impl SqlBackend for SqliteStore {
         self.hot.submit(write).await.map(drop)
     }
 
+    /// Through the group commit (`hot.rs`), beside the answers that raised them.
+    async fn enqueue(&self, deliveries: &[NewDelivery]) -> StoreResult<u64> {
+        match self.hot.submit(HotWrite::Enqueue(deliveries.to_vec())).await? {
+            HotResult::Written(written) => Ok(written),
+            _ => Err(StoreError::Other("an enqueue answered without a count".into())),
+        }
+    }
+
     /// Through the group commit (`hot.rs`, `hand_out.rs`).
     async fn lease(&self, request: &LeaseRequest) -> StoreResult<Option<(Lease, Record, RecordRelations)>> {
         match self.hot.submit(HotWrite::Lease(*request)).await? {
             HotResult::Lease(lease) => Ok(lease.map(|lease| *lease)),
-            HotResult::Done => Err(StoreError::Other("a lease request answered without a lease".into())),
+            HotResult::Done | HotResult::Written(_) => Err(StoreError::Other("a lease request answered without a lease".into())),
         }
     }
 }

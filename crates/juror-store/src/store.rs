@@ -387,8 +387,9 @@ pub trait WebhookStore: Send + Sync + 'static {
     /// first, by moving their next attempt to `until` (a claim another server will not take
     /// before then); each comes with its webhook's URL and secret.
     async fn claim_deliveries(&self, now: Timestamp, until: Timestamp, limit: u64) -> StoreResult<Vec<DueDelivery>>;
-    /// Records an attempt: the delivery becomes delivered, waits for a retry, or failed.
-    async fn record_attempt(&self, delivery: DeliveryId, attempt: &Attempt) -> StoreResult<()>;
+    /// Records attempts, in one transaction: each delivery becomes delivered, waits for a retry,
+    /// or failed.
+    async fn record_attempts(&self, attempts: &[(DeliveryId, Attempt)]) -> StoreResult<()>;
     /// A webhook's deliveries, newest first, up to `limit`.
     async fn list_deliveries(&self, webhook: WebhookId, limit: u64) -> StoreResult<Vec<Delivery>>;
     /// Deliveries waiting for an attempt, across all webhooks.

@@ -18,8 +18,9 @@ use std::time::{Duration, Instant};
 
 use juror_app::App;
 use juror_core::time::Timestamp;
+use juror_core::ids::DeliveryId;
 use juror_core::webhook::{Attempt, AttemptOutcome, DueDelivery, RetryPolicy};
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 
 pub use guard::AddressGuard;
 
@@ -52,6 +53,8 @@ impl Default for WebhookConfig {
 
 /// Most attempts in flight at once.
 const PARALLEL_ATTEMPTS: usize = 16;
+/// How long the worker gathers new events before it claims them.
+const GATHER: Duration = Duration::from_millis(20);
 /// How long past its timeout an attempt's claim lasts, for recording its outcome.
 const CLAIM_MARGIN: Duration = Duration::from_secs(30);
 /// How often old deliveries are pruned.
@@ -70,6 +73,9 @@ pub async fn run(app: App, config: WebhookConfig, mut stop: watch::Receiver<bool
     };
     let config = Arc::new(config);
     let wake = app.deliveries_enqueued();
+    // Attempts end one by one; their outcomes are written together, a batch per write.
+    let (outcomes, outcomes_received) = mpsc::unbounded_channel();
+    let recorder = tokio::spawn(record_outcomes(app.clone(), outcomes_received));
     let slots = Arc::new(Semaphore::new(PARALLEL_ATTEMPTS));
     let mut pruned_at: Option<Instant> = None;
     while !*stop.borrow() {
@@ -93,7 +99,11 @@ pub async fn run(app: App, config: WebhookConfig, mut stop: watch::Receiver<bool
         if due.is_empty() {
             drop(first);
             tokio::select! {
-                () = wake.notified() => {}
+                () = wake.notified() => {
+                    // Events come in bursts (every answer raises one): gather a moment's worth, so
+                    // that one claim takes many.
+                    tokio::time::sleep(GATHER).await;
+                }
                 () = tokio::time::sleep(config.poll_interval) => {}
                 _ = stop.changed() => {}
             }
@@ -104,12 +114,34 @@ pub async fn run(app: App, config: WebhookConfig, mut stop: watch::Receiver<bool
         let mut permits = vec![first];
         for delivery in due {
             let permit = permits.pop().or_else(|| Arc::clone(&slots).try_acquire_owned().ok());
-            let (app, client, config) = (app.clone(), client.clone(), Arc::clone(&config));
+            let (client, config, outcomes) = (client.clone(), Arc::clone(&config), outcomes.clone());
             tokio::spawn(async move {
-                attempt(&app, &client, &config, delivery).await;
-                drop(permit);
+                let outcome = attempt(&client, &config, &delivery).await;
+                // The slot is free once the outcome is queued for the recorder.
+                let _ = outcomes.send((delivery.id, outcome, permit));
             });
         }
+    }
+    // Outcomes already in are written; attempts still running are cut off with the server, and
+    // their claims run out for another start to retry them.
+    drop(outcomes);
+    let _ = tokio::time::timeout(Duration::from_secs(1), recorder).await;
+}
+
+/// Most outcomes written in one transaction.
+const OUTCOMES_PER_WRITE: usize = 64;
+
+/// Writes the outcomes of attempts as they come, as many as are waiting in one transaction; an
+/// attempt's slot is given back once its outcome is written, so a claim never outruns the
+/// record of the last one.
+async fn record_outcomes(app: App, mut outcomes: mpsc::UnboundedReceiver<(DeliveryId, Attempt, Option<OwnedSemaphorePermit>)>) {
+    let mut batch = Vec::with_capacity(OUTCOMES_PER_WRITE);
+    while outcomes.recv_many(&mut batch, OUTCOMES_PER_WRITE).await > 0 {
+        let attempts: Vec<(DeliveryId, Attempt)> = batch.iter().map(|(id, attempt, _)| (*id, attempt.clone())).collect();
+        if let Err(error) = app.record_attempts(&attempts).await {
+            tracing::error!(error = %error, "failed to record {} webhook delivery attempts: {error}", attempts.len());
+        }
+        batch.clear();
     }
 }
 
@@ -123,10 +155,10 @@ fn client(config: &WebhookConfig) -> reqwest::Result<reqwest::Client> {
         .build()
 }
 
-/// One attempt at one delivery, and its outcome recorded.
-async fn attempt(app: &App, client: &reqwest::Client, config: &WebhookConfig, delivery: DueDelivery) {
+/// One attempt at one delivery, and what came of it.
+async fn attempt(client: &reqwest::Client, config: &WebhookConfig, delivery: &DueDelivery) -> Attempt {
     let at = Timestamp::now();
-    let result = send(client, config, &delivery, at).await;
+    let result = send(client, config, delivery, at).await;
     let attempts = delivery.attempts + 1;
     let (status_code, error, outcome) = match result {
         Ok(code) if (200..300).contains(&code) => (Some(code), None, AttemptOutcome::Delivered),
@@ -139,9 +171,7 @@ async fn attempt(app: &App, client: &reqwest::Client, config: &WebhookConfig, de
         _ => {}
     }
     let error = error.map(|error| error.chars().take(MAX_ERROR_CHARS).collect());
-    if let Err(failure) = app.record_attempt(delivery.id, &Attempt { at, status_code, error, outcome }).await {
-        tracing::error!(delivery = %delivery.id, error = %failure, "failed to record a webhook delivery attempt: {failure}");
-    }
+    Attempt { at, status_code, error, outcome }
 }
 
 /// Posts the delivery; its status, or why there was none.

@@ -123,7 +123,6 @@ pub const TABLES: &[Table] = &[
             ("id", Text),
             ("webhook_id", Text),
             ("event", Text),
-            ("payload", Text),
             ("dedupe_key", OptText),
             ("status", Text),
             ("attempts", Int),
@@ -136,6 +135,7 @@ pub const TABLES: &[Table] = &[
         ],
         order: "inserted_at, id",
     },
+    Table { name: "webhook_payloads", columns: &[("delivery_id", Text), ("payload", Text)], order: "delivery_id" },
 ];
 
 /// Rows read and written at a time.

@@ -31,23 +31,6 @@ use crate::{
     WebhookStore,
 };
 
-/// A database backend on the shared statements.
-#[async_trait]
-pub trait SqlBackend: Run + Send + Sync + 'static {
-    /// How a scan by `seq` names the dataset column so the planner keeps to the `seq` range.
-    const SCAN_DATASET_COLUMN: &'static str = "dataset_id";
-
-    /// Opens a transaction for writes.
-    async fn begin(&self) -> StoreResult<Box<dyn OpenTransaction<Row = Self::Row> + '_>>;
-
-    /// Stores an answer (created or updated), ends its labeler's lease unless it is a draft, and
-    /// recounts the record, in one transaction acknowledged after it commits.
-    async fn answer(&self, response: &Response, create: bool) -> StoreResult<()>;
-
-    /// The next-record hand-out (`juror_core::distribution::Asker`), in one transaction.
-    async fn lease(&self, request: &LeaseRequest) -> StoreResult<Option<(Lease, Record, RecordRelations)>>;
-}
-
 /// Runs `$work` (an expression using `$tx`, a `&mut dyn Transaction`) in a transaction of
 /// `$backend`, committed on success, and run again when the database aborted it for contention
 /// ([`retried`]).
@@ -65,6 +48,42 @@ macro_rules! in_transaction {
         .await
     };
 }
+
+/// A database backend on the shared statements.
+#[async_trait]
+pub trait SqlBackend: Run + Send + Sync + 'static {
+    /// How a scan by `seq` names the dataset column so the planner keeps to the `seq` range.
+    const SCAN_DATASET_COLUMN: &'static str = "dataset_id";
+
+    /// Opens a transaction for writes.
+    async fn begin(&self) -> StoreResult<Box<dyn OpenTransaction<Row = Self::Row> + '_>>;
+
+    /// Stores an answer (created or updated), ends its labeler's lease unless it is a draft, and
+    /// recounts the record, in one transaction acknowledged after it commits.
+    async fn answer(&self, response: &Response, create: bool) -> StoreResult<()>;
+
+    /// The next-record hand-out (`juror_core::distribution::Asker`), in one transaction.
+    async fn lease(&self, request: &LeaseRequest) -> StoreResult<Option<(Lease, Record, RecordRelations)>>;
+
+    /// Enqueues webhook deliveries in one transaction; a backend whose labeling writes are
+    /// group-committed puts them in the same groups (they follow every answer when a webhook
+    /// wants answers).
+    async fn enqueue(&self, deliveries: &[NewDelivery]) -> StoreResult<u64> {
+        let statements = webhooks::enqueue_deliveries(deliveries);
+        if statements.is_empty() {
+            return Ok(0);
+        }
+        in_transaction!(self, |tx| async {
+            let mut enqueued = 0;
+            for (insert, payloads) in &statements {
+                enqueued += tx.execute(insert.clone()).await?;
+                tx.execute(payloads.clone()).await?;
+            }
+            Ok::<u64, StoreError>(enqueued)
+        })
+    }
+}
+
 
 #[async_trait]
 impl<B: SqlBackend> UserStore for B {
@@ -485,17 +504,7 @@ impl<B: SqlBackend> WebhookStore for B {
     }
 
     async fn enqueue_deliveries(&self, deliveries: &[NewDelivery]) -> StoreResult<u64> {
-        match webhooks::enqueue_deliveries(deliveries).as_slice() {
-            [] => Ok(0),
-            [statement] => self.write(statement.clone()).await,
-            statements => in_transaction!(self, |tx| async {
-                let mut enqueued = 0;
-                for statement in statements {
-                    enqueued += tx.execute(statement.clone()).await?;
-                }
-                Ok::<u64, StoreError>(enqueued)
-            }),
-        }
+        self.enqueue(deliveries).await
     }
 
     async fn claim_deliveries(&self, now: Timestamp, until: Timestamp, limit: u64) -> StoreResult<Vec<DueDelivery>> {
@@ -503,8 +512,17 @@ impl<B: SqlBackend> WebhookStore for B {
         rows.iter().map(webhooks::due_delivery).collect()
     }
 
-    async fn record_attempt(&self, delivery: DeliveryId, attempt: &Attempt) -> StoreResult<()> {
-        self.write(webhooks::record_attempt(delivery, attempt)).await.map(drop)
+    async fn record_attempts(&self, attempts: &[(DeliveryId, Attempt)]) -> StoreResult<()> {
+        match attempts {
+            [] => Ok(()),
+            [(delivery, attempt)] => self.write(webhooks::record_attempt(*delivery, attempt)).await.map(drop),
+            attempts => in_transaction!(self, |tx| async {
+                for (delivery, attempt) in attempts {
+                    tx.execute(webhooks::record_attempt(*delivery, attempt)).await?;
+                }
+                Ok::<(), StoreError>(())
+            }),
+        }
     }
 
     async fn list_deliveries(&self, webhook: WebhookId, limit: u64) -> StoreResult<Vec<Delivery>> {

@@ -21,7 +21,7 @@ const WEBHOOK_COLUMNS: &str = "id, url, secret, events, enabled, description, in
 const DELIVERY_COLUMNS: &str =
     "id, webhook_id, event, status, attempts, next_attempt_at, last_attempt_at, last_status_code, last_error, inserted_at, delivered_at";
 
-/// Deliveries per multi-row `INSERT` (seven parameters each).
+/// Deliveries per multi-row `INSERT` (six parameters each).
 const DELIVERIES_PER_INSERT: usize = 500;
 
 fn as_int(value: u64) -> i64 {
@@ -67,29 +67,35 @@ pub fn delete_webhook(webhook: WebhookId) -> Statement {
     Statement::new("DELETE FROM webhooks WHERE id = ?").bind(webhook.to_string())
 }
 
-/// Multi-row inserts of pending deliveries; one already queued under the same (webhook, dedupe
-/// key) is left out.
-pub fn enqueue_deliveries(deliveries: &[NewDelivery]) -> Vec<Statement> {
-    deliveries
-        .chunks(DELIVERIES_PER_INSERT)
-        .map(|chunk| {
-            let insert = Statement::new(format!(
-                "INSERT INTO webhook_deliveries (id, webhook_id, event, payload, dedupe_key, next_attempt_at, inserted_at, status, attempts) VALUES {} \
-                 ON CONFLICT DO NOTHING",
-                value_rows(7, chunk.len()).replace("?)", "?, 'pending', 0)")
-            ));
-            chunk.iter().fold(insert, |statement, delivery| {
-                statement
-                    .bind(delivery.id.to_string())
-                    .bind(delivery.webhook_id.to_string())
-                    .bind(delivery.event.as_str())
-                    .bind(delivery.payload.as_str())
-                    .bind(delivery.dedupe_key.as_deref())
-                    .bind(delivery.at.micros())
-                    .bind(delivery.at.micros())
-            })
-        })
-        .collect()
+/// Multi-row inserts of pending deliveries, each with the insert of their payloads; one already
+/// queued under the same (webhook, dedupe key) is left out, with its payload. The first of each
+/// pair counts the deliveries enqueued.
+pub fn enqueue_deliveries(deliveries: &[NewDelivery]) -> Vec<(Statement, Statement)> {
+    let mut statements = Vec::new();
+    for chunk in deliveries.chunks(DELIVERIES_PER_INSERT) {
+        let insert = Statement::new(format!(
+            "INSERT INTO webhook_deliveries (id, webhook_id, event, dedupe_key, next_attempt_at, inserted_at, status, attempts) VALUES {} \
+             ON CONFLICT DO NOTHING",
+            value_rows(6, chunk.len()).replace("?)", "?, 'pending', 0)")
+        ));
+        let insert = chunk.iter().fold(insert, |statement, delivery| {
+            statement
+                .bind(delivery.id.to_string())
+                .bind(delivery.webhook_id.to_string())
+                .bind(delivery.event.as_str())
+                .bind(delivery.dedupe_key.as_deref())
+                .bind(delivery.at.micros())
+                .bind(delivery.at.micros())
+        });
+        let payloads = Statement::new(format!(
+            "INSERT INTO webhook_payloads (delivery_id, payload) SELECT v.column1, v.column2 FROM (VALUES {}) v \
+             WHERE EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.id = v.column1)",
+            value_rows(2, chunk.len())
+        ));
+        let payloads = chunk.iter().fold(payloads, |statement, delivery| statement.bind(delivery.id.to_string()).bind(delivery.payload.as_str()));
+        statements.push((insert, payloads));
+    }
+    statements
 }
 
 /// Claims due deliveries of enabled webhooks until `until` (decoded by [`due_delivery`]).
@@ -101,7 +107,8 @@ pub fn claim_deliveries(now: Timestamp, until: Timestamp, limit: u64) -> Stateme
              WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND w.enabled \
              ORDER BY d.next_attempt_at, d.id LIMIT ?) \
          RETURNING id, webhook_id, (SELECT url FROM webhooks w WHERE w.id = webhook_id), \
-             (SELECT secret FROM webhooks w WHERE w.id = webhook_id), event, payload, attempts",
+             (SELECT secret FROM webhooks w WHERE w.id = webhook_id), event, \
+             (SELECT payload FROM webhook_payloads p WHERE p.delivery_id = id), attempts",
     )
     .bind(until.micros())
     .bind(now.micros())
@@ -202,16 +209,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn enqueue_binds_seven_values_per_delivery_and_fills_in_the_rest() {
+    fn enqueue_writes_deliveries_then_their_payloads() {
         let now = Timestamp::now();
         let deliveries: Vec<NewDelivery> = (0..3)
             .map(|n| NewDelivery { id: DeliveryId::new(), webhook_id: WebhookId::new(), event: "record.created".into(), payload: format!("{{\"n\":{n}}}"), dedupe_key: None, at: now })
             .collect();
         let statements = enqueue_deliveries(&deliveries);
-        assert_eq!(statements.len(), 1);
-        assert_eq!(statements[0].params.len(), 21);
-        assert_eq!(statements[0].sql.matches("?, 'pending', 0)").count(), 3);
-        assert_eq!(statements[0].sql.matches('?').count(), 21);
+        let [(insert, payloads)] = statements.as_slice() else { panic!("one pair for three deliveries") };
+        assert_eq!(insert.params.len(), 18);
+        assert_eq!(insert.sql.matches("?, 'pending', 0)").count(), 3);
+        assert_eq!(payloads.params.len(), 6);
+        assert!(payloads.sql.starts_with("INSERT INTO webhook_payloads"));
     }
 
     #[test]

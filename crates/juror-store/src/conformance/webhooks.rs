@@ -63,9 +63,14 @@ pub async fn webhooks_and_their_queue(store: &dyn Store) {
 
     // Attempts: delivered, retried later, given up.
     let at = later(now, 62);
-    store.record_attempt(completed.id, &Attempt { at, status_code: Some(200), error: None, outcome: AttemptOutcome::Delivered }).await.unwrap();
-    store.record_attempt(created.id, &Attempt { at, status_code: Some(503), error: Some("endpoint answered 503".into()), outcome: AttemptOutcome::RetryAt(later(now, 70)) }).await.unwrap();
-    store.record_attempt(created_too.id, &Attempt { at, status_code: None, error: Some("connection refused".into()), outcome: AttemptOutcome::GaveUp }).await.unwrap();
+    store.record_attempts(&[(completed.id, Attempt { at, status_code: Some(200), error: None, outcome: AttemptOutcome::Delivered })]).await.unwrap();
+    store
+        .record_attempts(&[
+            (created.id, Attempt { at, status_code: Some(503), error: Some("endpoint answered 503".into()), outcome: AttemptOutcome::RetryAt(later(now, 70)) }),
+            (created_too.id, Attempt { at, status_code: None, error: Some("connection refused".into()), outcome: AttemptOutcome::GaveUp }),
+        ])
+        .await
+        .unwrap();
     let listed = store.list_deliveries(first.id, 10).await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!((listed[0].status, listed[0].attempts, listed[0].last_status_code, listed[0].delivered_at, listed[0].next_attempt_at), (DeliveryStatus::Delivered, 1, Some(200), Some(at), None));
