@@ -12,6 +12,8 @@
 //! - [`agreement`]: Krippendorff's alpha, percent agreement, Kendall's tau between labelers, and
 //!   each labeler's agreement with the consensus.
 //! - [`bias`]: first-position and length win rates with a z-test, and implausibly fast labelers.
+//! - [`quality`]: while collecting: labelers' accuracy from gold answers (and when to flag them), and
+//!   adaptive overlap (when a record's verdict is settled enough to stop).
 
 pub mod agreement;
 pub mod bias;
@@ -19,6 +21,7 @@ pub mod error;
 pub mod judgment;
 pub mod pair_judgment;
 pub mod pairs;
+pub mod quality;
 pub mod resolve;
 
 pub use error::PrefsError;

@@ -3,6 +3,7 @@
 
 use juror_prefs::bias::{first_position, BiasOptions};
 use juror_prefs::resolve::{majority, reliability, ReliabilityOptions, ResolvedPair};
+use juror_prefs::quality::{posterior_first, AdaptiveOverlap, GoldRule, GoldTally, Vote};
 use juror_prefs::Judgment;
 
 /// Marsaglia's xorshift64: tiny, deterministic, and plenty for a simulation.
@@ -123,4 +124,138 @@ fn a_sixty_forty_first_position_bias_is_flagged() {
     println!("no bias over 500 judgments: rate {:.3}, z = {:.2}, flagged = {}", fair.overall.rate, fair.overall.z, fair.overall.flagged);
     assert!(!fair.overall.flagged);
     assert!(fair.labelers.iter().all(|labeler| !labeler.test.flagged));
+}
+
+/// Records per run of the adaptive-overlap study.
+const RECORDS: usize = 1000;
+
+/// What one run of the adaptive-overlap study found.
+#[derive(Debug)]
+struct OverlapStudy {
+    fixed_accuracy: f64,
+    adaptive_accuracy: f64,
+    /// Judgments on the records, plus the gold answers that estimated the labelers.
+    adaptive_judgments: usize,
+    gold_judgments: usize,
+    /// How many labelers the gold answers flagged (they get no records).
+    flagged: usize,
+}
+
+/// 1,000 two-option records with a hidden better option, nine labelers of accuracy 0.55-0.95
+/// and one who answers at random. Fixed overlap: three distinct labelers each, majority vote.
+/// Adaptive: each labeler first answers 20 gold records; flagged ones get nothing more; then
+/// every record gets labelers one at a time until `rule` says it is settled, each vote weighed
+/// by its labeler's gold estimate.
+fn overlap_study(seed: u64, rule: AdaptiveOverlap) -> OverlapStudy {
+    let mut accuracies: Vec<f64> = (0..9).map(|i| 0.55 + 0.05 * i as f64).collect();
+    accuracies.push(0.5);
+    let mut rng = XorShift(seed);
+    let gold_rule = GoldRule::default();
+    let mut tallies = vec![GoldTally::default(); accuracies.len()];
+    let mut flagged_after = vec![None; accuracies.len()];
+    for (labeler, accuracy) in accuracies.iter().enumerate() {
+        for answer in 1..=20 {
+            tallies[labeler].record(rng.chance(*accuracy));
+            if flagged_after[labeler].is_none() && tallies[labeler].is_flagged(&gold_rule) {
+                flagged_after[labeler] = Some(answer);
+            }
+        }
+    }
+    let active: Vec<usize> = (0..accuracies.len()).filter(|labeler| flagged_after[*labeler].is_none()).collect();
+    let (mut fixed_correct, mut adaptive_correct, mut adaptive_judgments) = (0, 0, 0);
+    // Each way of collecting draws from its own stream, so one's choices never shift the other's.
+    let mut fixed_rng = XorShift(seed ^ 0x5DEE_CE66_D1CE_4E5B);
+    for _ in 0..RECORDS {
+        let first_is_better = rng.chance(0.5);
+        let says_first = |rng: &mut XorShift, labeler: usize| if rng.chance(accuracies[labeler]) { first_is_better } else { !first_is_better };
+        // Fixed overlap 3: any three labelers (nothing screens them).
+        let mut drawn: Vec<usize> = Vec::new();
+        while drawn.len() < 3 {
+            let labeler = fixed_rng.below(accuracies.len());
+            if !drawn.contains(&labeler) {
+                drawn.push(labeler);
+            }
+        }
+        let firsts = drawn.iter().filter(|labeler| says_first(&mut fixed_rng, **labeler)).count();
+        fixed_correct += usize::from((firsts >= 2) == first_is_better);
+        // Adaptive: active labelers, one at a time.
+        let mut votes: Vec<Vote> = Vec::new();
+        let mut used: Vec<usize> = Vec::new();
+        while votes.len() < rule.target(&votes) as usize && used.len() < active.len() {
+            let labeler = active[rng.below(active.len())];
+            if used.contains(&labeler) {
+                continue;
+            }
+            used.push(labeler);
+            votes.push(Vote { first_wins: Some(says_first(&mut rng, labeler)), accuracy: tallies[labeler].accuracy_estimate() });
+        }
+        adaptive_judgments += votes.len();
+        let posterior = posterior_first(&votes);
+        let verdict = if posterior == 0.5 { rng.chance(0.5) } else { posterior > 0.5 };
+        adaptive_correct += usize::from(verdict == first_is_better);
+    }
+    OverlapStudy {
+        fixed_accuracy: fixed_correct as f64 / RECORDS as f64,
+        adaptive_accuracy: adaptive_correct as f64 / RECORDS as f64,
+        adaptive_judgments,
+        gold_judgments: 20 * accuracies.len(),
+        flagged: accuracies.len() - active.len(),
+    }
+}
+
+#[test]
+fn adaptive_overlap_matches_fixed_overlap_three_with_a_third_fewer_judgments() {
+    let rule = AdaptiveOverlap { min: 1, max: 5, confidence: 0.76 };
+    let seeds = [0x9E37_79B9_7F4A_7C15, 0xD1B5_4A32_D192_ED03, 0x2545_F491_4F6C_DD1D, 0x1234_5678_9ABC_DEF1, 0xC0FF_EE00_DEAD_BEEF];
+    let (mut fixed, mut adaptive, mut judgments, mut gold, mut flagged) = (0.0, 0.0, 0, 0, 0);
+    for seed in seeds {
+        let study = overlap_study(seed, rule);
+        println!("seed {seed:#x}: {study:?}");
+        fixed += study.fixed_accuracy;
+        adaptive += study.adaptive_accuracy;
+        judgments += study.adaptive_judgments;
+        gold += study.gold_judgments;
+        flagged += study.flagged;
+    }
+    let runs = seeds.len() as f64;
+    let fixed_judgments = 3.0 * (RECORDS * seeds.len()) as f64;
+    println!(
+        "fixed overlap 3: accuracy {:.3}; adaptive ({flagged} labelers flagged by gold in {} runs): accuracy {:.3}, {:.0}% of the judgments on records, {:.0}% with the gold answers",
+        fixed / runs,
+        seeds.len(),
+        adaptive / runs,
+        100.0 * judgments as f64 / fixed_judgments,
+        100.0 * (judgments + gold) as f64 / fixed_judgments
+    );
+    assert!(adaptive >= fixed, "adaptive accuracy {:.3} below fixed overlap's {:.3}", adaptive / runs, fixed / runs);
+    assert!((judgments + gold) as f64 <= 0.7 * fixed_judgments, "{} judgments with gold, not 30% fewer than {fixed_judgments}", judgments + gold);
+}
+
+/// The share of `labelers` labelers of accuracy `accuracy` whom the default gold rule flags
+/// within 20 gold answers (looking after each answer, as the server does).
+fn flagged_within_twenty(accuracy: f64, labelers: usize, seed: u64) -> f64 {
+    let mut rng = XorShift(seed);
+    let rule = GoldRule::default();
+    let flagged = (0..labelers)
+        .filter(|_| {
+            let mut tally = GoldTally::default();
+            (0..20).any(|_| {
+                tally.record(rng.chance(accuracy));
+                tally.is_flagged(&rule)
+            })
+        })
+        .count();
+    flagged as f64 / labelers as f64
+}
+
+#[test]
+fn gold_answers_flag_random_labelers_and_spare_good_ones() {
+    let random = flagged_within_twenty(0.5, 2000, 0x9E37_79B9_7F4A_7C15);
+    let good = flagged_within_twenty(0.85, 2000, 0xD1B5_4A32_D192_ED03);
+    let fair = flagged_within_twenty(0.75, 2000, 0x2545_F491_4F6C_DD1D);
+    println!("flagged within 20 gold answers: random {random:.3}, 75% labelers {fair:.3}, 85% labelers {good:.3}");
+    // Two-option gold cannot do much better in 20 answers (see `GoldRule::default`).
+    assert!(random >= 0.88, "only {random:.3} of random labelers flagged within 20 gold answers");
+    assert!(good <= 0.04, "{good:.3} of 85% labelers flagged");
+    assert!(fair <= 0.22, "{fair:.3} of 75% labelers flagged");
 }
