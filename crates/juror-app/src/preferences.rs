@@ -23,7 +23,7 @@ use juror_prefs::agreement::{consensus_agreement, krippendorff_alpha, percent_ag
 use juror_core::presentation::Presentation;
 use juror_prefs::bias::{BiasOptions, LengthBias, LengthTally, PositionBias, PositionTally, TimeOptions, TimeReport, TimeTally};
 use juror_prefs::pairs::{Binarization, TiePolicy};
-use juror_prefs::resolve::{resolve, ReliabilityModel, ResolvedPair, Strategy, VoteTable};
+use juror_prefs::resolve::{cyclic_items, resolve, ReliabilityModel, ResolvedPair, Strategy, VoteTable};
 use juror_prefs::{Judgment, PairJudgment};
 use juror_store::RecordInclude;
 use serde_json::{Map, Value};
@@ -75,6 +75,9 @@ pub struct PreferenceRequest {
     pub ties: TiePolicy,
 }
 
+/// Most cyclic records a report lists by id.
+pub const MAX_LISTED_CYCLES: usize = 100;
+
 /// Resolved pairs with the numbers that say how far to trust them.
 #[derive(Debug, Clone)]
 pub struct PreferenceReport {
@@ -89,6 +92,11 @@ pub struct PreferenceReport {
     pub unreadable: usize,
     /// Resolved pairs that came out as ties (kept or dropped by the tie policy).
     pub ties: usize,
+    /// Records whose resolved verdicts form a cycle (A over B, B over C, C over A): no order
+    /// fits them, so they need a person's verdict.
+    pub cycles: usize,
+    /// The first of those records' ids (at most [`MAX_LISTED_CYCLES`]).
+    pub cyclic_records: Vec<String>,
     /// Krippendorff's alpha (ordinal) over the pair verdicts, when computable.
     pub alpha: Option<f64>,
     /// Percent agreement over the pair verdicts, when computable.
@@ -138,6 +146,7 @@ impl App {
         let resolver = self.resolver(id, &settings, &request.strategy).await?;
         let (mut judged, mut records_with_judgments, mut unreadable) = (0, 0, 0);
         let (mut pairs, mut ties, mut verdicts) = (0, 0, ReliabilityData::default());
+        let (mut cycles, mut cyclic_records) = (0, Vec::new());
         let (mut position, mut length, mut time) = (PositionTally::default(), LengthTally::default(), TimeTally::default());
         // Per labeler id: (pair verdicts compared with the consensus, of which agreeing).
         let mut tallies: BTreeMap<String, (usize, usize)> = BTreeMap::new();
@@ -154,6 +163,9 @@ impl App {
             }
             let resolved = resolver.resolve(&page_judgments);
             ties += resolved.iter().filter(|pair| pair.tie).count();
+            let cyclic = cyclic_items(&resolved);
+            cycles += cyclic.len();
+            cyclic_records.extend(cyclic.into_iter().take(MAX_LISTED_CYCLES.saturating_sub(cyclic_records.len())));
             let length_of = |item: &str, option: &str| response_length(&lengths, &settings, item, option);
             pairs += select_pairs(&resolved, request.binarization, request.ties)
                 .iter()
@@ -188,6 +200,8 @@ impl App {
             records_with_judgments,
             unreadable,
             ties,
+            cycles,
+            cyclic_records,
             alpha: krippendorff_alpha(&verdicts, Level::Ordinal).ok(),
             percent_agreement: percent_agreement(&verdicts).ok(),
             labelers,

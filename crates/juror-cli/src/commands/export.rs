@@ -145,6 +145,12 @@ fn render_metrics(dataset: &str, report: &PreferenceReport) -> String {
     );
     text += &format!("judgments: {} on {} records ({} unreadable)\n", report.judgments, report.records_with_judgments, report.unreadable);
     text += &format!("pairs: {} ({} resolved as ties)\n", report.pairs, report.ties);
+    if report.cycles > 0 {
+        let listed: Vec<&str> = report.cyclic_records.iter().take(10).map(String::as_str).collect();
+        text += &format!("cycles: {} records whose verdicts go round (A over B, B over C, C over A), e.g. {}\n", report.cycles, listed.join(", "));
+    } else {
+        text += "cycles: none (every record's verdicts fit one order)\n";
+    }
     text += &format!("krippendorff's alpha (ordinal, pair verdicts): {}\n", optional(report.alpha));
     text += &format!("percent agreement (pair verdicts): {}\n", optional(report.percent_agreement));
     text += "agreement with the consensus, per labeler:\n";

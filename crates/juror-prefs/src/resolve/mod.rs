@@ -10,7 +10,10 @@
 //!   votes by it; see that module for the model and why it was chosen. Its labeler parameters
 //!   pool every vote, so a caller that reads a dataset an item at a time fills a [`VoteTable`]
 //!   first, fits a [`ReliabilityModel`], and then resolves each item with it.
+//!
+//! [`cyclic_items`] finds the items whose verdicts go round (A over B, B over C, C over A).
 
+mod cycles;
 mod majority;
 mod rank;
 mod reliability;
@@ -18,6 +21,7 @@ mod resolved;
 mod vote_table;
 pub(crate) mod votes;
 
+pub use cycles::cyclic_items;
 pub use majority::majority;
 pub use rank::{borda, mean_rank};
 pub use reliability::{reliability, LabelerReliability, ReliabilityFit, ReliabilityModel, ReliabilityOptions};

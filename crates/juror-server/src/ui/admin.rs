@@ -139,6 +139,7 @@ fn quality_section(report: &PreferenceReport) -> Markup {
                 tr { th { "Pairwise percent agreement" } td { (number(report.percent_agreement)) } }
                 tr { th { "First-shown response wins" } td { (rate(&report.position_bias.overall, "web UI judgments")) } }
                 tr { th { "Longer response wins" } td { (rate(&report.length_bias.test, "pairs")) } }
+                tr { th { "Records whose verdicts go round (A over B over C over A)" } td { (report.cycles) } }
             }
         }
         h3 { "Per labeler" }

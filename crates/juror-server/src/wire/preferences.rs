@@ -75,6 +75,10 @@ pub struct PreferenceMetricsJson {
     pub unreadable: usize,
     pub pairs: usize,
     pub ties: usize,
+    /// Records whose resolved verdicts form a cycle (A over B, B over C, C over A).
+    pub cycles: usize,
+    /// The first 100 of those records' ids.
+    pub cyclic_records: Vec<String>,
     pub agreement: AgreementJson,
     pub labelers: Vec<LabelerAgreementJson>,
     pub length_bias: LengthBiasJson,
@@ -99,6 +103,8 @@ pub fn preference_metrics(report: &PreferenceReport) -> PreferenceMetricsJson {
         unreadable: report.unreadable,
         pairs: report.pairs,
         ties: report.ties,
+        cycles: report.cycles,
+        cyclic_records: report.cyclic_records.clone(),
         agreement: AgreementJson { krippendorff_alpha_ordinal: report.alpha, percent: report.percent_agreement },
         labelers: report.labelers.iter().map(|labeler| LabelerAgreementJson { username: labeler.username.clone(), compared: labeler.compared, agreement: labeler.agreement }).collect(),
         length_bias: LengthBiasJson {

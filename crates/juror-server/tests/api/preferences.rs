@@ -103,3 +103,40 @@ async fn the_metrics_report_counts_every_page() {
         assert_eq!((labeler["compared"].as_u64(), labeler["agreement"].as_f64()), (Some(1200), Some(0.5)), "{labeler}");
     }
 }
+
+/// Three labelers whose rankings of three responses go round on one record (a Condorcet
+/// cycle: each response beats one other by two votes to one) and agree on another: the report
+/// counts the first as a cycle and names it.
+#[tokio::test]
+async fn metrics_name_the_records_whose_verdicts_go_round() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner();
+    let workspace = app.owner_workspace_id().await;
+    let dataset = owner.post("/api/v1/datasets", &json!({"name": "three-way", "workspace_id": workspace})).await.body["id"].as_str().unwrap().to_owned();
+    for field in ["prompt", "response-1", "response-2", "response-3"] {
+        let answer = owner.post(&format!("/api/v1/datasets/{dataset}/fields"), &json!({"name": field, "title": field, "required": true, "settings": {"type": "text"}})).await;
+        assert_eq!(answer.status, 201, "{answer:?}");
+    }
+    let options: Vec<Value> = (1..=3).map(|n| json!({"value": format!("response-{n}"), "text": format!("Response {n}")})).collect();
+    let question = owner.post(&format!("/api/v1/datasets/{dataset}/questions"), &json!({"name": "preference", "title": "Rank", "required": true, "settings": {"type": "ranking", "options": options}})).await;
+    assert_eq!(question.status, 201, "{question:?}");
+    assert_eq!(owner.put(&format!("/api/v1/datasets/{dataset}/publish"), &json!({})).await.status, 200);
+    let record = |prompt: &str| json!({"fields": {"prompt": prompt, "response-1": "a", "response-2": "b", "response-3": "c"}});
+    let records = app.create_records(&dataset, vec![record("round"), record("ordered")]).await;
+    let orders = [
+        [["response-1", "response-2", "response-3"], ["response-1", "response-2", "response-3"]],
+        [["response-2", "response-3", "response-1"], ["response-1", "response-3", "response-2"]],
+        [["response-3", "response-1", "response-2"], ["response-2", "response-1", "response-3"]],
+    ];
+    for (index, per_record) in orders.iter().enumerate() {
+        let labeler = app.create_member(&workspace, &format!("ranker-{index}"), "annotator").await;
+        for (record, order) in records.iter().zip(per_record) {
+            let value: Vec<Value> = order.iter().enumerate().map(|(rank, option)| json!({"value": option, "rank": rank + 1})).collect();
+            let answer = app.with_key(&labeler.api_key).post(&format!("/api/v1/records/{record}/responses"), &json!({"status": "submitted", "values": {"preference": {"value": value}}})).await;
+            assert_eq!(answer.status, 201, "{answer:?}");
+        }
+    }
+    let report = owner.get(&format!("/api/v1/datasets/{dataset}/preferences/metrics")).await.body;
+    assert_eq!(report["cycles"], 1, "{report}");
+    assert_eq!(report["cyclic_records"], json!([records[0]]));
+}
