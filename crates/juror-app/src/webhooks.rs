@@ -12,7 +12,7 @@ use rand::RngCore;
 use serde_json::json;
 
 use crate::auth::Caller;
-use crate::error::{not_found, AppResult};
+use crate::error::{not_found, AppError, AppResult};
 use crate::event_payload;
 use crate::App;
 
@@ -104,6 +104,9 @@ impl App {
     /// shows in the webhook's deliveries.
     pub async fn ping_webhook(&self, caller: &Caller, id: WebhookId) -> AppResult<DeliveryId> {
         let webhook = self.owned_webhook(caller, id).await?;
+        if !webhook.enabled {
+            return Err(AppError::Conflict(format!("Webhook with id `{id}` is disabled; enable it to ping it")));
+        }
         let at = Timestamp::now();
         let delivery = NewDelivery { id: DeliveryId::new(), webhook_id: webhook.id, event: PING_EVENT.into(), payload: event_payload::envelope(PING_EVENT, at, &event_payload::ping()), dedupe_key: None, at };
         self.store.enqueue_deliveries(std::slice::from_ref(&delivery)).await?;
@@ -123,11 +126,12 @@ impl App {
     }
 
     /// Claims up to `limit` due deliveries for one attempt each, which must end within
-    /// `attempt_timeout` or the delivery is claimed again (the delivery worker).
-    pub async fn claim_deliveries(&self, limit: u64, attempt_timeout: Duration) -> AppResult<Vec<DueDelivery>> {
+    /// `attempt_timeout` or the delivery is claimed again; at most `per_webhook` of one webhook
+    /// and none of those in `busy` (the delivery worker).
+    pub async fn claim_deliveries(&self, limit: u64, per_webhook: u64, busy: &[WebhookId], attempt_timeout: Duration) -> AppResult<Vec<DueDelivery>> {
         let now = Timestamp::now();
         let until = Timestamp::from_micros(now.micros().saturating_add(i64::try_from(attempt_timeout.as_micros()).unwrap_or(i64::MAX)));
-        Ok(self.store.claim_deliveries(now, until, limit).await?)
+        Ok(self.store.claim_deliveries(now, until, limit, per_webhook, busy).await?)
     }
 
     /// Records what attempts came to, in one write (the delivery worker).

@@ -176,6 +176,9 @@ pub struct DueDelivery {
 /// What an attempt to deliver came to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Attempt {
+    /// Which attempt this was (1 for the first): its outcome is recorded only while the
+    /// delivery still stands where this attempt's claim found it.
+    pub number: u32,
     pub at: Timestamp,
     /// The endpoint's status, when it answered.
     pub status_code: Option<u16>,

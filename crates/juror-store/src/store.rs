@@ -384,9 +384,10 @@ pub trait WebhookStore: Send + Sync + 'static {
     /// already queued or sent; returns how many were enqueued.
     async fn enqueue_deliveries(&self, deliveries: &[NewDelivery]) -> StoreResult<u64>;
     /// Claims up to `limit` pending deliveries of enabled webhooks due at `now`, oldest due
-    /// first, by moving their next attempt to `until` (a claim another server will not take
-    /// before then); each comes with its webhook's URL and secret.
-    async fn claim_deliveries(&self, now: Timestamp, until: Timestamp, limit: u64) -> StoreResult<Vec<DueDelivery>>;
+    /// first, none of the webhooks in `busy` and at most `per_webhook` of any other, by moving
+    /// their next attempt to `until` (a claim another server will not take before then); each
+    /// comes with its webhook's URL and secret.
+    async fn claim_deliveries(&self, now: Timestamp, until: Timestamp, limit: u64, per_webhook: u64, busy: &[WebhookId]) -> StoreResult<Vec<DueDelivery>>;
     /// Records attempts, in one transaction: each delivery becomes delivered, waits for a retry,
     /// or failed.
     async fn record_attempts(&self, attempts: &[(DeliveryId, Attempt)]) -> StoreResult<()>;
@@ -394,6 +395,7 @@ pub trait WebhookStore: Send + Sync + 'static {
     async fn list_deliveries(&self, webhook: WebhookId, limit: u64) -> StoreResult<Vec<Delivery>>;
     /// Deliveries waiting for an attempt, across all webhooks.
     async fn count_pending_deliveries(&self) -> StoreResult<u64>;
-    /// Deletes delivered and failed deliveries enqueued before `before`; returns how many.
+    /// Deletes delivered and failed deliveries, and those a disabled webhook holds, enqueued
+    /// before `before`; returns how many.
     async fn prune_deliveries(&self, before: Timestamp) -> StoreResult<u64>;
 }

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::http::StatusCode;
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
-use juror_app::{NewWebhook, WebhookPatch};
+use juror_app::{AppError, Caller, NewWebhook, WebhookPatch};
 use juror_core::ids::WebhookId;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -44,8 +44,11 @@ pub(super) struct WebhookPatchBody {
 }
 
 /// A URL this server may deliver to, checked before it is stored when its host is an address
-/// (names are checked at each delivery, where they resolve).
-fn reachable(state: &AppState, url: &str) -> ApiResult<()> {
+/// (names are checked at each delivery, where they resolve); only owners are told.
+fn reachable(state: &AppState, caller: &Caller, url: &str) -> ApiResult<()> {
+    if !caller.is_owner() {
+        return Err(AppError::Forbidden.into());
+    }
     state.webhook_guard.check_url(url.trim()).map_err(|message| ApiError::request(vec!["body".into(), "url".into()], "value_error", message))
 }
 
@@ -58,7 +61,7 @@ pub(super) async fn list_webhooks(State(state): State<AppState>, Auth(caller): A
 /// Subscribes an endpoint to events; it gets a fresh signing secret (owners).
 #[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = NewWebhookBody, responses((status = 201, body = wire::WebhookJson)))]
 pub(super) async fn create_webhook(State(state): State<AppState>, Auth(caller): Auth, ApiJson(body): ApiJson<NewWebhookBody>) -> ApiResult<Response> {
-    reachable(&state, &body.url)?;
+    reachable(&state, &caller, &body.url)?;
     let webhook = state.app.create_webhook(&caller, NewWebhook { url: body.url, events: body.events, description: body.description }).await?;
     Ok((StatusCode::CREATED, Json(wire::webhook(&webhook))).into_response())
 }
@@ -68,7 +71,7 @@ pub(super) async fn create_webhook(State(state): State<AppState>, Auth(caller): 
 pub(super) async fn update_webhook(State(state): State<AppState>, Auth(caller): Auth, PathId(id): PathId<WebhookId>, ApiJson(body): ApiJson<Patch>) -> ApiResult<Response> {
     let url = string_key(&body, "url")?;
     if let Some(url) = &url {
-        reachable(&state, url)?;
+        reachable(&state, &caller, url)?;
     }
     let events = match required_key(&body, "events")? {
         None => None,

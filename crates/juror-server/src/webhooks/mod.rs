@@ -2,7 +2,8 @@
 //! durable queue (`App::claim_deliveries`), posts each to its endpoint signed the Standard
 //! Webhooks way, and records what came of it: delivered on a 2xx, else retried with doubling
 //! waits until the retry policy gives up. A slow or dead endpoint holds only its own attempts
-//! (each at most `attempt_timeout`, at most 16 at once), never a write: writes only enqueue.
+//! (each at most `attempt_timeout`, at most 16 at once and 4 to one webhook), never a write:
+//! writes only enqueue.
 //!
 //! Every server sharing a database runs a worker; a claim holds a delivery for one attempt, so
 //! each attempt is made by one server, and a server that dies mid-attempt leaves the delivery to
@@ -13,12 +14,13 @@
 mod guard;
 mod sign;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use juror_app::App;
 use juror_core::time::Timestamp;
-use juror_core::ids::DeliveryId;
+use juror_core::ids::{DeliveryId, WebhookId};
 use juror_core::webhook::{Attempt, AttemptOutcome, DueDelivery, RetryPolicy};
 use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 
@@ -53,6 +55,8 @@ impl Default for WebhookConfig {
 
 /// Most attempts in flight at once.
 const PARALLEL_ATTEMPTS: usize = 16;
+/// Most attempts in flight at once to one webhook.
+const PER_WEBHOOK: usize = 4;
 /// How long the worker gathers new events before it claims them.
 const GATHER: Duration = Duration::from_millis(20);
 /// How long past its timeout an attempt's claim lasts, for recording its outcome.
@@ -77,6 +81,9 @@ pub async fn run(app: App, config: WebhookConfig, mut stop: watch::Receiver<bool
     let (outcomes, outcomes_received) = mpsc::unbounded_channel();
     let recorder = tokio::spawn(record_outcomes(app.clone(), outcomes_received));
     let slots = Arc::new(Semaphore::new(PARALLEL_ATTEMPTS));
+    // Attempts in flight per webhook: a slow or dead endpoint holds at most `PER_WEBHOOK` of
+    // the slots, so the others' events go on.
+    let in_flight: Arc<Mutex<HashMap<WebhookId, usize>>> = Arc::default();
     let mut pruned_at: Option<Instant> = None;
     while !*stop.borrow() {
         if pruned_at.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
@@ -87,9 +94,21 @@ pub async fn run(app: App, config: WebhookConfig, mut stop: watch::Receiver<bool
                 Err(error) => tracing::warn!(error = %error, "failed to prune old webhook deliveries: {error}"),
             }
         }
-        let Ok(first) = Arc::clone(&slots).acquire_owned().await else { return };
+        let first = tokio::select! {
+            permit = Arc::clone(&slots).acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => return,
+            },
+            changed = stop.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                continue;
+            }
+        };
         let free = 1 + slots.available_permits();
-        let due = match app.claim_deliveries(free as u64, config.attempt_timeout + CLAIM_MARGIN).await {
+        let busy: Vec<WebhookId> = in_flight.lock().map(|counts| counts.iter().filter(|(_, count)| **count >= PER_WEBHOOK).map(|(webhook, _)| *webhook).collect()).unwrap_or_default();
+        let due = match app.claim_deliveries(free as u64, PER_WEBHOOK as u64, &busy, config.attempt_timeout + CLAIM_MARGIN).await {
             Ok(due) => due,
             Err(error) => {
                 tracing::warn!(error = %error, "failed to claim webhook deliveries: {error}");
@@ -105,7 +124,11 @@ pub async fn run(app: App, config: WebhookConfig, mut stop: watch::Receiver<bool
                     tokio::time::sleep(GATHER).await;
                 }
                 () = tokio::time::sleep(config.poll_interval) => {}
-                _ = stop.changed() => {}
+                changed = stop.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                }
             }
             continue;
         }
@@ -114,10 +137,21 @@ pub async fn run(app: App, config: WebhookConfig, mut stop: watch::Receiver<bool
         let mut permits = vec![first];
         for delivery in due {
             let permit = permits.pop().or_else(|| Arc::clone(&slots).try_acquire_owned().ok());
-            let (client, config, outcomes) = (client.clone(), Arc::clone(&config), outcomes.clone());
+            let (client, config, outcomes, in_flight) = (client.clone(), Arc::clone(&config), outcomes.clone(), Arc::clone(&in_flight));
+            if let Ok(mut counts) = in_flight.lock() {
+                *counts.entry(delivery.webhook_id).or_default() += 1;
+            }
             tokio::spawn(async move {
                 let outcome = attempt(&client, &config, &delivery).await;
-                // The slot is free once the outcome is queued for the recorder.
+                if let Ok(mut counts) = in_flight.lock() {
+                    if let Some(count) = counts.get_mut(&delivery.webhook_id) {
+                        *count -= 1;
+                        if *count == 0 {
+                            counts.remove(&delivery.webhook_id);
+                        }
+                    }
+                }
+                // The slot is free once the outcome is written by the recorder.
                 let _ = outcomes.send((delivery.id, outcome, permit));
             });
         }
@@ -150,6 +184,8 @@ fn client(config: &WebhookConfig) -> reqwest::Result<reqwest::Client> {
         .timeout(config.attempt_timeout)
         .connect_timeout(config.attempt_timeout)
         .redirect(reqwest::redirect::Policy::none())
+        // A proxy would resolve the name itself, out of the guard's sight.
+        .no_proxy()
         .dns_resolver(Arc::new(guard::GuardedResolver(Arc::new(config.guard.clone()))))
         .user_agent(concat!("juror-webhooks/", env!("CARGO_PKG_VERSION")))
         .build()
@@ -159,19 +195,19 @@ fn client(config: &WebhookConfig) -> reqwest::Result<reqwest::Client> {
 async fn attempt(client: &reqwest::Client, config: &WebhookConfig, delivery: &DueDelivery) -> Attempt {
     let at = Timestamp::now();
     let result = send(client, config, delivery, at).await;
-    let attempts = delivery.attempts + 1;
+    let number = delivery.attempts + 1;
     let (status_code, error, outcome) = match result {
         Ok(code) if (200..300).contains(&code) => (Some(code), None, AttemptOutcome::Delivered),
-        Ok(code) => (Some(code), Some(format!("the endpoint answered {code}")), config.retry.after_failure(attempts, at)),
-        Err(error) => (None, Some(error), config.retry.after_failure(attempts, at)),
+        Ok(code) => (Some(code), Some(format!("the endpoint answered {code}")), config.retry.after_failure(number, at)),
+        Err(error) => (None, Some(error), config.retry.after_failure(number, at)),
     };
     match (&outcome, &error) {
         (AttemptOutcome::Delivered, _) => tracing::debug!(delivery = %delivery.id, event = %delivery.event, "delivered a webhook event"),
-        (_, Some(error)) => tracing::warn!(delivery = %delivery.id, webhook = %delivery.webhook_id, event = %delivery.event, attempts, gave_up = outcome == AttemptOutcome::GaveUp, "webhook delivery failed: {error}"),
+        (_, Some(error)) => tracing::warn!(delivery = %delivery.id, webhook = %delivery.webhook_id, event = %delivery.event, attempt = number, gave_up = outcome == AttemptOutcome::GaveUp, "webhook delivery failed: {error}"),
         _ => {}
     }
     let error = error.map(|error| error.chars().take(MAX_ERROR_CHARS).collect());
-    Attempt { at, status_code, error, outcome }
+    Attempt { number, at, status_code, error, outcome }
 }
 
 /// Posts the delivery; its status, or why there was none.

@@ -507,8 +507,8 @@ impl<B: SqlBackend> WebhookStore for B {
         self.enqueue(deliveries).await
     }
 
-    async fn claim_deliveries(&self, now: Timestamp, until: Timestamp, limit: u64) -> StoreResult<Vec<DueDelivery>> {
-        let rows = retried(|| self.write_returning(webhooks::claim_deliveries(now, until, limit))).await?;
+    async fn claim_deliveries(&self, now: Timestamp, until: Timestamp, limit: u64, per_webhook: u64, busy: &[WebhookId]) -> StoreResult<Vec<DueDelivery>> {
+        let rows = retried(|| self.write_returning(webhooks::claim_deliveries(now, until, limit, per_webhook, busy))).await?;
         rows.iter().map(webhooks::due_delivery).collect()
     }
 

@@ -73,10 +73,12 @@ pub fn delete_webhook(webhook: WebhookId) -> Statement {
 pub fn enqueue_deliveries(deliveries: &[NewDelivery]) -> Vec<(Statement, Statement)> {
     let mut statements = Vec::new();
     for chunk in deliveries.chunks(DELIVERIES_PER_INSERT) {
+        // Rows for a webhook deleted meanwhile are left out rather than failing the others.
         let insert = Statement::new(format!(
-            "INSERT INTO webhook_deliveries (id, webhook_id, event, dedupe_key, next_attempt_at, inserted_at, status, attempts) VALUES {} \
-             ON CONFLICT DO NOTHING",
-            value_rows(6, chunk.len()).replace("?)", "?, 'pending', 0)")
+            "INSERT INTO webhook_deliveries (id, webhook_id, event, dedupe_key, next_attempt_at, inserted_at, status, attempts) \
+             SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, 'pending', 0 FROM (VALUES {}) v \
+             JOIN webhooks w ON w.id = v.column2 WHERE true ON CONFLICT DO NOTHING",
+            value_rows(6, chunk.len())
         ));
         let insert = chunk.iter().fold(insert, |statement, delivery| {
             statement
@@ -98,22 +100,26 @@ pub fn enqueue_deliveries(deliveries: &[NewDelivery]) -> Vec<(Statement, Stateme
     statements
 }
 
-/// Claims due deliveries of enabled webhooks until `until` (decoded by [`due_delivery`]).
-pub fn claim_deliveries(now: Timestamp, until: Timestamp, limit: u64) -> Statement {
-    Statement::new(
+/// Claims due deliveries of enabled webhooks until `until`, at most `per_webhook` of each and
+/// none of `busy` (decoded by [`due_delivery`]).
+pub fn claim_deliveries(now: Timestamp, until: Timestamp, limit: u64, per_webhook: u64, busy: &[WebhookId]) -> Statement {
+    let busy_list = if busy.is_empty() { String::new() } else { format!("AND d.webhook_id NOT IN ({})", super::sql::placeholders(busy.len())) };
+    let statement = Statement::new(format!(
         "UPDATE webhook_deliveries SET next_attempt_at = ? \
          WHERE status = 'pending' AND next_attempt_at <= ? AND id IN ( \
-             SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
-             WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND w.enabled \
-             ORDER BY d.next_attempt_at, d.id LIMIT ?) \
+             SELECT id FROM ( \
+                 SELECT d.id, d.next_attempt_at, ROW_NUMBER() OVER (PARTITION BY d.webhook_id ORDER BY d.next_attempt_at, d.id) AS place \
+                 FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
+                 WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND w.enabled {busy_list}) due \
+             WHERE place <= ? ORDER BY next_attempt_at, id LIMIT ?) \
          RETURNING id, webhook_id, (SELECT url FROM webhooks w WHERE w.id = webhook_id), \
              (SELECT secret FROM webhooks w WHERE w.id = webhook_id), event, \
-             (SELECT payload FROM webhook_payloads p WHERE p.delivery_id = id), attempts",
-    )
+             (SELECT payload FROM webhook_payloads p WHERE p.delivery_id = id), attempts"
+    ))
     .bind(until.micros())
     .bind(now.micros())
-    .bind(now.micros())
-    .bind(as_int(limit))
+    .bind(now.micros());
+    busy.iter().fold(statement, |statement, webhook| statement.bind(webhook.to_string())).bind(as_int(per_webhook)).bind(as_int(limit))
 }
 
 pub fn record_attempt(delivery: DeliveryId, attempt: &Attempt) -> Statement {
@@ -123,16 +129,18 @@ pub fn record_attempt(delivery: DeliveryId, attempt: &Attempt) -> Statement {
         AttemptOutcome::GaveUp => (DeliveryStatus::Failed, attempt.at, None),
     };
     Statement::new(
-        "UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_attempt_at = ?, \
-         last_status_code = ?, last_error = ?, delivered_at = ? WHERE id = ?",
+        "UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_attempt_at = ?, \
+         last_status_code = ?, last_error = ?, delivered_at = ? WHERE id = ? AND status = 'pending' AND attempts = ?",
     )
     .bind(status.as_str())
+    .bind(i64::from(attempt.number))
     .bind(next_attempt_at.micros())
     .bind(attempt.at.micros())
     .bind(attempt.status_code.map(i64::from))
     .bind(attempt.error.as_deref())
     .bind(delivered_at)
     .bind(delivery.to_string())
+    .bind(i64::from(attempt.number.saturating_sub(1)))
 }
 
 pub fn list_deliveries(webhook: WebhookId, limit: u64) -> Statement {
@@ -145,8 +153,13 @@ pub fn count_pending_deliveries() -> Statement {
     Statement::new("SELECT count(*) FROM webhook_deliveries WHERE status = 'pending'")
 }
 
+/// Finished deliveries, and those a disabled webhook holds, enqueued before `before`.
 pub fn prune_deliveries(before: Timestamp) -> Statement {
-    Statement::new("DELETE FROM webhook_deliveries WHERE status <> 'pending' AND inserted_at < ?").bind(before.micros())
+    Statement::new(
+        "DELETE FROM webhook_deliveries WHERE inserted_at < ? AND (status <> 'pending' \
+         OR webhook_id IN (SELECT id FROM webhooks WHERE NOT enabled))",
+    )
+    .bind(before.micros())
 }
 
 fn corrupt(what: &str, value: &str) -> StoreError {
@@ -217,7 +230,7 @@ mod tests {
         let statements = enqueue_deliveries(&deliveries);
         let [(insert, payloads)] = statements.as_slice() else { panic!("one pair for three deliveries") };
         assert_eq!(insert.params.len(), 18);
-        assert_eq!(insert.sql.matches("?, 'pending', 0)").count(), 3);
+        assert!(insert.sql.contains("JOIN webhooks w"));
         assert_eq!(payloads.params.len(), 6);
         assert!(payloads.sql.starts_with("INSERT INTO webhook_payloads"));
     }
