@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use juror_core::ids::{DatasetId, DeliveryId, RecordId, WebhookId};
 use juror_core::record::{Record, RecordStatus};
-use juror_core::response::Response;
+use juror_core::response::{Response, ResponseStatus};
 use juror_core::time::Timestamp;
 use juror_core::user::User;
 use juror_core::webhook::{NewDelivery, Webhook, WebhookEvent};
@@ -57,23 +57,27 @@ impl App {
         Arc::clone(&self.events.enqueued)
     }
 
+    /// The enabled webhooks now (read at most once a second).
+    async fn enabled_webhooks(&self) -> Arc<Vec<Webhook>> {
+        if let Some(webhooks) = self.events.webhooks.get(&()) {
+            return webhooks;
+        }
+        match self.store.list_webhooks().await {
+            Ok(webhooks) => {
+                let enabled: Arc<Vec<Webhook>> = Arc::new(webhooks.into_iter().filter(|webhook| webhook.enabled).collect());
+                self.events.webhooks.put((), Arc::clone(&enabled));
+                enabled
+            }
+            Err(error) => {
+                tracing::error!(error = %error, "failed to read the webhooks; events are not enqueued: {error}");
+                Arc::default()
+            }
+        }
+    }
+
     /// The webhooks that want `event` now.
     pub(crate) async fn subscribers(&self, event: WebhookEvent) -> Vec<WebhookId> {
-        let webhooks = match self.events.webhooks.get(&()) {
-            Some(webhooks) => webhooks,
-            None => match self.store.list_webhooks().await {
-                Ok(webhooks) => {
-                    let enabled: Arc<Vec<Webhook>> = Arc::new(webhooks.into_iter().filter(|webhook| webhook.enabled).collect());
-                    self.events.webhooks.put((), Arc::clone(&enabled));
-                    enabled
-                }
-                Err(error) => {
-                    tracing::error!(error = %error, "failed to read the webhooks; events are not enqueued: {error}");
-                    return Vec::new();
-                }
-            },
-        };
-        webhooks.iter().filter(|webhook| webhook.wants(event)).map(|webhook| webhook.id).collect()
+        wanting(&self.enabled_webhooks().await, event)
     }
 
     /// Enqueues one delivery of each event's data to each of `targets`.
@@ -115,7 +119,7 @@ impl App {
         if targets.is_empty() {
             return;
         }
-        self.events.dataset_changed(dataset);
+        // Its changes here forgot the cached copy already (`settings_changed`).
         match self.dataset_event_data(dataset).await {
             Ok(data) => self.enqueue(event.as_str(), &targets, vec![((*data).clone(), None)]).await,
             Err(error) => tracing::error!(event = event.as_str(), error = %error, "failed to build a webhook event: {error}"),
@@ -193,9 +197,10 @@ impl App {
     /// Reports a response created, updated or deleted, and its record's completion when the
     /// answer completed it.
     pub(crate) async fn response_event(&self, event: WebhookEvent, response: &Response, author: Option<&User>) {
-        let targets = self.subscribers(event).await;
-        let completion_targets = if response.status == juror_core::response::ResponseStatus::Submitted && event != WebhookEvent::ResponseDeleted {
-            self.subscribers(WebhookEvent::RecordCompleted).await
+        let webhooks = self.enabled_webhooks().await;
+        let targets = wanting(&webhooks, event);
+        let completion_targets = if response.status == ResponseStatus::Submitted && event != WebhookEvent::ResponseDeleted {
+            wanting(&webhooks, WebhookEvent::RecordCompleted)
         } else {
             Vec::new()
         };
@@ -224,6 +229,11 @@ impl App {
         }
         Ok(())
     }
+}
+
+/// The webhooks of `webhooks` that want `event`.
+fn wanting(webhooks: &[Webhook], event: WebhookEvent) -> Vec<WebhookId> {
+    webhooks.iter().filter(|webhook| webhook.wants(event)).map(|webhook| webhook.id).collect()
 }
 
 /// A record's completion is reported once per webhook.

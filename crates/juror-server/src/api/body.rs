@@ -99,11 +99,8 @@ pub struct RecordBody {
     pub vectors: Option<Map<String, Value>>,
 }
 
-/// `{"items": [...]}` request bodies.
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct Items<T> {
-    pub items: Vec<T>,
-}
+/// `{"items": [...]}` request bodies: the same envelope as the answers'.
+pub use crate::wire::Items;
 
 impl RecordBody {
     /// The domain write. Responses without a user are the caller's.

@@ -57,8 +57,6 @@ impl Default for WebhookConfig {
 const PARALLEL_ATTEMPTS: usize = 16;
 /// Most attempts in flight at once to one webhook.
 const PER_WEBHOOK: usize = 4;
-/// How long the worker gathers new events before it claims them.
-const GATHER: Duration = Duration::from_millis(20);
 /// How long past its timeout an attempt's claim lasts, for recording its outcome.
 const CLAIM_MARGIN: Duration = Duration::from_secs(30);
 /// How often old deliveries are pruned.
@@ -118,11 +116,7 @@ pub async fn run(app: App, config: WebhookConfig, mut stop: watch::Receiver<bool
         if due.is_empty() {
             drop(first);
             tokio::select! {
-                () = wake.notified() => {
-                    // Events come in bursts (every answer raises one): gather a moment's worth, so
-                    // that one claim takes many.
-                    tokio::time::sleep(GATHER).await;
-                }
+                () = wake.notified() => {}
                 () = tokio::time::sleep(config.poll_interval) => {}
                 changed = stop.changed() => {
                     if changed.is_err() {

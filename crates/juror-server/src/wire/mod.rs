@@ -10,7 +10,7 @@ mod preferences;
 mod records;
 mod status;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub use accounts::*;
@@ -21,8 +21,8 @@ pub use preferences::*;
 pub use records::*;
 pub use status::*;
 
-/// `{"items": [...]}`, the list envelope of `/api/v1`.
-#[derive(Debug, Serialize, ToSchema)]
+/// `{"items": [...]}`, the list envelope of `/api/v1`, in answers and in bulk request bodies.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Items<T> {
     pub items: Vec<T>,
 }
