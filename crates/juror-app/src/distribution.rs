@@ -38,7 +38,7 @@ impl App {
         }
         let now = Timestamp::now();
         let expires_at = Timestamp::from_micros(now.micros().saturating_add(self.lease_duration.as_micros() as i64));
-        let request = LeaseRequest { dataset: dataset.id, user: caller.user.id, min_submitted: dataset.distribution.min_submitted(), now, expires_at };
+        let request = LeaseRequest { dataset: dataset.id, user: caller.user.id, now, expires_at };
         let handed = self.store.lease_next_record(&request).await?;
         self.activity.hand_out(handed.is_some());
         let Some((lease, record, relations)) = handed else { return Ok(None) };

@@ -30,6 +30,8 @@ pub struct AnswerLimits {
     pub quota: Option<u32>,
     /// Records of the dataset other than this one that the labeler has submitted.
     pub submitted_elsewhere: u64,
+    /// The labeler is paused by their gold answers (`juror_core::quality::GoldSettings::pause`).
+    pub paused: bool,
 }
 
 /// Why an answer is refused.
@@ -39,13 +41,19 @@ pub enum AnswerRefusal {
     AssignedToOthers,
     #[error("the labeler's quota of {0} submitted records in this dataset is reached")]
     QuotaReached(u32),
+    #[error("the labeler is paused in this dataset by their answers to gold records, until an owner lets them go on")]
+    Paused,
 }
 
 impl AnswerLimits {
-    /// Whether the answer may be stored: never on a record assigned to others (drafts neither),
+    /// Whether the answer may be stored: never by a paused labeler, never on a record assigned to
+    /// others (drafts neither),
     /// and a submission only while the labeler's other submissions are under their quota, so
     /// editing an answer already submitted is always allowed.
     pub fn check(&self, submitting: bool) -> Result<(), AnswerRefusal> {
+        if self.paused {
+            return Err(AnswerRefusal::Paused);
+        }
         if self.assigned_to_others {
             return Err(AnswerRefusal::AssignedToOthers);
         }
@@ -69,22 +77,23 @@ pub struct RecordTally {
 }
 
 impl RecordTally {
-    /// A record is completed once `min_submitted` labelers submitted; drafts and discards count
-    /// for nothing.
-    pub fn status(self, min_submitted: u32) -> RecordStatus {
-        RecordStatus::from_submissions(self.submitted, min_submitted)
+    /// A record is completed once `target` labelers submitted (the dataset's `min_submitted`, or
+    /// what adaptive overlap asks for: `juror_core::quality`); drafts and discards count for
+    /// nothing.
+    pub fn status(self, target: u32) -> RecordStatus {
+        RecordStatus::from_submissions(self.submitted, target)
     }
 
     /// What a record's claims are: a submitted response or a lease each take one of its
-    /// `min_submitted` places. A labeler who submits gives up their lease, so nobody counts twice.
+    /// `target` places. A labeler who submits gives up their lease, so nobody counts twice.
     pub fn claims(self) -> u64 {
         self.submitted + self.leases
     }
 }
 
-/// Whether a record with `claims` may go to one more labeler.
-pub fn is_open(claims: u64, min_submitted: u32) -> bool {
-    claims < u64::from(min_submitted)
+/// Whether a record with `claims` may go to one more labeler, when it needs `target` judgments.
+pub fn is_open(claims: u64, target: u32) -> bool {
+    claims < u64::from(target)
 }
 
 /// What the next-record decision knows of one record, from one labeler's side.
@@ -94,6 +103,8 @@ pub struct Candidate {
     /// The record's place in its dataset's insertion order.
     pub sequence: i64,
     pub claims: u64,
+    /// The judgments the record needs now (`RecordTally::status`).
+    pub target: u32,
     /// The labeler already has a response to it (of any status).
     pub answered: bool,
     /// The labeler passed it over before.
@@ -104,8 +115,8 @@ pub struct Candidate {
 
 impl Candidate {
     /// Whether the labeler may be handed this record at all.
-    pub fn is_eligible(&self, min_submitted: u32) -> bool {
-        is_open(self.claims, min_submitted) && !self.answered && !self.assigned_to_others
+    pub fn is_eligible(&self) -> bool {
+        is_open(self.claims, self.target) && !self.answered && !self.assigned_to_others
     }
 
     /// The order among eligible records: not skipped before skipped, the fullest first (a record
@@ -124,6 +135,8 @@ pub struct Asker {
     pub quota: Option<u32>,
     /// Records of the dataset they have submitted.
     pub submitted: u64,
+    /// Paused by their gold answers (`juror_core::quality::GoldSettings::pause`).
+    pub paused: bool,
 }
 
 /// The next-record decision.
@@ -135,6 +148,8 @@ pub enum HandOut {
     Take(RecordId),
     /// The labeler's quota is used up.
     QuotaReached,
+    /// The labeler is paused by their gold answers until an owner lets them go on.
+    Paused,
     /// No record is left for this labeler.
     NothingLeft,
 }
@@ -150,23 +165,27 @@ impl Asker {
     ///
     /// Backends run the same rule as an indexed query that stops at the first record (see each
     /// backend's hand-out); the store's conformance story checks them against this function.
-    pub fn next_record<'a>(&self, candidates: impl IntoIterator<Item = &'a Candidate>, min_submitted: u32) -> HandOut {
-        let (skipped, fresh): (Vec<&Candidate>, Vec<&Candidate>) =
-            candidates.into_iter().filter(|candidate| candidate.is_eligible(min_submitted)).partition(|candidate| candidate.skipped);
+    pub fn next_record<'a>(&self, candidates: impl IntoIterator<Item = &'a Candidate>) -> HandOut {
+        let (skipped, fresh): (Vec<&Candidate>, Vec<&Candidate>) = candidates.into_iter().filter(|candidate| candidate.is_eligible()).partition(|candidate| candidate.skipped);
         let first = |list: Vec<&Candidate>| list.into_iter().min_by_key(|candidate| candidate.priority()).map(|candidate| candidate.record);
-        self.decide(first(fresh), first(skipped))
+        self.decide(None, first(fresh), first(skipped))
     }
 
-    /// The same decision when the backend has already found the first eligible record that is
-    /// not skipped (`fresh`) and, only when there is none, the first skipped one (`skipped`).
-    pub fn decide(&self, fresh: Option<RecordId>, skipped: Option<RecordId>) -> HandOut {
+    /// The same decision when the backend has already found the gold record due to the labeler
+    /// (`gold`, only when one is due: `juror_core::quality::gold_is_due`), the first eligible
+    /// record that is not skipped (`fresh`) and, only when there is none, the first skipped one
+    /// (`skipped`). A paused labeler gets nothing, not even the record they held.
+    pub fn decide(&self, gold: Option<RecordId>, fresh: Option<RecordId>, skipped: Option<RecordId>) -> HandOut {
+        if self.paused {
+            return HandOut::Paused;
+        }
         if let Some(held) = self.held {
             return HandOut::Keep(held);
         }
         if !self.within_quota() {
             return HandOut::QuotaReached;
         }
-        fresh.or(skipped).map_or(HandOut::NothingLeft, HandOut::Take)
+        gold.or(fresh).or(skipped).map_or(HandOut::NothingLeft, HandOut::Take)
     }
 }
 
@@ -175,7 +194,7 @@ mod tests {
     use super::*;
 
     fn candidate(sequence: i64, claims: u64) -> Candidate {
-        Candidate { record: RecordId::new(), sequence, claims, answered: false, skipped: false, assigned_to_others: false }
+        Candidate { record: RecordId::new(), sequence, claims, target: 2, answered: false, skipped: false, assigned_to_others: false }
     }
 
     #[test]
@@ -200,24 +219,24 @@ mod tests {
         let assigned_elsewhere = Candidate { assigned_to_others: true, ..candidate(0, 1) };
         let asker = Asker::default();
         let all = [empty, later_half, full, skipped_half, answered, assigned_elsewhere, half];
-        assert_eq!(asker.next_record(&all, 2), HandOut::Take(half.record));
-        assert_eq!(asker.next_record(&[empty, skipped_half], 2), HandOut::Take(empty.record));
-        assert_eq!(asker.next_record(&[skipped_half, full], 2), HandOut::Take(skipped_half.record));
-        assert_eq!(asker.next_record(&[full, answered, assigned_elsewhere], 2), HandOut::NothingLeft);
+        assert_eq!(asker.next_record(&all), HandOut::Take(half.record));
+        assert_eq!(asker.next_record(&[empty, skipped_half]), HandOut::Take(empty.record));
+        assert_eq!(asker.next_record(&[skipped_half, full]), HandOut::Take(skipped_half.record));
+        assert_eq!(asker.next_record(&[full, answered, assigned_elsewhere]), HandOut::NothingLeft);
     }
 
     #[test]
     fn a_held_record_is_kept_and_a_used_up_quota_gets_nothing() {
-        let open = candidate(1, 0);
+        let open = Candidate { target: 1, ..candidate(1, 0) };
         let held = RecordId::new();
-        let holding = Asker { held: Some(held), quota: Some(1), submitted: 5 };
-        assert_eq!(holding.next_record(&[open], 1), HandOut::Keep(held));
-        assert_eq!(holding.decide(Some(open.record), None), HandOut::Keep(held));
-        let spent = Asker { held: None, quota: Some(2), submitted: 2 };
-        assert_eq!(spent.next_record(&[open], 1), HandOut::QuotaReached);
-        assert_eq!(spent.decide(Some(open.record), None), HandOut::QuotaReached);
+        let holding = Asker { held: Some(held), quota: Some(1), submitted: 5, paused: false };
+        assert_eq!(holding.next_record(&[open]), HandOut::Keep(held));
+        assert_eq!(holding.decide(None, Some(open.record), None), HandOut::Keep(held));
+        let spent = Asker { held: None, quota: Some(2), submitted: 2, paused: false };
+        assert_eq!(spent.next_record(&[open]), HandOut::QuotaReached);
+        assert_eq!(spent.decide(None, Some(open.record), None), HandOut::QuotaReached);
         let within = Asker { submitted: 1, ..spent };
-        assert_eq!(within.next_record(&[open], 1), HandOut::Take(open.record));
+        assert_eq!(within.next_record(&[open]), HandOut::Take(open.record));
     }
 
     #[test]
@@ -225,9 +244,29 @@ mod tests {
         let fresh = candidate(5, 0);
         let skipped = Candidate { skipped: true, ..candidate(1, 1) };
         let asker = Asker::default();
-        assert_eq!(asker.decide(Some(fresh.record), Some(skipped.record)), asker.next_record(&[fresh, skipped], 2));
-        assert_eq!(asker.decide(None, Some(skipped.record)), asker.next_record(&[skipped], 2));
-        assert_eq!(asker.decide(None, None), asker.next_record(&[], 2));
+        assert_eq!(asker.decide(None, Some(fresh.record), Some(skipped.record)), asker.next_record(&[fresh, skipped]));
+        assert_eq!(asker.decide(None, None, Some(skipped.record)), asker.next_record(&[skipped]));
+        assert_eq!(asker.decide(None, None, None), asker.next_record(&[]));
+    }
+
+    #[test]
+    fn a_due_gold_record_comes_first_and_a_paused_labeler_gets_nothing() {
+        let (gold, fresh) = (RecordId::new(), RecordId::new());
+        let asker = Asker::default();
+        assert_eq!(asker.decide(Some(gold), Some(fresh), None), HandOut::Take(gold));
+        assert_eq!(asker.decide(None, Some(fresh), None), HandOut::Take(fresh));
+        let paused = Asker { paused: true, held: Some(fresh), ..Asker::default() };
+        assert_eq!(paused.decide(Some(gold), Some(fresh), None), HandOut::Paused);
+        let spent = Asker { quota: Some(1), submitted: 1, ..Asker::default() };
+        assert_eq!(spent.decide(Some(gold), None, None), HandOut::QuotaReached, "gold counts within the quota");
+    }
+
+    #[test]
+    fn a_record_is_open_below_its_own_target() {
+        let settled = Candidate { target: 1, ..candidate(1, 1) };
+        let unsettled = Candidate { target: 3, ..candidate(2, 2) };
+        let gold = Candidate { target: 0, ..candidate(0, 0) };
+        assert_eq!(Asker::default().next_record(&[settled, gold, unsettled]), HandOut::Take(unsettled.record));
     }
 
     #[test]
@@ -246,6 +285,8 @@ mod tests {
         assert_eq!(at(2).check(false), Ok(()));
         let no_quota = AnswerLimits { submitted_elsewhere: 1_000, ..AnswerLimits::default() };
         assert_eq!(no_quota.check(true), Ok(()));
+        let paused = AnswerLimits { paused: true, ..AnswerLimits::default() };
+        assert_eq!((paused.check(true), paused.check(false)), (Err(AnswerRefusal::Paused), Err(AnswerRefusal::Paused)));
     }
 
     fn loads(assignment: &[Vec<usize>], labelers: usize) -> Vec<usize> {

@@ -15,6 +15,7 @@ pub mod field;
 pub mod ids;
 pub mod metadata;
 pub mod presentation;
+pub mod quality;
 pub mod question;
 pub mod record;
 pub mod response;

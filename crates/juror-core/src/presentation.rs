@@ -105,6 +105,16 @@ fn seed(record: RecordId, user: UserId) -> u64 {
     next(&mut state) ^ next(&mut state)
 }
 
+/// A 64-bit state from 128 bits (a uuid), for [`mix`].
+pub(crate) fn seed_of(value: u128) -> u64 {
+    fold(value)
+}
+
+/// One step of splitmix64: a well-mixed 64-bit value from the state, which moves on.
+pub(crate) fn mix(state: &mut u64) -> u64 {
+    next(state)
+}
+
 fn fold(value: u128) -> u64 {
     (value >> 64) as u64 ^ (value as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }

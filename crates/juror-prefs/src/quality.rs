@@ -147,20 +147,32 @@ pub struct AdaptiveOverlap {
 impl AdaptiveOverlap {
     /// Whether the votes settle the verdict: enough of them, and one side likely enough.
     pub fn is_settled(&self, votes: &[Vote]) -> bool {
+        votes.len() >= self.min as usize && self.is_sure(votes)
+    }
+
+    fn is_sure(&self, votes: &[Vote]) -> bool {
         let posterior = posterior_first(votes);
-        votes.len() >= self.min as usize && posterior.max(1.0 - posterior) >= self.confidence
+        posterior.max(1.0 - posterior) >= self.confidence
     }
 
     /// How many judgments the record needs now: `min` at first; once it has them, as many as it
     /// has when they settle it (or reach `max`), else one more.
     pub fn target(&self, votes: &[Vote]) -> u32 {
-        let have = u32::try_from(votes.len()).unwrap_or(u32::MAX);
-        if have < self.min {
-            self.min
-        } else if have >= self.max || self.is_settled(votes) {
-            have.max(self.min)
+        self.target_of(u32::try_from(votes.len()).unwrap_or(u32::MAX), [votes])
+    }
+
+    /// The same for a record whose `judgments` give votes on several pairs of options (a ranking
+    /// of three or more): settled only when every pair is. A record with no pair yet is not.
+    pub fn target_of<'a>(&self, judgments: u32, pairs: impl IntoIterator<Item = &'a [Vote]>) -> u32 {
+        let mut pairs = pairs.into_iter().peekable();
+        if judgments < self.min {
+            return self.min;
+        }
+        let settled = pairs.peek().is_some() && pairs.all(|votes| self.is_sure(votes));
+        if judgments >= self.max || settled {
+            judgments.max(self.min)
         } else {
-            have + 1
+            judgments + 1
         }
     }
 }
@@ -225,6 +237,10 @@ mod tests {
         let split = [vote(true, 0.7), vote(false, 0.7), vote(true, 0.7), vote(false, 0.7)];
         assert_eq!(rule.target(&split), 4, "stops at max, unsettled");
         assert!(!rule.is_settled(&split));
+        let pairs: [&[Vote]; 2] = [&[vote(true, 0.9)], &[vote(true, 0.7)]];
+        assert_eq!(rule.target_of(1, pairs), 2, "every pair must be settled");
+        assert_eq!(rule.target_of(1, [&[vote(true, 0.9)][..], &[vote(false, 0.95)][..]]), 1);
+        assert_eq!(rule.target_of(1, std::iter::empty()), 2, "an answer with no verdicts settles nothing");
         let at_least_two = AdaptiveOverlap { min: 2, ..rule };
         assert_eq!(at_least_two.target(&[vote(true, 0.99)]), 2, "min holds however sure the first vote is");
     }

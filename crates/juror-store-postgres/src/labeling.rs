@@ -3,7 +3,7 @@
 //!
 //! Claims change only under the record's row lock: an answer locks its record before writing,
 //! and the hand-out locks the record it picks (`FOR NO KEY UPDATE SKIP LOCKED`, which also
-//! re-checks `claims < min_submitted` on the newest row version), so two replicas can never both
+//! re-checks `claims < target` on the newest row version), so two replicas can never both
 //! take a record's last place. A labeler holds at most one lease per dataset (a unique key), so
 //! two hand-outs for one labeler cannot both take a record; the loser runs again and keeps the
 //! winner's lease. A transaction PostgreSQL aborts for contention runs again as well.
@@ -14,7 +14,7 @@ use juror_core::record::{Record, RecordRelations};
 use juror_core::response::{Response, ResponseStatus};
 use juror_store::backend::crud::prefixed;
 use juror_store::backend::rows::{self, RECORD_COLUMNS};
-use juror_store::backend::{crud, expect_one, retried, tally, write, Columns, SqlBackend, Statement};
+use juror_store::backend::{crud, expect_one, quality, retried, tally, write, Columns, SqlBackend, Statement};
 use juror_store::{Lease, LeaseRequest, StoreError, StoreResult};
 
 use super::PostgresStore;
@@ -38,9 +38,7 @@ pub(crate) async fn answer(store: &PostgresStore, response: &Response, create: b
 /// The first eligible record for the labeler (`crud::first_eligible_record`), locked unless
 /// another hand-out holds it.
 fn candidate(request: &LeaseRequest, leave_out_skipped: bool) -> Statement {
-    let statement = Statement::new(crud::first_eligible_record("?", "?", "?", leave_out_skipped) + " FOR NO KEY UPDATE OF r SKIP LOCKED")
-        .bind(request.dataset.to_string())
-        .bind(i64::from(request.min_submitted));
+    let statement = Statement::new(crud::first_eligible_record("?", "?", leave_out_skipped) + " FOR NO KEY UPDATE OF r SKIP LOCKED").bind(request.dataset.to_string());
     let uses_of_user = if leave_out_skipped { 3 } else { 2 };
     (0..uses_of_user).fold(statement, |statement, _| statement.bind(request.user.to_string()))
 }
@@ -107,8 +105,15 @@ pub(crate) async fn lease(store: &PostgresStore, request: &LeaseRequest) -> Stor
             Some(row) => (Some(u32::try_from(row.int(0)?).unwrap_or(u32::MAX)), rows::count_at(row, 1)?),
             None => (None, 0),
         };
-        let asker = Asker { held: held.first().map(rows::first_id).transpose()?, quota, submitted };
-        let (fresh, skipped) = if asker.held.is_none() && asker.within_quota() {
+        let mut asker = Asker { held: held.first().map(rows::first_id).transpose()?, quota, submitted, paused: false };
+        let settings = transaction.fetch(Statement::new("SELECT quality FROM datasets WHERE id = ?").bind(request.dataset.to_string())).await?;
+        let settings = quality::settings_of(settings.first().map(|row| row.text_opt(0)).transpose()?.flatten())?;
+        let mut gold = None;
+        if let Some(settings) = &settings.gold {
+            let wants_record = asker.held.is_none() && asker.within_quota();
+            (asker.paused, gold) = quality::gold_hand_out(transaction.as_mut(), request.dataset, request.user, settings, wants_record).await?;
+        }
+        let (fresh, skipped) = if asker.held.is_none() && asker.within_quota() && !asker.paused && gold.is_none() {
             let fresh = transaction.fetch(candidate(request, true)).await?.first().map(rows::first_id).transpose()?;
             let skipped = match fresh {
                 Some(_) => None,
@@ -118,15 +123,16 @@ pub(crate) async fn lease(store: &PostgresStore, request: &LeaseRequest) -> Stor
         } else {
             (None, None)
         };
-        match asker.decide(fresh, skipped) {
-            HandOut::QuotaReached | HandOut::NothingLeft => {
+        match asker.decide(gold, fresh, skipped) {
+            HandOut::QuotaReached | HandOut::Paused | HandOut::NothingLeft => {
                 transaction.commit().await?;
                 return Ok(None);
             }
             HandOut::Keep(_) => {}
             HandOut::Take(record) => {
                 // Taking a lease is one more claim on the record (`RecordTally::claims`); the
-                // record's row is locked by the choice above.
+                // record's row is locked by the choice above (a gold record, which has no open
+                // places to race for, by this update).
                 transaction.execute(Statement::new("UPDATE records SET claims = claims + 1 WHERE id = ?").bind(record.to_string())).await?;
                 transaction
                     .execute(

@@ -200,10 +200,7 @@ async fn answer(connection: &mut PoolConnection<Sqlite>, response: &Response, cr
     let stored = outcomes.first().map_or(0, |outcome| outcome.changed);
     expect_one(stored)?;
     let counted = outcomes.last().map(|outcome| outcome.rows.iter().map(Counted::from_row).collect::<StoreResult<Vec<_>>>()).transpose()?.unwrap_or_default();
-    let mut writer = Tx(connection);
-    for statement in tally::settlement(&counted, response.updated_at, true) {
-        writer.execute(statement).await?;
-    }
+    tally::settle(&mut Tx(connection), &counted, response.updated_at, true).await?;
     Ok(HotResult::Done)
 }
 
@@ -226,7 +223,7 @@ mod tests {
         // Nothing of the panicking group was kept, and the writer answers the next groups.
         assert!(store.find_workspace_by_name("half-written").await.unwrap().is_none());
         let now = Timestamp::now();
-        let request = LeaseRequest { dataset: DatasetId::new(), user: UserId::new(), min_submitted: 1, now, expires_at: now };
+        let request = LeaseRequest { dataset: DatasetId::new(), user: UserId::new(), now, expires_at: now };
         assert!(matches!(store.hot.submit(HotWrite::Lease(request)).await, Ok(HotResult::Lease(None))));
         // The writer connection is not left inside a transaction: other writes commit.
         let workspace = juror_core::user::Workspace { id: Default::default(), name: "after".into(), inserted_at: now, updated_at: now };

@@ -224,8 +224,15 @@ impl SqlBackend for SqliteStore {
     /// ended) instead of the dataset index, which would sort the dataset for every page.
     const SCAN_DATASET_COLUMN: &'static str = "+dataset_id";
 
+    /// The write lock is taken first (a write statement that changes nothing), as `BEGIN
+    /// IMMEDIATE` would: a transaction that reads before it writes then waits for another
+    /// process's writer (`busy_timeout`, e.g. `juror import` beside a server) instead of failing
+    /// when that writer commits in between (`SQLITE_BUSY_SNAPSHOT`). sqlx's own `BEGIN` is kept,
+    /// since it recovers when SQLite has already ended a transaction on its own (a full disk).
     async fn begin(&self) -> StoreResult<Box<dyn OpenTransaction<Row = SqliteRow> + '_>> {
-        Ok(Box::new(WriterTx(self.writer.begin().await?)))
+        let mut transaction = self.writer.begin().await?;
+        sqlx::query("UPDATE datasets SET id = id WHERE 0").execute(&mut *transaction).await?;
+        Ok(Box::new(WriterTx(transaction)))
     }
 
     /// Through the group commit (`hot.rs`).

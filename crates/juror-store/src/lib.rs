@@ -20,7 +20,7 @@ mod store;
 
 pub use error::{StoreError, StoreResult, UniqueKey};
 pub use store::{
-    AuditStore, DatasetProgress, DatasetStore, DistributionStore, Lease, Lifecycle, LeaseRequest, RecordCursor, RecordInclude, RecordPage, RecordScan,
-    RecordStore, RecordWriteBatch, ResponseCounts, ResponseStore, SessionStore, Store, StoreStats, SuggestionsMode, UserChanges, UserProgressRow, UserStore,
+    AuditStore, DatasetProgress, DatasetStore, DistributionStore, GoldStanding, Lease, Lifecycle, LeaseRequest, RecordCursor, RecordInclude, RecordPage, RecordScan,
+    QualityStore, RecordStore, RecordWriteBatch, ResponseCounts, ResponseStore, SessionStore, Store, StoreStats, SuggestionsMode, UserChanges, UserProgressRow, UserStore,
     WebSession, WebhookStore,
 };

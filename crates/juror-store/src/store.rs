@@ -10,6 +10,7 @@ use juror_core::ids::{
     WebhookId, WorkspaceId,
 };
 use juror_core::metadata::MetadataProperty;
+use juror_core::quality::{GoldSettings, GoldVerdict, QualitySettings};
 use juror_core::question::Question;
 use juror_core::record::{DatasetSchema, Record, RecordRelations, RecordStatus, ValidRecordWrite};
 use juror_core::response::{NewSuggestion, Response, ResponseStatus, Suggestion};
@@ -17,6 +18,7 @@ use juror_core::time::Timestamp;
 use juror_core::user::{Role, User, Workspace};
 use juror_core::vector::VectorSettings;
 use juror_core::webhook::{Attempt, Delivery, DueDelivery, NewDelivery, Webhook};
+use juror_prefs::quality::{GoldRule, GoldTally};
 use serde_json::Value;
 
 use crate::StoreResult;
@@ -113,9 +115,9 @@ pub struct ResponseCounts {
 /// Everything Juror stores: one implementation per database, each method one transaction.
 ///
 /// The methods are grouped into one trait per area so each backend module implements one of them.
-pub trait Store: UserStore + DatasetStore + RecordStore + ResponseStore + DistributionStore + SessionStore + AuditStore + WebhookStore + Lifecycle {}
+pub trait Store: UserStore + DatasetStore + RecordStore + ResponseStore + DistributionStore + QualityStore + SessionStore + AuditStore + WebhookStore + Lifecycle {}
 
-impl<T: UserStore + DatasetStore + RecordStore + ResponseStore + DistributionStore + SessionStore + AuditStore + WebhookStore + Lifecycle> Store for T {}
+impl<T: UserStore + DatasetStore + RecordStore + ResponseStore + DistributionStore + QualityStore + SessionStore + AuditStore + WebhookStore + Lifecycle> Store for T {}
 
 /// How a store's connections and writes are doing, for monitoring.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -156,8 +158,6 @@ pub struct WebSession {
 pub struct LeaseRequest {
     pub dataset: DatasetId,
     pub user: UserId,
-    /// How many labelers may hold or have submitted a record at once.
-    pub min_submitted: u32,
     pub now: Timestamp,
     pub expires_at: Timestamp,
 }
@@ -358,6 +358,56 @@ pub trait DistributionStore: Send + Sync + 'static {
     /// The record's assignment and the labeler's quota in the dataset, with what the labeler has
     /// submitted there besides this record.
     async fn answer_limits(&self, dataset: DatasetId, record: RecordId, user: UserId) -> StoreResult<AnswerLimits>;
+}
+
+/// A labeler's answers to a dataset's gold records, judged against their verdicts: all of them,
+/// and those given after an owner last let them go on (which alone can pause them again).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GoldStanding {
+    pub all: GoldTally,
+    pub since_resume: GoldTally,
+    /// When an owner last let them go on, if ever.
+    pub resumed_at: Option<Timestamp>,
+}
+
+impl GoldStanding {
+    /// The flag rule of a dataset's gold settings.
+    pub fn rule(gold: &GoldSettings) -> GoldRule {
+        GoldRule { threshold: gold.threshold, min_answers: gold.min_answers, certainty: gold.certainty }
+    }
+
+    /// Flagged by the dataset's rule, on the answers since the last resume.
+    pub fn is_flagged(&self, gold: &GoldSettings) -> bool {
+        self.since_resume.is_flagged(&Self::rule(gold))
+    }
+
+    /// Paused: flagged, in a dataset that pauses flagged labelers.
+    pub fn is_paused(&self, gold: &GoldSettings) -> bool {
+        gold.pause && self.is_flagged(gold)
+    }
+}
+
+/// Quality control while collecting (`juror_core::quality`): a dataset's settings, its gold
+/// records, and where each labeler stands by their gold answers. Adaptive overlap's targets and
+/// gold hand-outs happen inside the labeling loop's own methods.
+#[async_trait]
+pub trait QualityStore: Send + Sync + 'static {
+    /// The dataset's quality settings; everything off when never set.
+    async fn dataset_quality(&self, dataset: DatasetId) -> StoreResult<QualitySettings>;
+    /// Stores the dataset's quality settings and recounts its records (their targets follow).
+    async fn set_dataset_quality(&self, dataset: DatasetId, settings: &QualitySettings) -> StoreResult<()>;
+    /// Makes these records of the dataset gold with their verdicts (a record already gold gets
+    /// the new verdict); they leave the overlap hand-out. `NotFound` when a record is not the
+    /// dataset's, and then nothing is stored.
+    async fn set_gold(&self, dataset: DatasetId, gold: &[(RecordId, GoldVerdict)]) -> StoreResult<()>;
+    /// Makes these records ordinary again; how many were gold.
+    async fn unset_gold(&self, dataset: DatasetId, records: &[RecordId]) -> StoreResult<u64>;
+    /// The dataset's gold records and their verdicts, in insertion order of the records.
+    async fn list_gold(&self, dataset: DatasetId) -> StoreResult<Vec<(RecordId, GoldVerdict)>>;
+    /// Where each labeler who answered a gold record of the dataset stands.
+    async fn gold_standings(&self, dataset: DatasetId) -> StoreResult<Vec<(UserId, GoldStanding)>>;
+    /// Lets a labeler go on: only gold answers given after `at` can pause them again.
+    async fn resume_labeler(&self, dataset: DatasetId, user: UserId, at: Timestamp) -> StoreResult<()>;
 }
 
 /// The audit log of administrative actions.

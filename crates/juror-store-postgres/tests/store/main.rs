@@ -109,3 +109,18 @@ async fn postgres_keeps_webhooks_and_their_queue() {
     let second = PostgresStore::open(&PostgresStoreOptions::new(&url)).await.unwrap();
     conformance::racing_claims_take_each_delivery_once(vec![Arc::new(store), Arc::new(second)]).await;
 }
+
+#[tokio::test]
+async fn postgres_keeps_quality_controls() {
+    let (_url, store) = fresh().await;
+    conformance::quality_controls(&store).await;
+}
+
+/// 64 labelers under adaptive overlap, through two replicas: nobody twice, no record past `max`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_racing_under_adaptive_overlap() {
+    let (url, first) = fresh().await;
+    let second = PostgresStore::open(&PostgresStoreOptions::new(&url)).await.unwrap();
+    let stores: [Arc<dyn Store>; 2] = [Arc::new(first), Arc::new(second)];
+    conformance::racing_under_adaptive_overlap(&stores, 64).await;
+}

@@ -52,3 +52,17 @@ async fn sqlite_keeps_webhooks_and_their_queue() {
     let store: Arc<dyn Store> = Arc::new(store);
     conformance::racing_claims_take_each_delivery_once(vec![store]).await;
 }
+
+#[tokio::test]
+async fn sqlite_keeps_quality_controls() {
+    let (_dir, store) = fresh().await;
+    conformance::quality_controls(&store).await;
+}
+
+/// 64 labelers under adaptive overlap: nobody twice, no record past `max`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_racing_under_adaptive_overlap() {
+    let (_dir, store) = fresh().await;
+    let store: Arc<dyn Store> = Arc::new(store);
+    conformance::racing_under_adaptive_overlap(&[store], 64).await;
+}

@@ -50,6 +50,7 @@ pub const TABLES: &[Table] = &[
             ("status", Text),
             ("min_submitted", Int),
             ("metadata", OptText),
+            ("quality", OptText),
             ("last_activity_at", Int),
             ("inserted_at", Int),
             ("updated_at", Int),
@@ -78,9 +79,11 @@ pub const TABLES: &[Table] = &[
     },
     Table {
         name: "records",
-        columns: &[("id", Text), ("dataset_id", Text), ("external_id", OptText), ("fields", Text), ("metadata", OptText), ("status", Text), ("claims", Int), ("inserted_at", Int), ("updated_at", Int)],
+        columns: &[("id", Text), ("dataset_id", Text), ("external_id", OptText), ("fields", Text), ("metadata", OptText), ("status", Text), ("claims", Int), ("target", Int), ("inserted_at", Int), ("updated_at", Int)],
         order: "seq",
     },
+    Table { name: "gold_records", columns: &[("record_id", Text), ("dataset_id", Text), ("verdict", Text), ("inserted_at", Int)], order: "inserted_at, record_id" },
+    Table { name: "gold_resumes", columns: &[("dataset_id", Text), ("user_id", Text), ("resumed_at", Int)], order: "dataset_id, user_id" },
     Table {
         name: "responses",
         columns: &[

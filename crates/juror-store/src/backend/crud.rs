@@ -484,23 +484,30 @@ pub fn list_quotas(dataset: DatasetId) -> Statement {
 }
 
 pub fn has_answer_limits(dataset: DatasetId) -> Statement {
-    Statement::new("SELECT EXISTS (SELECT 1 FROM record_assignments WHERE dataset_id = ?) OR EXISTS (SELECT 1 FROM dataset_quotas WHERE dataset_id = ?)")
-        .bind(dataset.to_string())
-        .bind(dataset.to_string())
+    Statement::new(
+        "SELECT EXISTS (SELECT 1 FROM record_assignments WHERE dataset_id = ?) OR EXISTS (SELECT 1 FROM dataset_quotas WHERE dataset_id = ?) \
+         OR EXISTS (SELECT 1 FROM datasets WHERE id = ? AND quality IS NOT NULL)",
+    )
+    .bind(dataset.to_string())
+    .bind(dataset.to_string())
+    .bind(dataset.to_string())
 }
 
-/// Whether the record is assigned to others than `user`, and `user`'s quota in the dataset.
+/// Whether the record is assigned to others than `user`, `user`'s quota in the dataset, and the
+/// dataset's quality settings.
 pub fn assignment_and_quota(dataset: DatasetId, record: RecordId, user: UserId) -> Statement {
     Statement::new(
         "SELECT EXISTS (SELECT 1 FROM record_assignments WHERE record_id = ?) \
                 AND NOT EXISTS (SELECT 1 FROM record_assignments WHERE record_id = ? AND user_id = ?), \
-                (SELECT max_records FROM dataset_quotas WHERE dataset_id = ? AND user_id = ?)",
+                (SELECT max_records FROM dataset_quotas WHERE dataset_id = ? AND user_id = ?), \
+                (SELECT quality FROM datasets WHERE id = ?)",
     )
     .bind(record.to_string())
     .bind(record.to_string())
     .bind(user.to_string())
     .bind(dataset.to_string())
     .bind(user.to_string())
+    .bind(dataset.to_string())
 }
 
 /// Stores an answer: inserts it (`create`), or updates its values, status, time and shown order.
@@ -528,14 +535,15 @@ pub fn store_answer(response: &Response, create: bool) -> Statement {
 
 /// The first eligible record of a dataset for a labeler in the rule's order, as SQL (the mirror
 /// of `juror_core::distribution::Candidate::is_eligible` and `priority`, checked against them by
-/// the conformance story): open (`claims < min_submitted`), not answered by the labeler (nor, with
-/// `leave_out_skipped`, skipped by them), assigned to them or to nobody; the fullest first, then
-/// `seq`. `dataset`, `min_submitted` and `user` are the placeholders a backend binds them by,
-/// appearing in that order and `user` two or three times; it appends its own locking clause.
-pub fn first_eligible_record(dataset: &str, min_submitted: &str, user: &str, leave_out_skipped: bool) -> String {
+/// the conformance story): open (`claims < target`, one walk of the partial index
+/// `records_open`), not answered by the labeler (nor, with `leave_out_skipped`, skipped by them),
+/// assigned to them or to nobody; the fullest first, then `seq`. `dataset` and `user` are the
+/// placeholders a backend binds them by, appearing in that order and `user` two or three times;
+/// it appends its own locking clause.
+pub fn first_eligible_record(dataset: &str, user: &str, leave_out_skipped: bool) -> String {
     let skips = if leave_out_skipped { format!("AND NOT EXISTS (SELECT 1 FROM record_skips s WHERE s.record_id = r.id AND s.user_id = {user})") } else { String::new() };
     format!(
-        "SELECT r.id FROM records r WHERE r.dataset_id = {dataset} AND r.claims < {min_submitted} \
+        "SELECT r.id FROM records r WHERE r.dataset_id = {dataset} AND r.claims < r.target \
            AND NOT EXISTS (SELECT 1 FROM responses x WHERE x.record_id = r.id AND x.user_id = {user}) {skips} \
            AND (NOT EXISTS (SELECT 1 FROM record_assignments a WHERE a.record_id = r.id) \
                 OR EXISTS (SELECT 1 FROM record_assignments a WHERE a.record_id = r.id AND a.user_id = {user})) \
@@ -544,13 +552,14 @@ pub fn first_eligible_record(dataset: &str, min_submitted: &str, user: &str, lea
 }
 
 /// For an answer by `user` to `record`: the record's dataset, whether the record is assigned to
-/// others, and the user's quota there.
+/// others, the user's quota there, and the dataset's quality settings.
 pub fn limits_of_answer(record: RecordId, user: UserId) -> Statement {
     Statement::new(
         "SELECT r.dataset_id, \
                 EXISTS (SELECT 1 FROM record_assignments a WHERE a.record_id = r.id) \
                 AND NOT EXISTS (SELECT 1 FROM record_assignments a WHERE a.record_id = r.id AND a.user_id = ?), \
-                (SELECT q.max_records FROM dataset_quotas q WHERE q.dataset_id = r.dataset_id AND q.user_id = ?) \
+                (SELECT q.max_records FROM dataset_quotas q WHERE q.dataset_id = r.dataset_id AND q.user_id = ?), \
+                (SELECT d.quality FROM datasets d WHERE d.id = r.dataset_id) \
          FROM records r WHERE r.id = ?",
     )
     .bind(user.to_string())

@@ -4,7 +4,8 @@
 //! - statements as data ([`sql`]) and those both run as they are ([`crud`]), which a backend
 //!   runs through [`Run`], or inside one of its transactions through [`Transaction`];
 //! - the reads of several statements ([`read`]) and the writes ([`write`]), and the recount of
-//!   record status and claims by the rules in `juror_core::distribution` ([`tally`]);
+//!   record status and claims by the rules in `juror_core::distribution` ([`tally`]), with
+//!   quality control's targets and gold standing ([`quality`]);
 //! - reading columns by type ([`Columns`]) and rows into domain types ([`rows`]);
 //! - webhooks and their delivery queue ([`webhooks`]);
 //! - copying a whole installation between backends, table by table ([`copy`]).
@@ -12,6 +13,7 @@
 mod columns;
 pub mod copy;
 pub mod crud;
+pub mod quality;
 pub mod read;
 pub mod rows;
 mod retry;

@@ -9,6 +9,7 @@ use juror_core::distribution::AnswerLimits;
 use juror_core::field::Field;
 use juror_core::ids::{DatasetId, DeliveryId, FieldId, MetadataPropertyId, QuestionId, RecordId, ResponseId, SuggestionId, UserId, VectorSettingsId, WebhookId, WorkspaceId};
 use juror_core::metadata::MetadataProperty;
+use juror_core::quality::{GoldVerdict, QualitySettings};
 use juror_core::question::Question;
 use juror_core::record::{DatasetSchema, Record, RecordRelations};
 use juror_core::response::{NewSuggestion, Response, ResponseStatus, Suggestion};
@@ -23,10 +24,11 @@ use super::rows::{self, FIELD_COLUMNS, METADATA_COLUMNS, QUESTION_COLUMNS, VECTO
 use super::retry::retried;
 use super::run::Run;
 use super::transaction::OpenTransaction;
-use super::{crud, read, webhooks, write};
+use super::sql::Statement;
+use super::{crud, quality, read, webhooks, write};
 use crate::error::{StoreError, StoreResult};
 use crate::{
-    AuditStore, DatasetProgress, DatasetStore, DistributionStore, Lease, LeaseRequest, RecordCursor, RecordInclude, RecordPage, RecordScan,
+    AuditStore, DatasetProgress, DatasetStore, DistributionStore, GoldStanding, Lease, LeaseRequest, QualityStore, RecordCursor, RecordInclude, RecordPage, RecordScan,
     RecordStore, RecordWriteBatch, ResponseCounts, ResponseStore, SessionStore, UserChanges, UserProgressRow, UserStore, WebSession,
     WebhookStore,
 };
@@ -438,12 +440,53 @@ impl<B: SqlBackend> DistributionStore for B {
     }
 
     async fn answer_limits(&self, dataset: DatasetId, record: RecordId, user: UserId) -> StoreResult<AnswerLimits> {
-        let (assigned_to_others, quota) = self.read_one(crud::assignment_and_quota(dataset, record, user), |row| Ok((row.flag(0)?, row.int_opt(1)?))).await?;
+        let (assigned_to_others, quota, settings) =
+            self.read_one(crud::assignment_and_quota(dataset, record, user), |row| Ok((row.flag(0)?, row.int_opt(1)?, quality::settings_of(row.text_opt(2)?)?))).await?;
         let submitted_elsewhere = match quota {
             None => 0,
             Some(_) => self.read_one(crud::submitted_elsewhere(dataset, record, user), rows::count).await?,
         };
-        Ok(AnswerLimits { assigned_to_others, quota: quota.map(|max| u32::try_from(max).unwrap_or(u32::MAX)), submitted_elsewhere })
+        let paused = match settings.gold.filter(|gold| gold.pause) {
+            Some(gold) => quality::standing(&self.read(quality::gold_answers_of(dataset, Some(user))).await?)?.is_paused(&gold),
+            None => false,
+        };
+        Ok(AnswerLimits { assigned_to_others, quota: quota.map(|max| u32::try_from(max).unwrap_or(u32::MAX)), submitted_elsewhere, paused })
+    }
+}
+
+#[async_trait]
+impl<B: SqlBackend> QualityStore for B {
+    async fn dataset_quality(&self, dataset: DatasetId) -> StoreResult<QualitySettings> {
+        let stored = self.read_optional(Statement::new("SELECT quality FROM datasets WHERE id = ?").bind(dataset.to_string()), |row| Ok(row.text_opt(0)?.map(str::to_owned))).await?;
+        quality::settings_of(stored.ok_or(StoreError::NotFound)?.as_deref())
+    }
+
+    async fn set_dataset_quality(&self, dataset: DatasetId, settings: &QualitySettings) -> StoreResult<()> {
+        in_transaction!(self, |tx| write::set_dataset_quality(tx, dataset, settings))
+    }
+
+    async fn set_gold(&self, dataset: DatasetId, gold: &[(RecordId, GoldVerdict)]) -> StoreResult<()> {
+        in_transaction!(self, |tx| write::set_gold(tx, dataset, gold))
+    }
+
+    async fn unset_gold(&self, dataset: DatasetId, records: &[RecordId]) -> StoreResult<u64> {
+        in_transaction!(self, |tx| write::unset_gold(tx, dataset, records))
+    }
+
+    async fn list_gold(&self, dataset: DatasetId) -> StoreResult<Vec<(RecordId, GoldVerdict)>> {
+        let select = Statement::new("SELECT g.record_id, g.verdict FROM gold_records g JOIN records r ON r.id = g.record_id WHERE g.dataset_id = ? ORDER BY r.seq");
+        self.read_all(select.bind(dataset.to_string()), quality::gold_record).await
+    }
+
+    async fn gold_standings(&self, dataset: DatasetId) -> StoreResult<Vec<(UserId, GoldStanding)>> {
+        quality::standings(&self.read(quality::gold_answers_of(dataset, None)).await?)
+    }
+
+    async fn resume_labeler(&self, dataset: DatasetId, user: UserId, at: Timestamp) -> StoreResult<()> {
+        let upsert = Statement::new(
+            "INSERT INTO gold_resumes (dataset_id, user_id, resumed_at) VALUES (?, ?, ?) ON CONFLICT (dataset_id, user_id) DO UPDATE SET resumed_at = excluded.resumed_at",
+        );
+        self.write(upsert.bind(dataset.to_string()).bind(user.to_string()).bind(at.micros())).await.map(drop)
     }
 }
 

@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use juror_core::dataset::Dataset;
 use juror_core::distribution::AnswerLimits;
 use juror_core::ids::{DatasetId, RecordId, ResponseId, UserId};
+use juror_core::quality::{GoldVerdict, QualitySettings};
 use juror_core::record::{Record, RecordStatus, ValidRecordWrite};
 use juror_core::response::{NewSuggestion, Response, ResponseStatus, Suggestion};
 use juror_core::time::Timestamp;
@@ -14,11 +15,11 @@ use juror_core::time::Timestamp;
 use super::columns::Columns;
 use super::sql::{placeholders, value_rows, Statement};
 use super::transaction::Transaction;
-use super::{crud, expect_one, rows, tally};
+use super::{crud, expect_one, quality, rows, tally};
 use crate::error::{StoreError, StoreResult};
 use crate::{RecordWriteBatch, SuggestionsMode};
 
-/// Rows per multi-row `INSERT` (8 parameters each): well below both databases' bounds.
+/// Rows per multi-row `INSERT` (9 parameters each): well below both databases' bounds.
 const ROWS_PER_INSERT: usize = 500;
 /// Ids per `IN (...)` list.
 const IDS_PER_QUERY: usize = 500;
@@ -78,10 +79,11 @@ async fn rows_of<T: Transaction + ?Sized>(transaction: &mut T, batch: &RecordWri
     type Indexed<'a> = Vec<(usize, &'a ValidRecordWrite)>;
     let (updates, inserts): (Indexed<'_>, Indexed<'_>) = batch.items.iter().enumerate().partition(|(_, item)| item.id.is_some());
 
+    let first_target = if inserts.is_empty() { 0 } else { first_target(transaction, batch.dataset_id).await? };
     for chunk in inserts.chunks(ROWS_PER_INSERT) {
         let insert = Statement::new(format!(
-            "INSERT INTO records (id, dataset_id, external_id, fields, metadata, status, inserted_at, updated_at) VALUES {}",
-            value_rows(8, chunk.len())
+            "INSERT INTO records (id, dataset_id, external_id, fields, metadata, status, target, inserted_at, updated_at) VALUES {}",
+            value_rows(9, chunk.len())
         ));
         let insert = chunk.iter().fold(insert, |statement, (index, item)| {
             statement
@@ -91,6 +93,7 @@ async fn rows_of<T: Transaction + ?Sized>(transaction: &mut T, batch: &RecordWri
                 .bind(item.fields.as_ref().map_or_else(|| "{}".to_owned(), rows::encode_map))
                 .bind(rows::encode_object(item.metadata.as_ref()))
                 .bind(RecordStatus::Pending.as_str())
+                .bind(i64::from(first_target))
                 .bind(now.micros())
                 .bind(now.micros())
         });
@@ -115,6 +118,14 @@ async fn rows_of<T: Transaction + ?Sized>(transaction: &mut T, batch: &RecordWri
     suggestions(transaction, batch, &ids, now).await?;
     responses(transaction, batch, &ids, now).await?;
     Ok(ids)
+}
+
+/// The judgments a new record of the dataset needs (`QualitySettings::first_target`).
+async fn first_target<T: Transaction + ?Sized>(transaction: &mut T, dataset: DatasetId) -> StoreResult<u32> {
+    let found = transaction.fetch(Statement::new("SELECT min_submitted, quality FROM datasets WHERE id = ?").bind(dataset.to_string())).await?;
+    let row = found.first().ok_or(StoreError::NotFound)?;
+    let min_submitted = u32::try_from(row.int(0)?).unwrap_or(u32::MAX);
+    Ok(quality::settings_of(row.text_opt(1)?)?.first_target(min_submitted))
 }
 
 async fn vectors<T: Transaction + ?Sized>(transaction: &mut T, batch: &RecordWriteBatch, ids: &[RecordId]) -> StoreResult<()> {
@@ -204,6 +215,53 @@ pub async fn update_dataset<T: Transaction + ?Sized>(transaction: &mut T, datase
     Ok(())
 }
 
+/// Stores a dataset's quality settings (NULL when everything is off) and recounts its records,
+/// whose targets follow.
+pub async fn set_dataset_quality<T: Transaction + ?Sized>(transaction: &mut T, dataset: DatasetId, settings: &QualitySettings) -> StoreResult<()> {
+    let stored = settings.is_on().then(|| settings.to_json().to_string());
+    expect_one(transaction.execute(Statement::new("UPDATE datasets SET quality = ? WHERE id = ?").bind(stored).bind(dataset.to_string())).await?)?;
+    tally::recount_dataset(transaction, dataset).await
+}
+
+/// Makes records of the dataset gold (or gives them a new verdict) and recounts them: a gold
+/// record's target is 0, so it leaves the overlap hand-out. A record of another dataset (or none)
+/// is `NotFound`, and the caller's transaction is then rolled back.
+pub async fn set_gold<T: Transaction + ?Sized>(transaction: &mut T, dataset: DatasetId, gold: &[(RecordId, GoldVerdict)]) -> StoreResult<()> {
+    let mut records: Vec<RecordId> = gold.iter().map(|(record, _)| *record).collect();
+    records.sort_unstable();
+    records.dedup();
+    transaction.lock_records(&records).await?;
+    let now = Timestamp::now();
+    for (record, verdict) in gold {
+        let upsert = Statement::new(
+            "INSERT INTO gold_records (record_id, dataset_id, verdict, inserted_at) SELECT id, dataset_id, ?, ? FROM records WHERE id = ? AND dataset_id = ? \
+             ON CONFLICT (record_id) DO UPDATE SET verdict = excluded.verdict",
+        )
+        .bind(quality::encode_verdict(verdict))
+        .bind(now.micros())
+        .bind(record.to_string())
+        .bind(dataset.to_string());
+        expect_one(transaction.execute(upsert).await?)?;
+    }
+    tally::recount(transaction, &records, now, false).await
+}
+
+/// Makes records of the dataset ordinary again and recounts them; how many were gold.
+pub async fn unset_gold<T: Transaction + ?Sized>(transaction: &mut T, dataset: DatasetId, records: &[RecordId]) -> StoreResult<u64> {
+    let mut records = records.to_vec();
+    records.sort_unstable();
+    records.dedup();
+    transaction.lock_records(&records).await?;
+    let mut removed = 0;
+    for chunk in records.chunks(IDS_PER_QUERY) {
+        let delete = Statement::new(format!("DELETE FROM gold_records WHERE dataset_id = ? AND record_id IN ({})", placeholders(chunk.len())));
+        let delete = chunk.iter().fold(delete.bind(dataset.to_string()), |statement, id| statement.bind(id.to_string()));
+        removed += transaction.execute(delete).await?;
+    }
+    tally::recount(transaction, &records, Timestamp::now(), false).await?;
+    Ok(removed)
+}
+
 /// Ends a lease (its claim given back) and, with `skip`, puts the record behind the labeler's
 /// others; whether there was a lease.
 pub async fn release_lease<T: Transaction + ?Sized>(transaction: &mut T, record: RecordId, user: UserId, skip: bool) -> StoreResult<bool> {
@@ -247,11 +305,15 @@ pub async fn check_answer_limits<T: Transaction + ?Sized>(transaction: &mut T, r
     let Some(row) = found.first() else { return Ok(()) };
     let dataset: DatasetId = rows::id(row, 0)?;
     let quota = row.int_opt(2)?.map(|max| u32::try_from(max).unwrap_or(u32::MAX));
-    let mut limits = AnswerLimits { assigned_to_others: row.flag(1)?, quota, submitted_elsewhere: 0 };
+    let settings = quality::settings_of(row.text_opt(3)?)?;
+    let mut limits = AnswerLimits { assigned_to_others: row.flag(1)?, quota, ..AnswerLimits::default() };
     if quota.is_some() {
         transaction.take_turn(&format!("{}/{dataset}", response.user_id)).await?;
         let submitted = transaction.fetch(crud::submitted_elsewhere(dataset, response.record_id, response.user_id)).await?;
         limits.submitted_elsewhere = submitted.first().map(rows::count).transpose()?.unwrap_or(0);
+    }
+    if let Some(gold) = &settings.gold {
+        limits.paused = quality::is_paused(transaction, dataset, response.user_id, gold).await?;
     }
     limits.check(response.status == ResponseStatus::Submitted).map_err(StoreError::Refused)
 }

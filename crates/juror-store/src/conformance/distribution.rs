@@ -19,6 +19,46 @@ const SECOND: i64 = 1_000_000;
 /// The seeds each backend walks; a failure names its seed and step.
 pub const WALK_SEEDS: [u64; 5] = [1, 7, 42, 1234, 99991];
 
+/// Labelers work through a dataset at once, each on the stores in turn, taking every record
+/// handed to them and submitting `answer` to it, until none is left: how many answers each record
+/// got. Nobody is handed a record twice.
+pub(super) async fn work_to_the_end(
+    stores: &[Arc<dyn Store>],
+    dataset: DatasetId,
+    users: &[UserId],
+    answer: impl Fn(RecordId, UserId) -> Response + Clone + Send + Sync + 'static,
+) -> HashMap<RecordId, usize> {
+    let tasks: Vec<_> = users
+        .iter()
+        .enumerate()
+        .map(|(index, user)| {
+            let (stores, user, answer) = (stores.to_vec(), *user, answer.clone());
+            tokio::spawn(async move {
+                let mut answered = Vec::new();
+                for turn in index.. {
+                    let store = &stores[turn % stores.len()];
+                    let now = Timestamp::now();
+                    let request = LeaseRequest { dataset, user, now, expires_at: Timestamp::from_micros(now.micros() + 600 * SECOND) };
+                    let Some((lease, _, _)) = store.lease_next_record(&request).await.unwrap() else { break };
+                    store.create_response(&answer(lease.record_id, user)).await.unwrap();
+                    answered.push(lease.record_id);
+                }
+                answered
+            })
+        })
+        .collect();
+    let mut per_record: HashMap<RecordId, usize> = HashMap::new();
+    for task in tasks {
+        let answered = task.await.unwrap();
+        let distinct: HashSet<&RecordId> = answered.iter().collect();
+        assert_eq!(distinct.len(), answered.len(), "nobody answers a record twice");
+        for record in answered {
+            *per_record.entry(record).or_default() += 1;
+        }
+    }
+    per_record
+}
+
 /// A small deterministic generator, so a failing walk can be replayed from its seed.
 struct Walk(u64);
 
@@ -35,7 +75,7 @@ impl Walk {
     }
 }
 
-fn person(name: String) -> User {
+pub(super) fn person(name: String) -> User {
     let now = Timestamp::now();
     User {
         id: UserId::new(),
@@ -51,7 +91,7 @@ fn person(name: String) -> User {
 }
 
 /// A ready dataset with `records` records, `min_submitted` and `labelers` annotators.
-async fn setting(store: &dyn Store, name: &str, records: usize, min_submitted: i64, labelers: usize) -> (DatasetId, Vec<RecordId>, Vec<UserId>) {
+pub(super) async fn setting(store: &dyn Store, name: &str, records: usize, min_submitted: i64, labelers: usize) -> (DatasetId, Vec<RecordId>, Vec<UserId>) {
     let now = Timestamp::now();
     let workspace = Workspace { id: WorkspaceId::new(), name: format!("ws-{name}"), inserted_at: now, updated_at: now };
     store.create_workspace(&workspace).await.unwrap();
@@ -114,6 +154,7 @@ impl Model {
             assigned_to_others: self.assigned[record].as_ref().is_some_and(|users| !users.contains(&user)),
             quota: self.quotas.get(&user).copied(),
             submitted_elsewhere,
+            paused: false,
         }
     }
 
@@ -130,14 +171,15 @@ impl Model {
                 record: ids[index],
                 sequence: index as i64,
                 claims: self.tally(index).claims(),
+                target: min_submitted,
                 answered: self.responses[index].contains_key(&user),
                 skipped: self.skips[index].contains(&user),
                 assigned_to_others: self.assigned[index].as_ref().is_some_and(|users| !users.contains(&user)),
             })
             .collect();
         let submitted = (0..ids.len()).filter(|index| self.responses[*index].get(&user).is_some_and(|(_, status)| *status == ResponseStatus::Submitted)).count();
-        let asker = Asker { held: self.held_by(user).map(|index| ids[index]), quota: self.quotas.get(&user).copied(), submitted: submitted as u64 };
-        asker.next_record(&candidates, min_submitted)
+        let asker = Asker { held: self.held_by(user).map(|index| ids[index]), quota: self.quotas.get(&user).copied(), submitted: submitted as u64, paused: false };
+        asker.next_record(&candidates)
     }
 }
 
@@ -164,14 +206,14 @@ pub async fn hand_outs_follow_the_rule(store: &dyn Store, seed: u64) {
         match walk.below(20) {
             0..=7 => {
                 let expected = model.expect_hand_out(&ids, user, now, MIN_SUBMITTED);
-                let request = LeaseRequest { dataset, user, min_submitted: MIN_SUBMITTED, now: at, expires_at: Timestamp::from_micros(now + 30 * SECOND) };
+                let request = LeaseRequest { dataset, user, now: at, expires_at: Timestamp::from_micros(now + 30 * SECOND) };
                 let got = store.lease_next_record(&request).await.unwrap().map(|(lease, record, _)| {
                     assert_eq!(lease.record_id, record.id);
                     record.id
                 });
                 let want = match expected {
                     HandOut::Keep(record) | HandOut::Take(record) => Some(record),
-                    HandOut::QuotaReached | HandOut::NothingLeft => None,
+                    HandOut::QuotaReached | HandOut::Paused | HandOut::NothingLeft => None,
                 };
                 assert_eq!(got, want, "step {step} (seed {seed}): the hand-out is the rule's ({expected:?})");
                 if let Some(record) = want {
@@ -285,7 +327,7 @@ pub async fn racing_labelers_never_overfill(store: Arc<dyn Store>) {
     const MIN_SUBMITTED: u32 = 3;
     let (dataset, ids, users) = setting(store.as_ref(), "race-one", 1, i64::from(MIN_SUBMITTED), 32).await;
     let now = Timestamp::now();
-    let request = move |user| LeaseRequest { dataset, user, min_submitted: MIN_SUBMITTED, now, expires_at: Timestamp::from_micros(now.micros() + 600 * SECOND) };
+    let request = move |user| LeaseRequest { dataset, user, now, expires_at: Timestamp::from_micros(now.micros() + 600 * SECOND) };
     let tasks: Vec<_> = users
         .iter()
         .map(|user| {
@@ -315,34 +357,7 @@ pub async fn racing_across_stores_never_overfill(first: Arc<dyn Store>, second: 
 
 async fn race_to_the_end(stores: &[Arc<dyn Store>], dataset: DatasetId, ids: &[RecordId], users: &[UserId], min_submitted: u32) {
     let store = stores[0].clone();
-    let tasks: Vec<_> = users
-        .iter()
-        .enumerate()
-        .map(|(index, user)| {
-            let (stores, user) = (stores.to_vec(), *user);
-            tokio::spawn(async move {
-                let mut answered = Vec::new();
-                for turn in index.. {
-                    let store = &stores[turn % stores.len()];
-                    let now = Timestamp::now();
-                    let request = LeaseRequest { dataset, user, min_submitted, now, expires_at: Timestamp::from_micros(now.micros() + 600 * SECOND) };
-                    let Some((lease, _, _)) = store.lease_next_record(&request).await.unwrap() else { break };
-                    store.create_response(&answer(lease.record_id, user, ResponseStatus::Submitted, Timestamp::now())).await.unwrap();
-                    answered.push(lease.record_id);
-                }
-                answered
-            })
-        })
-        .collect();
-    let mut per_record: HashMap<RecordId, usize> = HashMap::new();
-    for task in tasks {
-        let answered = task.await.unwrap();
-        let distinct: HashSet<&RecordId> = answered.iter().collect();
-        assert_eq!(distinct.len(), answered.len(), "nobody answers a record twice");
-        for record in answered {
-            *per_record.entry(record).or_default() += 1;
-        }
-    }
+    let per_record = work_to_the_end(stores, dataset, users, |record, user| answer(record, user, ResponseStatus::Submitted, Timestamp::now())).await;
     for id in ids {
         assert_eq!(per_record.get(id).copied(), Some(min_submitted as usize), "every record ends with exactly {min_submitted} answers");
         assert_eq!(store.get_record(*id).await.unwrap().unwrap().status, RecordStatus::Completed);

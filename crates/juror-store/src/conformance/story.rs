@@ -190,7 +190,7 @@ pub async fn run(store: &dyn Store) -> Written {
     store.replace_assignments(dataset.id, &[(ids[1], bob.id)]).await.unwrap();
     assert!(store.has_answer_limits(dataset.id).await.unwrap());
     let limits = store.answer_limits(dataset.id, ids[1], alice.id).await.unwrap();
-    assert_eq!(limits, AnswerLimits { assigned_to_others: true, quota: None, submitted_elsewhere: 0 });
+    assert_eq!(limits, AnswerLimits { assigned_to_others: true, quota: None, submitted_elsewhere: 0, paused: false });
     assert!(!store.answer_limits(dataset.id, ids[1], bob.id).await.unwrap().assigned_to_others);
     assert!(!store.answer_limits(dataset.id, ids[0], alice.id).await.unwrap().assigned_to_others, "an unassigned record is open");
     store.set_quota(dataset.id, alice.id, Some(1)).await.unwrap();
