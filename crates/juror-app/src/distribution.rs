@@ -29,7 +29,8 @@ pub struct NextRecord {
 
 impl App {
     /// The next record for the caller in a published dataset, leased to them; `None` when there
-    /// is nothing left for them. Calling again while holding a lease returns the same record.
+    /// is nothing left for them, `Refused` when their gold answers paused them. Calling again
+    /// while holding a lease returns the same record.
     pub async fn next_record(&self, caller: &Caller, dataset_id: DatasetId) -> AppResult<Option<NextRecord>> {
         let (schema, visibility) = self.schema_seen_by(caller, dataset_id, Action::Answer).await?;
         let dataset = &schema.dataset;
@@ -41,7 +42,12 @@ impl App {
         let request = LeaseRequest { dataset: dataset.id, user: caller.user.id, now, expires_at };
         let handed = self.store.lease_next_record(&request).await?;
         self.activity.hand_out(handed.is_some());
-        let Some((lease, record, relations)) = handed else { return Ok(None) };
+        let Some((lease, record, relations)) = handed else {
+            if self.is_paused(caller.user.id, dataset.id).await? {
+                return Err(AppError::Refused(crate::quality::PAUSED.into()));
+            }
+            return Ok(None);
+        };
         self.record_datasets.put(record.id, record.dataset_id);
         let mut view = RecordView { record, relations };
         visibility.redact(&mut view);

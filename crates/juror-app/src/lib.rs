@@ -17,6 +17,7 @@ mod labeling;
 mod policy;
 mod preferences;
 mod progress;
+mod quality;
 mod records;
 mod responses;
 mod search;
@@ -45,6 +46,7 @@ pub use preferences::{
     detect_settings, judgment_from_values, strategy_named, JudgmentExport, LabelerSummary, PairExport, PreferenceKind, PreferenceReport, PreferenceRequest, PreferenceSettings,
 };
 pub use progress::{DatasetMetrics, UserProgress};
+pub use quality::{LabelerQuality, PAUSED};
 pub use records::{RecordPages, RecordView, RecordsQuery};
 pub use responses::{BulkResponseItem, ResponseWrite};
 pub use search::{ScopeRequest, SearchHit, SearchRequest, SearchResult, VectorQuery, MAX_FILTERS};
@@ -88,4 +90,4 @@ impl App {
     }
 }
 
-pub use juror_store::{DatasetProgress, Lease, RecordInclude, ResponseCounts, StoreStats, WebSession};
+pub use juror_store::{DatasetProgress, GoldStanding, Lease, RecordInclude, ResponseCounts, StoreStats, WebSession};

@@ -150,7 +150,7 @@ impl App {
         let (mut position, mut length, mut time) = (PositionTally::default(), LengthTally::default(), TimeTally::default());
         // Per labeler id: (pair verdicts compared with the consensus, of which agreeing).
         let mut tallies: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-        let mut pages = RecordPages::new(id, with_responses());
+        let mut pages = RecordPages::new(id, with_responses()).leaving_out(self.gold_records(id).await?);
         while let Some(page) = pages.next(self).await? {
             let (mut page_judgments, mut lengths) = (Vec::new(), HashMap::new());
             for (record, relations) in &page {
@@ -218,7 +218,7 @@ impl App {
         Ok(match strategy {
             Strategy::Reliability(options) => {
                 let mut table = VoteTable::new();
-                let mut pages = RecordPages::new(id, with_responses());
+                let mut pages = RecordPages::new(id, with_responses()).leaving_out(self.gold_records(id).await?);
                 while let Some(page) = pages.next(self).await? {
                     for (record, relations) in &page {
                         table.add(&record_judgments(settings, record, relations, &mut 0));
@@ -239,7 +239,7 @@ impl App {
         let schema = self.schema(id).await?;
         let settings = detect_settings(&schema, request.question.as_deref(), request.prompt_field.as_deref())?;
         let resolver = self.resolver(id, &settings, &request.strategy).await?;
-        Ok(PairExport { settings, binarization: request.binarization, ties: request.ties, resolver, pages: RecordPages::new(id, with_responses()) })
+        Ok(PairExport { settings, binarization: request.binarization, ties: request.ties, resolver, pages: RecordPages::new(id, with_responses()).leaving_out(self.gold_records(id).await?) })
     }
 
     /// Every response of the dataset (submitted, discarded or draft) as an export that hands out
@@ -247,7 +247,7 @@ impl App {
     pub async fn export_judgments(&self, caller: &Caller, id: DatasetId) -> AppResult<JudgmentExport> {
         self.dataset_for(caller, id, Action::Manage).await?;
         let usernames: HashMap<String, String> = self.store.list_users().await?.into_iter().map(|user| (user.id.to_string(), user.username)).collect();
-        Ok(JudgmentExport { usernames, pages: RecordPages::new(id, with_responses()) })
+        Ok(JudgmentExport { usernames, pages: RecordPages::new(id, with_responses()).leaving_out(self.gold_records(id).await?) })
     }
 }
 

@@ -284,11 +284,18 @@ pub struct RecordPages {
     include: RecordInclude,
     cursor: RecordCursor,
     done: bool,
+    /// Records left out of every page (gold records, for exports and figures).
+    left_out: HashSet<RecordId>,
 }
 
 impl RecordPages {
     pub(crate) fn new(dataset: DatasetId, include: RecordInclude) -> Self {
-        Self { dataset, include, cursor: RecordCursor::default(), done: false }
+        Self { dataset, include, cursor: RecordCursor::default(), done: false, left_out: HashSet::new() }
+    }
+
+    /// The same pages without these records (a page may then come back empty).
+    pub(crate) fn leaving_out(self, left_out: HashSet<RecordId>) -> Self {
+        Self { left_out, ..self }
     }
 
     /// The next page of records, `None` after the last.
@@ -296,9 +303,15 @@ impl RecordPages {
         if self.done {
             return Ok(None);
         }
-        let (page, cursor) = app.store.records_after(self.dataset, self.cursor, PAGE, &self.include).await?;
+        let (mut page, cursor) = app.store.records_after(self.dataset, self.cursor, PAGE, &self.include).await?;
         self.cursor = cursor;
         self.done = (page.len() as u64) < PAGE;
-        Ok((!page.is_empty()).then_some(page))
+        if page.is_empty() {
+            return Ok(None);
+        }
+        if !self.left_out.is_empty() {
+            page.retain(|(record, _)| !self.left_out.contains(&record.id));
+        }
+        Ok(Some(page))
     }
 }

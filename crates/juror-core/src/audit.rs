@@ -31,9 +31,13 @@ pub enum AuditAction {
     WebhookCreated,
     WebhookUpdated,
     WebhookDeleted,
+    QualitySet,
+    GoldSet,
+    GoldUnset,
+    LabelerResumed,
 }
 
-const ACTIONS: [(AuditAction, &str); 22] = [
+const ACTIONS: [(AuditAction, &str); 26] = [
     (AuditAction::UserCreated, "user.created"),
     (AuditAction::UserUpdated, "user.updated"),
     (AuditAction::UserDeleted, "user.deleted"),
@@ -56,6 +60,10 @@ const ACTIONS: [(AuditAction, &str); 22] = [
     (AuditAction::WebhookCreated, "webhook.created"),
     (AuditAction::WebhookUpdated, "webhook.updated"),
     (AuditAction::WebhookDeleted, "webhook.deleted"),
+    (AuditAction::QualitySet, "dataset.quality_set"),
+    (AuditAction::GoldSet, "dataset.gold_set"),
+    (AuditAction::GoldUnset, "dataset.gold_unset"),
+    (AuditAction::LabelerResumed, "dataset.labeler_resumed"),
 ];
 
 impl AuditAction {

@@ -9,6 +9,7 @@ mod legacy;
 mod openapi;
 mod preferences;
 mod progress;
+mod quality;
 mod records;
 mod responses;
 mod search;
@@ -46,6 +47,8 @@ pub(crate) fn router(max_record_body_bytes: usize) -> Router<AppState> {
         .merge(progress::router())
         // Juror's own additions: workload distribution (leases, assignments, quotas).
         .merge(distribution::router())
+        // Juror's own additions: quality control while collecting (adaptive overlap, gold).
+        .merge(quality::router())
         // Juror's own additions: preference pairs, agreement and exports.
         .merge(preferences::router())
         // Juror's own additions: the audit log of administrative actions.

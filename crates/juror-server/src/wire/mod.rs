@@ -7,6 +7,7 @@ mod admin;
 mod datasets;
 mod labeling;
 mod preferences;
+mod quality;
 mod records;
 mod status;
 
@@ -18,6 +19,7 @@ pub use admin::*;
 pub use datasets::*;
 pub use labeling::*;
 pub use preferences::*;
+pub use quality::*;
 pub use records::*;
 pub use status::*;
 

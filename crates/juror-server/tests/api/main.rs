@@ -10,6 +10,7 @@ mod matrix;
 mod openapi;
 mod properties;
 mod preferences;
+mod quality;
 mod records;
 mod responses;
 mod roles;

@@ -181,6 +181,14 @@ fn rows() -> Vec<Row> {
         row(M::POST, "/api/v1/datasets/{dataset_id}/assignments/split", managers(200)).body(r#"{"user_ids": ["$annotator_id"], "overlap": 1}"#),
         row(M::GET, "/api/v1/datasets/{dataset_id}/quotas", managers(200)),
         row(M::PUT, "/api/v1/datasets/{dataset_id}/quotas/{user_id}", managers(200)).at("/api/v1/datasets/{dataset_id}/quotas/{annotator_id}").body(r#"{"max_records": 5}"#),
+        row(M::GET, "/api/v1/datasets/{dataset_id}/quality", managers(200)),
+        row(M::PUT, "/api/v1/datasets/{dataset_id}/quality", managers(200)).body(r#"{"adaptive": {"question": "preference"}, "gold": {"rate": 0.2}}"#),
+        row(M::GET, "/api/v1/datasets/{dataset_id}/quality/labelers", managers(200)),
+        row(M::POST, "/api/v1/datasets/{dataset_id}/quality/labelers/{user_id}/resume", managers(200)).at("/api/v1/datasets/{dataset_id}/quality/labelers/{annotator_id}/resume"),
+        row(M::GET, "/api/v1/datasets/{dataset_id}/gold", managers(200)),
+        row(M::PUT, "/api/v1/datasets/{dataset_id}/gold", managers(200))
+            .body(r#"{"items": [{"record_id": "$record_id", "verdict": {"question": "preference", "chosen": "response-1", "rejected": "response-2"}}]}"#),
+        row(M::DELETE, "/api/v1/datasets/{dataset_id}/gold", managers(200)).at("/api/v1/datasets/{dataset_id}/gold?ids={record_id}"),
         // The audit log.
         row(M::GET, "/api/v1/audit-events", owners(200)),
         // This API's description.

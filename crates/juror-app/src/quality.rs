@@ -1,0 +1,139 @@
+//! Quality control while collecting (owners and admins): a dataset's settings (adaptive overlap,
+//! gold records), its gold records and their verdicts, and where each labeler stands by their
+//! gold answers, with the pause and its lifting. The rules are `juror_core::quality` and
+//! `juror_prefs::quality`; the store applies them inside the labeling loop.
+
+use std::collections::{HashMap, HashSet};
+
+use juror_core::audit::AuditAction;
+use juror_core::ids::{DatasetId, RecordId, UserId};
+use juror_core::quality::{GoldVerdict, QualitySettings};
+use juror_core::time::Timestamp;
+use juror_store::GoldStanding;
+use serde_json::{json, Value};
+
+use crate::auth::Caller;
+use crate::error::{AppError, AppResult};
+use crate::policy::Action;
+use crate::App;
+
+/// Where one labeler stands by their gold answers in a dataset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelerQuality {
+    pub user: UserId,
+    pub username: String,
+    pub standing: GoldStanding,
+    /// Share of gold answers that were right, and its 95% Wilson interval.
+    pub accuracy: Option<f64>,
+    pub interval: Option<(f64, f64)>,
+    /// Flagged by the dataset's rule (on their answers since they were last let go on).
+    pub flagged: bool,
+    /// Flagged in a dataset that pauses flagged labelers: they get no records and their answers
+    /// are refused until an owner lets them go on.
+    pub paused: bool,
+}
+
+/// The z of a 95% interval.
+const Z_95: f64 = 1.96;
+
+/// The message a paused labeler gets.
+pub const PAUSED: &str = "You are paused in this dataset: too many of your answers to check records disagreed with the expected verdict. An owner can let you go on.";
+
+impl App {
+    /// The dataset's quality settings.
+    pub async fn dataset_quality(&self, caller: &Caller, id: DatasetId) -> AppResult<QualitySettings> {
+        self.dataset_for(caller, id, Action::Manage).await?;
+        Ok(self.store.dataset_quality(id).await?)
+    }
+
+    /// Replaces the dataset's quality settings (their JSON form, checked against its questions);
+    /// records' targets follow at once.
+    pub async fn set_dataset_quality(&self, caller: &Caller, id: DatasetId, settings: &Value) -> AppResult<QualitySettings> {
+        self.dataset_for(caller, id, Action::Manage).await?;
+        let schema = self.schema(id).await?;
+        let settings = QualitySettings::from_json(settings, &schema.questions)?;
+        self.store.set_dataset_quality(id, &settings).await?;
+        self.limited_datasets.forget(&id);
+        self.audit(Some(caller), AuditAction::QualitySet, "dataset", id, settings.to_json()).await;
+        Ok(settings)
+    }
+
+    /// Makes records gold with their expected verdicts (JSON, checked against the questions); a
+    /// record already gold takes the new verdict. Nothing is stored if any item is wrong.
+    pub async fn set_gold(&self, caller: &Caller, id: DatasetId, items: Vec<(RecordId, Value)>) -> AppResult<usize> {
+        self.dataset_for(caller, id, Action::Manage).await?;
+        let schema = self.schema(id).await?;
+        let mut gold = Vec::with_capacity(items.len());
+        for (index, (record, verdict)) in items.into_iter().enumerate() {
+            let verdict = GoldVerdict::from_json(&verdict, &schema.questions).map_err(|error| AppError::Invalid(format!("item {index}: {error}")))?;
+            gold.push((record, verdict));
+        }
+        self.store.set_gold(id, &gold).await.map_err(|error| match error {
+            juror_store::StoreError::NotFound => AppError::Invalid(format!("every gold record must be a record of dataset `{id}`")),
+            other => other.into(),
+        })?;
+        self.audit(Some(caller), AuditAction::GoldSet, "dataset", id, json!({"records": gold.len()})).await;
+        Ok(gold.len())
+    }
+
+    /// Makes records ordinary again; how many were gold.
+    pub async fn unset_gold(&self, caller: &Caller, id: DatasetId, records: Vec<RecordId>) -> AppResult<u64> {
+        self.dataset_for(caller, id, Action::Manage).await?;
+        let removed = self.store.unset_gold(id, &records).await?;
+        self.audit(Some(caller), AuditAction::GoldUnset, "dataset", id, json!({"records": removed})).await;
+        Ok(removed)
+    }
+
+    /// The dataset's gold records and their verdicts.
+    pub async fn list_gold(&self, caller: &Caller, id: DatasetId) -> AppResult<Vec<(RecordId, GoldVerdict)>> {
+        self.dataset_for(caller, id, Action::Manage).await?;
+        Ok(self.store.list_gold(id).await?)
+    }
+
+    /// The ids of the dataset's gold records, which exports and agreement figures leave out.
+    pub(crate) async fn gold_records(&self, id: DatasetId) -> AppResult<HashSet<RecordId>> {
+        Ok(self.store.list_gold(id).await?.into_iter().map(|(record, _)| record).collect())
+    }
+
+    /// Where each labeler who answered a gold record stands, by username.
+    pub async fn labeler_quality(&self, caller: &Caller, id: DatasetId) -> AppResult<Vec<LabelerQuality>> {
+        self.dataset_for(caller, id, Action::Manage).await?;
+        let settings = self.store.dataset_quality(id).await?;
+        let gold = settings.gold.unwrap_or_default();
+        let usernames: HashMap<UserId, String> = self.store.list_users().await?.into_iter().map(|user| (user.id, user.username)).collect();
+        let mut labelers: Vec<LabelerQuality> = self
+            .store
+            .gold_standings(id)
+            .await?
+            .into_iter()
+            .map(|(user, standing)| LabelerQuality {
+                user,
+                username: usernames.get(&user).cloned().unwrap_or_else(|| user.to_string()),
+                accuracy: standing.all.observed(),
+                interval: standing.all.interval(Z_95),
+                flagged: standing.is_flagged(&gold),
+                paused: standing.is_paused(&gold),
+                standing,
+            })
+            .collect();
+        labelers.sort_by(|left, right| left.username.cmp(&right.username));
+        Ok(labelers)
+    }
+
+    /// Lets a labeler paused by their gold answers go on: only gold answers from now on can pause
+    /// them again.
+    pub async fn resume_labeler(&self, caller: &Caller, id: DatasetId, user: UserId) -> AppResult<()> {
+        self.dataset_for(caller, id, Action::Manage).await?;
+        self.store.get_user(user).await?.ok_or_else(|| AppError::NotFound(format!("User with id `{user}` not found")))?;
+        self.store.resume_labeler(id, user, Timestamp::now()).await?;
+        self.audit(Some(caller), AuditAction::LabelerResumed, "dataset", id, json!({"user_id": user.to_string()})).await;
+        Ok(())
+    }
+
+    /// Whether the labeler is paused in the dataset, to tell them why no record comes.
+    pub(crate) async fn is_paused(&self, user: UserId, dataset: DatasetId) -> AppResult<bool> {
+        let Some(gold) = self.store.dataset_quality(dataset).await?.gold.filter(|gold| gold.pause) else { return Ok(false) };
+        let standings = self.store.gold_standings(dataset).await?;
+        Ok(standings.iter().any(|(labeler, standing)| *labeler == user && standing.is_paused(&gold)))
+    }
+}

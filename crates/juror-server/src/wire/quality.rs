@@ -1,0 +1,126 @@
+//! Quality control's bodies: a dataset's settings, its gold records, and each labeler's standing
+//! by their gold answers.
+
+use juror_app::LabelerQuality;
+use juror_core::ids::RecordId;
+use juror_core::quality::{GoldVerdict, QualitySettings};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A dataset's quality controls; `null` is off.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct QualityJson {
+    pub adaptive: Option<AdaptiveJson>,
+    pub gold: Option<GoldSettingsJson>,
+}
+
+/// Adaptive overlap: at least `min` judgments per record, then more while any pair of options of
+/// the ranking `question` is less likely than `confidence` to go one way, at most `max`.
+/// Defaults: min 2, max 5, confidence 0.85.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AdaptiveJson {
+    pub question: String,
+    pub min: Option<u32>,
+    pub max: Option<u32>,
+    pub confidence: Option<f64>,
+}
+
+/// Gold records served at `rate` (of each labeler's records); a labeler is flagged when their gold
+/// accuracy is below `threshold` with `certainty`, after `min_answers` gold answers, and with
+/// `pause` gets nothing more until an owner lets them go on. Defaults: 0.1, 0.7, 14, 0.8, false.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct GoldSettingsJson {
+    pub rate: Option<f64>,
+    pub threshold: Option<f64>,
+    pub min_answers: Option<u32>,
+    pub certainty: Option<f64>,
+    pub pause: Option<bool>,
+}
+
+pub fn quality(settings: &QualitySettings) -> QualityJson {
+    QualityJson {
+        adaptive: settings.adaptive.as_ref().map(|adaptive| AdaptiveJson {
+            question: adaptive.question.clone(),
+            min: Some(adaptive.min),
+            max: Some(adaptive.max),
+            confidence: Some(adaptive.confidence),
+        }),
+        gold: settings.gold.as_ref().map(|gold| GoldSettingsJson {
+            rate: Some(gold.rate),
+            threshold: Some(gold.threshold),
+            min_answers: Some(gold.min_answers),
+            certainty: Some(gold.certainty),
+            pause: Some(gold.pause),
+        }),
+    }
+}
+
+/// What a gold record's answers must say: `{"question", "chosen", "rejected"}` for a ranking, or
+/// `{"question", "value"}` for a label or a rating.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct VerdictJson {
+    pub question: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chosen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub value: Option<serde_json::Value>,
+}
+
+/// A gold record and its verdict.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct GoldRecordJson {
+    pub record_id: String,
+    pub verdict: VerdictJson,
+}
+
+pub fn gold_record((record, verdict): &(RecordId, GoldVerdict)) -> GoldRecordJson {
+    let verdict = match verdict {
+        GoldVerdict::Prefers { question, chosen, rejected } => VerdictJson { question: question.clone(), chosen: Some(chosen.clone()), rejected: Some(rejected.clone()), value: None },
+        GoldVerdict::Is { question, value } => VerdictJson { question: question.clone(), chosen: None, rejected: None, value: Some(value.clone()) },
+    };
+    GoldRecordJson { record_id: record.to_string(), verdict }
+}
+
+/// How many records a change touched.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CountJson {
+    pub count: u64,
+}
+
+/// Where a labeler stands by their gold answers: all of them (with the share right and its 95%
+/// Wilson interval), those since an owner last let them go on (which alone can flag them), and
+/// whether they are flagged or paused.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LabelerQualityJson {
+    pub user_id: String,
+    pub username: String,
+    pub gold_answered: u32,
+    pub gold_correct: u32,
+    pub accuracy: Option<f64>,
+    pub accuracy_interval: Option<[f64; 2]>,
+    pub answered_since_resume: u32,
+    pub correct_since_resume: u32,
+    pub resumed_at: Option<String>,
+    pub flagged: bool,
+    pub paused: bool,
+}
+
+pub fn labeler_quality(labeler: &LabelerQuality) -> LabelerQualityJson {
+    let standing = &labeler.standing;
+    LabelerQualityJson {
+        user_id: labeler.user.to_string(),
+        username: labeler.username.clone(),
+        gold_answered: standing.all.answered,
+        gold_correct: standing.all.correct,
+        accuracy: labeler.accuracy,
+        accuracy_interval: labeler.interval.map(|(low, high)| [low, high]),
+        answered_since_resume: standing.since_resume.answered,
+        correct_since_resume: standing.since_resume.correct,
+        resumed_at: standing.resumed_at.map(|at| at.to_naive_iso()),
+        flagged: labeler.flagged,
+        paused: labeler.paused,
+    }
+}
