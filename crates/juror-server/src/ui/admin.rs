@@ -1,5 +1,5 @@
 //! Admin pages (owners and admins): datasets with completion, and one dataset's per-labeler
-//! progress, live leases and quality (agreement and bias).
+//! progress, live leases and quality (agreement and bias; gold standings in `admin_gold.rs`).
 
 use axum::extract::{Path, State};
 use juror_app::{AppError, PreferenceReport, PreferenceRequest};
@@ -10,6 +10,7 @@ use juror_prefs::pairs::{Binarization, TiePolicy};
 use juror_prefs::resolve::Strategy;
 use maud::{html, Markup};
 
+use super::admin_gold;
 use super::error::{UiError, UiResult};
 use super::layout::{self, bar, share};
 use super::session::Web;
@@ -115,6 +116,9 @@ pub(super) async fn quality(State(state): State<AppState>, web: Web, Path(id): P
         Err(AppError::Invalid(message)) => Err(message),
         Err(error) => return Err(error.into()),
     };
+    let settings = app.dataset_quality(&web.caller, id).await?;
+    let gold_records = app.list_gold(&web.caller, id).await?.len();
+    let labelers = app.labeler_quality(&web.caller, id).await?;
     Ok(layout::page(
         &dataset.name,
         "admin-quality",
@@ -125,6 +129,7 @@ pub(super) async fn quality(State(state): State<AppState>, web: Web, Path(id): P
                 Ok(report) => (quality_section(report)),
                 Err(message) => p.muted { "No quality report: " (message) },
             }
+            (admin_gold::section(&web, id, &settings, gold_records, &labelers))
         },
     ))
 }
@@ -179,6 +184,6 @@ fn rate(test: &RateTest, unit: &str) -> Markup {
     }
 }
 
-fn percent(share: f64) -> String {
+pub(super) fn percent(share: f64) -> String {
     format!("{:.0}%", share * 100.0)
 }

@@ -3,7 +3,9 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use juror_app::AppError;
 use juror_core::dataset::Dataset;
 use juror_core::ids::DatasetId;
 use juror_core::record::Record;
@@ -140,7 +142,14 @@ pub(super) async fn next(State(state): State<AppState>, web: Web, Path(id): Path
 /// left for me. Called only from requests whose form token was checked.
 pub(super) async fn open_next(state: &AppState, web: &Web, id: DatasetId) -> UiResult<Response> {
     let app = &state.app;
-    if let Some(next) = app.next_record(&web.caller, id).await? {
+    let next = match app.next_record(&web.caller, id).await {
+        Err(AppError::Refused(message)) => {
+            let page = layout::page("Paused", "paused", web, html! { h1 { "Paused" } p.flash.error role="alert" { (message) } p { a href="/" { "Home" } } });
+            return Ok((StatusCode::FORBIDDEN, page).into_response());
+        }
+        next => next?,
+    };
+    if let Some(next) = next {
         return Ok(Redirect::to(&format!("/records/{}", next.view.record.id)).into_response());
     }
     let dataset = app.get_dataset(&web.caller, id).await?;

@@ -15,6 +15,7 @@
 
 mod account;
 mod admin;
+mod admin_gold;
 mod answer_form;
 mod assets;
 mod audit;
@@ -59,6 +60,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/admin", get(admin::datasets))
         .route("/admin/datasets/{id}", get(admin::dataset))
         .route("/admin/datasets/{id}/quality", get(admin::quality))
+        .route("/admin/datasets/{id}/labelers/{user_id}/resume", post(admin_gold::resume))
         .route("/admin/audit", get(audit::log))
         .layer(DefaultBodyLimit::max(crate::MAX_FORM_BODY_BYTES))
         .layer(middleware::map_response(secure_headers))

@@ -376,3 +376,38 @@ async fn the_audit_log_page_is_for_owners() {
     assert!(!admin.get("/admin").await.html.contains("/admin/audit"));
     assert_eq!(admin.get("/admin/audit").await.status, 403);
 }
+
+#[tokio::test]
+async fn a_labeler_paused_by_gold_answers_is_told_so_and_an_owner_lets_them_go_on() {
+    let (app, annotator, _, dataset_id) = TestApp::with_annotator().await;
+    let ids = app.create_records(&dataset_id, vec![comparison_record("gold"), comparison_record("ordinary")]).await;
+    let gold = json!({"items": [{"record_id": ids[0], "verdict": {"question": "preference", "chosen": "response-2", "rejected": "response-1"}}]});
+    assert_eq!(app.owner().put(&format!("/api/v1/datasets/{dataset_id}/gold"), &gold).await.status, 200);
+    let settings = json!({"gold": {"rate": 0.2, "min_answers": 1, "certainty": 0.5, "pause": true}});
+    assert_eq!(app.owner().put(&format!("/api/v1/datasets/{dataset_id}/quality"), &settings).await.status, 200);
+    let wrong = json!({"status": "submitted", "values": {"preference": {"value": [{"value": "response-1", "rank": 1}, {"value": "response-2", "rank": 2}]}}});
+    assert_eq!(app.with_key(&annotator.api_key).post(&format!("/api/v1/records/{}/responses", ids[0]), &wrong).await.status, 201);
+
+    let mut labeler = Browser::new(&app);
+    labeler.login(&annotator.username, "password1234").await;
+    let paused = labeler.start(&dataset_id).await;
+    assert_eq!(paused.status, 403);
+    assert!(paused.html.contains("You are paused in this dataset"), "{}", paused.html);
+
+    let mut owner = Browser::new(&app);
+    owner.login("argilla", "12345678").await;
+    let quality_page = format!("/admin/datasets/{dataset_id}/quality");
+    let page = owner.get(&quality_page).await;
+    assert!(page.html.contains("1 gold records, served at 20%"), "{}", page.html);
+    let row = page.html.split("<tr>").find(|row| row.contains(&format!("<td>{}</td>", annotator.username))).expect("a row for the labeler");
+    assert!(row.contains("<td>0 of 1</td>") && row.contains("paused"), "{row}");
+    let resume = format!("/admin/datasets/{dataset_id}/labelers/{}/resume", annotator.id);
+    assert!(row.contains(&resume), "{row}");
+    assert_eq!(owner.post(&resume, &[("csrf", "wrong")]).await.status, 403, "the form token is checked");
+    let resumed = owner.post(&resume, &[("csrf", &page.hidden("csrf"))]).await;
+    assert_eq!((resumed.status, resumed.location()), (303, quality_page.as_str()));
+    assert!(!owner.get(&quality_page).await.html.contains("Let go on"));
+
+    let next = labeler.start(&dataset_id).await;
+    assert_eq!((next.status, next.location()), (303, format!("/records/{}", ids[1]).as_str()), "back to work, on the ordinary record");
+}
