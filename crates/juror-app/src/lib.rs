@@ -46,7 +46,7 @@ pub use preferences::{
     detect_settings, judgment_from_values, strategy_named, JudgmentExport, LabelerSummary, PairExport, PreferenceKind, PreferenceReport, PreferenceRequest, PreferenceSettings,
 };
 pub use progress::{DatasetMetrics, UserProgress};
-pub use quality::{LabelerQuality, PAUSED};
+pub use quality::{AdaptiveFigures, LabelerQuality, QualityFigures, PAUSED};
 pub use records::{RecordPages, RecordView, RecordsQuery};
 pub use responses::{BulkResponseItem, ResponseWrite};
 pub use search::{ScopeRequest, SearchHit, SearchRequest, SearchResult, VectorQuery, MAX_FILTERS};

@@ -31,6 +31,7 @@ use serde_json::{Map, Value};
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
 use crate::policy::Action;
+use crate::quality::QualityFigures;
 use crate::records::RecordPages;
 use crate::App;
 
@@ -110,6 +111,8 @@ pub struct PreferenceReport {
     pub position_bias: PositionBias,
     /// Time on task per labeler (web UI judgments), with the implausibly quick ones flagged.
     pub time_on_task: TimeReport,
+    /// Quality control while collecting: gold standings and what adaptive overlap saved.
+    pub quality: QualityFigures,
 }
 
 /// One labeler's agreement with the resolved pairs.
@@ -194,7 +197,9 @@ impl App {
                 agreement: agreed as f64 / compared as f64,
             })
             .collect();
+        let quality = self.quality_figures(caller, id, judged, records_with_judgments).await?;
         Ok(PreferenceReport {
+            quality,
             pairs,
             judgments: judged,
             records_with_judgments,

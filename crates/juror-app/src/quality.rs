@@ -33,6 +33,27 @@ pub struct LabelerQuality {
     pub paused: bool,
 }
 
+/// A dataset's quality-control figures, for the preference report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QualityFigures {
+    pub settings: QualitySettings,
+    pub gold_records: usize,
+    /// Each labeler who answered a gold record.
+    pub labelers: Vec<LabelerQuality>,
+    /// Under adaptive overlap: what the same records would have taken at a fixed overlap of
+    /// `max`, and how many judgments that saved.
+    pub adaptive: Option<AdaptiveFigures>,
+}
+
+/// What adaptive overlap saved on a dataset's records so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AdaptiveFigures {
+    pub judgments: usize,
+    pub records: usize,
+    pub fixed_at_max: usize,
+    pub saved: usize,
+}
+
 /// The z of a 95% interval.
 const Z_95: f64 = 1.96;
 
@@ -59,19 +80,23 @@ impl App {
     }
 
     /// Makes records gold with their expected verdicts (JSON, checked against the questions); a
-    /// record already gold takes the new verdict. Nothing is stored if any item is wrong.
-    pub async fn set_gold(&self, caller: &Caller, id: DatasetId, items: Vec<(RecordId, Value)>) -> AppResult<usize> {
+    /// record already gold takes the new verdict. Each item names its record by external id or id
+    /// (`(external_id, id, verdict)`). Nothing is stored if any item is wrong.
+    pub async fn set_gold(&self, caller: &Caller, id: DatasetId, items: Vec<(Option<String>, Option<RecordId>, Value)>) -> AppResult<usize> {
         self.dataset_for(caller, id, Action::Manage).await?;
         let schema = self.schema(id).await?;
+        let keys: Vec<(Option<String>, Option<RecordId>)> = items.iter().map(|(external_id, record, _)| (external_id.clone(), *record)).collect();
+        let found = self.store.resolve_records(id, &keys).await?;
         let mut gold = Vec::with_capacity(items.len());
-        for (index, (record, verdict)) in items.into_iter().enumerate() {
+        for (index, ((external_id, record, verdict), found)) in items.into_iter().zip(found).enumerate() {
+            let Some(record) = found else {
+                let named = external_id.map_or_else(|| format!("id `{}`", record.map(|record| record.to_string()).unwrap_or_default()), |external| format!("external id `{external}`"));
+                return Err(AppError::Invalid(format!("item {index}: no record with {named} in dataset `{id}`")));
+            };
             let verdict = GoldVerdict::from_json(&verdict, &schema.questions).map_err(|error| AppError::Invalid(format!("item {index}: {error}")))?;
             gold.push((record, verdict));
         }
-        self.store.set_gold(id, &gold).await.map_err(|error| match error {
-            juror_store::StoreError::NotFound => AppError::Invalid(format!("every gold record must be a record of dataset `{id}`")),
-            other => other.into(),
-        })?;
+        self.store.set_gold(id, &gold).await?;
         self.audit(Some(caller), AuditAction::GoldSet, "dataset", id, json!({"records": gold.len()})).await;
         Ok(gold.len())
     }
@@ -118,6 +143,17 @@ impl App {
             .collect();
         labelers.sort_by(|left, right| left.username.cmp(&right.username));
         Ok(labelers)
+    }
+
+    /// The quality figures of a dataset whose preference report counted `judgments` on `records`
+    /// (gold records left out).
+    pub(crate) async fn quality_figures(&self, caller: &Caller, id: DatasetId, judgments: usize, records: usize) -> AppResult<QualityFigures> {
+        let settings = self.store.dataset_quality(id).await?;
+        let adaptive = settings.adaptive.as_ref().map(|adaptive| {
+            let fixed_at_max = records * adaptive.max as usize;
+            AdaptiveFigures { judgments, records, fixed_at_max, saved: fixed_at_max.saturating_sub(judgments) }
+        });
+        Ok(QualityFigures { gold_records: self.store.list_gold(id).await?.len(), labelers: self.labeler_quality(caller, id).await?, adaptive, settings })
     }
 
     /// Lets a labeler paused by their gold answers go on: only gold answers from now on can pause

@@ -31,6 +31,10 @@ pub enum Command {
     Consolidate(ConsolidateArgs),
     /// Limit how many records a labeler may take in a dataset.
     Quota(QuotaArgs),
+    /// Quality control while collecting: a dataset's settings, its gold records, and labelers'
+    /// standing by their gold answers.
+    #[command(subcommand)]
+    Quality(QualityCommand),
     /// Generate candidate responses for prompts with any OpenAI-compatible model server, into a
     /// dataset or a JSONL file that `juror import` reads.
     Generate(Box<GenerateArgs>),
@@ -351,6 +355,46 @@ pub struct QuotaArgs {
     /// Most records (submitted plus leased) the labeler may take; `none` removes the limit.
     #[arg(long)]
     pub max: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QualityCommand {
+    /// Print the dataset's settings and each labeler's gold standing.
+    Show(DatasetArgs),
+    /// Replace the dataset's settings with a JSON object, e.g.
+    /// `{"adaptive": {"question": "preference", "min": 2, "max": 5, "confidence": 0.85},
+    /// "gold": {"rate": 0.1, "pause": true}}` (`null` or absent turns a part off).
+    Set(QualitySetArgs),
+    /// Mark gold records from a JSONL file: one `{"external_id" or "record_id", "verdict":
+    /// {"question", "chosen", "rejected"} or {"question", "value"}}` per line.
+    Gold(GoldArgs),
+    /// Let a labeler paused by their gold answers go on.
+    Resume(ResumeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct QualitySetArgs {
+    #[command(flatten)]
+    pub target: DatasetArgs,
+    /// The settings, as JSON.
+    pub settings: String,
+}
+
+#[derive(Debug, Args)]
+pub struct GoldArgs {
+    #[command(flatten)]
+    pub target: DatasetArgs,
+    /// The JSONL file of gold records and their verdicts.
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    #[command(flatten)]
+    pub target: DatasetArgs,
+    /// Username of the labeler.
+    #[arg(long)]
+    pub user: String,
 }
 
 /// The completion API `juror generate` calls.

@@ -130,6 +130,28 @@ fn request(args: &PreferenceArgs) -> PreferenceRequest {
     }
 }
 
+/// Gold standings and adaptive overlap's savings, when they are on.
+fn quality_lines(figures: &juror_app::QualityFigures) -> String {
+    let mut text = String::new();
+    if let Some(adaptive) = &figures.adaptive {
+        text += &format!(
+            "adaptive overlap: {} judgments on {} records, {} fewer than a fixed overlap of the maximum ({})\n",
+            adaptive.judgments, adaptive.records, adaptive.saved, adaptive.fixed_at_max
+        );
+    }
+    if figures.gold_records > 0 || !figures.labelers.is_empty() {
+        let flagged = figures.labelers.iter().filter(|labeler| labeler.flagged).count();
+        let paused = figures.labelers.iter().filter(|labeler| labeler.paused).count();
+        text += &format!("gold: {} records (left out of these figures), {flagged} labelers flagged, {paused} paused\n", figures.gold_records);
+        for labeler in &figures.labelers {
+            let standing = if labeler.paused { "PAUSED" } else if labeler.flagged { "FLAGGED" } else { "ok" };
+            let interval = labeler.interval.map_or_else(String::new, |(low, high)| format!(" (95% {low:.2}-{high:.2})"));
+            text += &format!("  {}\t{} of {} gold answers right{interval}\t{standing}\n", labeler.username, labeler.standing.all.correct, labeler.standing.all.answered);
+        }
+    }
+    text
+}
+
 fn render_metrics(dataset: &str, report: &PreferenceReport) -> String {
     let settings = &report.settings;
     let kind = match settings.kind {
@@ -151,6 +173,7 @@ fn render_metrics(dataset: &str, report: &PreferenceReport) -> String {
     } else {
         text += "cycles: none (every record's verdicts fit one order)\n";
     }
+    text += &quality_lines(&report.quality);
     text += &format!("krippendorff's alpha (ordinal, pair verdicts): {}\n", optional(report.alpha));
     text += &format!("percent agreement (pair verdicts): {}\n", optional(report.percent_agreement));
     text += "agreement with the consensus, per labeler:\n";

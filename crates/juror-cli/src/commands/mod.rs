@@ -7,6 +7,7 @@ mod distribute;
 mod export;
 mod generate;
 mod import;
+mod quality;
 mod serve;
 
 use std::path::Path;
@@ -33,6 +34,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Split(args) => distribute::split(args).await,
             Command::Consolidate(args) => distribute::consolidate(args).await,
             Command::Quota(args) => distribute::quota(args).await,
+            Command::Quality(command) => quality::run(command).await,
             Command::Generate(args) => generate::run(*args).await,
             Command::Export(args) => export::export(args).await,
             Command::Metrics(args) => export::metrics(args).await,

@@ -165,3 +165,44 @@ fn export_errors_exit_2_with_a_message() {
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("no question named `nope`"), "{}", text(&output.stderr));
 }
+
+#[test]
+fn quality_commands_mark_gold_from_a_file_and_metrics_report_standings_and_savings() {
+    let (data, served) = answered_dataset();
+    let listed = served.get("/api/v1/me/datasets").1;
+    let dataset = listed["items"][0]["id"].as_str().unwrap().to_owned();
+    let records = served.get(&format!("/api/v1/datasets/{dataset}/records")).1;
+    let p0 = records["items"].as_array().unwrap().iter().find(|record| record["fields"]["prompt"] == "p0").unwrap()["id"].as_str().unwrap().to_owned();
+
+    let file = data.path().join("gold.jsonl");
+    std::fs::write(&file, format!("{}\n\n", json!({"record_id": p0, "verdict": {"question": "preference", "chosen": "response-1", "rejected": "response-2"}}))).unwrap();
+    let output = juror(&["quality", "gold", "--dataset", "guide", file.to_str().unwrap()], data.path());
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("1 gold records in `guide`"), "{}", text(&output.stdout));
+
+    let bad = data.path().join("bad.jsonl");
+    std::fs::write(&bad, format!("{}\n", json!({"record_id": p0, "verdict": {"question": "preference", "chosen": "response-7", "rejected": "response-2"}}))).unwrap();
+    let output = juror(&["quality", "gold", "--dataset", "guide", bad.to_str().unwrap()], data.path());
+    assert!(!output.status.success());
+    assert!(text(&output.stderr).contains("item 0: `response-7` is not an option"), "{}", text(&output.stderr));
+
+    let output = juror(&["quality", "set", "--dataset", "guide", r#"{"adaptive": {"question": "preference", "max": 5}}"#], data.path());
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let output = juror(&["quality", "set", "--dataset", "guide", r#"{"adaptive": {"question": "nope"}}"#], data.path());
+    assert!(text(&output.stderr).contains("not a ranking question"), "{}", text(&output.stderr));
+
+    let output = juror(&["metrics", "--dataset", "guide"], data.path());
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let report = text(&output.stdout);
+    assert!(report.contains("judgments: 6 on 2 records"), "the gold record is left out: {report}");
+    assert!(report.contains("adaptive overlap: 6 judgments on 2 records, 4 fewer than a fixed overlap of the maximum (10)"), "{report}");
+    assert!(report.contains("gold: 1 records (left out of these figures), 0 labelers flagged, 0 paused"), "{report}");
+    assert!(report.contains("dani\t0 of 1 gold answers right"), "{report}");
+    assert!(report.contains("natalia\t1 of 1 gold answers right"), "{report}");
+
+    let output = juror(&["quality", "show", "--dataset", "guide"], data.path());
+    let shown = text(&output.stdout);
+    assert!(shown.contains(r#""question":"preference""#) && shown.contains("gold records: 1"), "{shown}");
+    let output = juror(&["quality", "resume", "--dataset", "guide", "--user", "dani"], data.path());
+    assert!(text(&output.stdout).contains("`dani` may go on in `guide`"), "{}", text(&output.stderr));
+}

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::body::Items;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{parse_id, ApiJson, Auth, PathId, PathIds, QueryParams};
 use crate::{wire, AppState};
 
@@ -22,10 +22,11 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/v1/datasets/{dataset_id}/gold", get(list_gold).put(set_gold).delete(unset_gold))
 }
 
-/// A gold record to mark, with the verdict its answers must give.
+/// A gold record to mark, by id or external id, with the verdict its answers must give.
 #[derive(Deserialize, ToSchema)]
 pub(super) struct GoldItemBody {
-    record_id: String,
+    record_id: Option<String>,
+    external_id: Option<String>,
     verdict: wire::VerdictJson,
 }
 
@@ -70,7 +71,13 @@ pub(super) async fn set_gold(State(state): State<AppState>, Auth(caller): Auth, 
     let items = body
         .items
         .into_iter()
-        .map(|item| Ok((parse_id::<RecordId>("record_id", &item.record_id)?, serde_json::to_value(item.verdict).unwrap_or_default())))
+        .map(|item| {
+            let record = item.record_id.as_deref().map(|id| parse_id::<RecordId>("record_id", id)).transpose()?;
+            if record.is_none() && item.external_id.is_none() {
+                return Err(ApiError::request(vec!["body".into(), "items".into()], "missing", "each item needs a `record_id` or an `external_id`"));
+            }
+            Ok((item.external_id, record, serde_json::to_value(item.verdict).unwrap_or_default()))
+        })
         .collect::<ApiResult<Vec<_>>>()?;
     let count = state.app.set_gold(&caller, id, items).await?;
     Ok(Json(wire::CountJson { count: count as u64 }))

@@ -84,6 +84,38 @@ pub struct PreferenceMetricsJson {
     pub length_bias: LengthBiasJson,
     pub position_bias: PositionBiasJson,
     pub time_on_task: TimeOnTaskJson,
+    pub quality: QualityFiguresJson,
+}
+
+/// Quality control while collecting: the settings, gold records, each labeler's gold standing,
+/// and under adaptive overlap the judgments it saved against a fixed overlap of `max`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QualityFiguresJson {
+    pub settings: super::QualityJson,
+    pub gold_records: usize,
+    pub labelers: Vec<super::LabelerQualityJson>,
+    pub flagged: usize,
+    pub paused: usize,
+    pub adaptive: Option<AdaptiveFiguresJson>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdaptiveFiguresJson {
+    pub judgments: usize,
+    pub records: usize,
+    pub fixed_at_max: usize,
+    pub saved: usize,
+}
+
+fn quality_figures(figures: &juror_app::QualityFigures) -> QualityFiguresJson {
+    QualityFiguresJson {
+        settings: super::quality(&figures.settings),
+        gold_records: figures.gold_records,
+        labelers: figures.labelers.iter().map(super::labeler_quality).collect(),
+        flagged: figures.labelers.iter().filter(|labeler| labeler.flagged).count(),
+        paused: figures.labelers.iter().filter(|labeler| labeler.paused).count(),
+        adaptive: figures.adaptive.map(|adaptive| AdaptiveFiguresJson { judgments: adaptive.judgments, records: adaptive.records, fixed_at_max: adaptive.fixed_at_max, saved: adaptive.saved }),
+    }
 }
 
 pub fn preference_metrics(report: &PreferenceReport) -> PreferenceMetricsJson {
@@ -126,6 +158,7 @@ pub fn preference_metrics(report: &PreferenceReport) -> PreferenceMetricsJson {
                 .map(|labeler| LabelerPositionJson { username: labeler.labeler.clone(), judgments: labeler.test.observations, first_shown_wins_rate: labeler.test.rate, z: labeler.test.z, flagged: labeler.test.flagged })
                 .collect(),
         },
+        quality: quality_figures(&report.quality),
         time_on_task: TimeOnTaskJson {
             crowd_median_ms: report.time_on_task.crowd_median_ms,
             labelers: report.time_on_task.labelers.iter().map(|labeler| LabelerTimeJson { username: labeler.labeler.clone(), timed: labeler.timed, median_ms: labeler.median_ms, flagged: labeler.flag.is_some() }).collect(),

@@ -101,10 +101,12 @@ async fn gold_records_are_scored_kept_out_of_exports_and_pause_a_labeler_until_r
     let verdict = json!({"question": "preference", "chosen": "response-2", "rejected": "response-1"});
 
     let unknown = app.owner().put(&gold_path, &json!({"items": [{"record_id": ids[0], "verdict": verdict}, {"record_id": "01890000-0000-7000-8000-000000000000", "verdict": verdict}]})).await;
-    assert!(assert_invalid(&unknown).contains("must be a record of dataset"), "{unknown:?}");
+    assert!(assert_invalid(&unknown).contains("item 1: no record with id"), "{unknown:?}");
     let wrong_option = app.owner().put(&gold_path, &json!({"items": [{"record_id": ids[0], "verdict": {"question": "preference", "chosen": "response-9", "rejected": "response-1"}}]})).await;
     assert!(assert_invalid(&wrong_option).contains("item 0"), "{wrong_option:?}");
     assert_eq!(app.owner().get(&gold_path).await.body, json!({"items": []}), "nothing stored by refused changes");
+    let nameless = app.owner().put(&gold_path, &json!({"items": [{"verdict": verdict}]})).await;
+    assert_eq!(nameless.status, 422, "{nameless:?}");
     let set = app.owner().put(&gold_path, &json!({"items": [{"record_id": ids[0], "verdict": verdict}, {"record_id": ids[1], "verdict": verdict}]})).await;
     assert_eq!(set.body, json!({"count": 2}), "{set:?}");
     assert_eq!(app.owner().get(&gold_path).await.body["items"][0], json!({"record_id": ids[0], "verdict": verdict}));
