@@ -78,6 +78,9 @@ pub(crate) type MembershipCache = Fresh<(WorkspaceId, UserId), bool>;
 /// usual case) are not checked against them.
 pub(crate) type LimitedDatasets = Fresh<DatasetId, bool>;
 
+/// Datasets' quality settings, read by every web UI hand-out when repeats may be due.
+pub(crate) type QualityCache = Fresh<DatasetId, juror_core::quality::QualitySettings>;
+
 /// Most records `RecordDatasets` remembers before it starts over.
 const MAX_RECORD_DATASETS: usize = 100_000;
 

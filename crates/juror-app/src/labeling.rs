@@ -16,8 +16,11 @@ use crate::App;
 pub struct LabelingRecord {
     pub schema: std::sync::Arc<DatasetSchema>,
     pub record: Record,
-    /// The caller's own response, if any.
+    /// The caller's own response, if any; `None` while they are on a swapped repeat of it.
     pub response: Option<Response>,
+    /// The caller's open swapped repeat of this record: the page shows the record the other way
+    /// round, as if new, and the answer goes to the repeat.
+    pub repeat: Option<juror_store::Repeat>,
 }
 
 impl App {
@@ -26,8 +29,12 @@ impl App {
         let record = self.stored_record(record_id).await?;
         self.dataset_for(caller, record.dataset_id, Action::Answer).await?;
         let schema = self.schema(record.dataset_id).await?;
-        let response = self.store.find_response(record_id, caller.user.id).await?;
-        Ok(LabelingRecord { schema, record, response })
+        let repeat = self.open_repeat(caller, record_id).await?;
+        let response = match repeat {
+            Some(_) => None,
+            None => self.store.find_response(record_id, caller.user.id).await?,
+        };
+        Ok(LabelingRecord { schema, record, response, repeat })
     }
 
     /// The caller's latest responses in a dataset, newest change first, without their records

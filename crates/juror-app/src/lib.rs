@@ -19,6 +19,7 @@ mod preferences;
 mod progress;
 mod quality;
 mod records;
+mod repeats;
 mod responses;
 mod search;
 mod sessions;
@@ -48,6 +49,7 @@ pub use preferences::{
 pub use progress::{DatasetMetrics, UserProgress};
 pub use quality::{AdaptiveFigures, LabelerQuality, QualityFigures, PAUSED};
 pub use records::{RecordPages, RecordView, RecordsQuery};
+pub use repeats::LabelerConsistency;
 pub use responses::{BulkResponseItem, ResponseWrite};
 pub use search::{ScopeRequest, SearchHit, SearchRequest, SearchResult, VectorQuery, MAX_FILTERS};
 pub use sessions::{ActiveSession, SessionStart, SESSION_LIFETIME};
@@ -66,6 +68,7 @@ pub struct App {
     schema_cache: Arc<cache::SchemaCache>,
     membership_cache: Arc<cache::MembershipCache>,
     limited_datasets: Arc<cache::LimitedDatasets>,
+    quality_settings: Arc<cache::QualityCache>,
     record_datasets: Arc<cache::RecordDatasets>,
     login_throttle: Arc<throttle::LoginThrottle>,
     events: Arc<events::Events>,
@@ -75,7 +78,7 @@ pub struct App {
 impl App {
     /// An application over `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store, auth_cache: Arc::default(), schema_cache: Arc::default(), membership_cache: Arc::default(), limited_datasets: Arc::default(), record_datasets: Arc::default(), activity: Arc::default(), login_throttle: Arc::default(), events: Arc::default(), lease_duration: DEFAULT_LEASE }
+        Self { store, auth_cache: Arc::default(), schema_cache: Arc::default(), membership_cache: Arc::default(), limited_datasets: Arc::default(), quality_settings: Arc::default(), record_datasets: Arc::default(), activity: Arc::default(), login_throttle: Arc::default(), events: Arc::default(), lease_duration: DEFAULT_LEASE }
     }
 
     /// The same application, handing out records for `duration` at a time.
@@ -90,4 +93,4 @@ impl App {
     }
 }
 
-pub use juror_store::{DatasetProgress, GoldStanding, Lease, RecordInclude, ResponseCounts, StoreStats, WebSession};
+pub use juror_store::{DatasetProgress, GoldStanding, Lease, Repeat, RecordInclude, ResponseCounts, StoreStats, WebSession};

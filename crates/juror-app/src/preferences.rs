@@ -197,7 +197,7 @@ impl App {
                 agreement: agreed as f64 / compared as f64,
             })
             .collect();
-        let quality = self.quality_figures(caller, id, judged, records_with_judgments).await?;
+        let quality = self.quality_figures(caller, id, &settings.question, judged, records_with_judgments).await?;
         Ok(PreferenceReport {
             quality,
             pairs,

@@ -43,6 +43,9 @@ pub struct QualityFigures {
     /// Under adaptive overlap: what the same records would have taken at a fixed overlap of
     /// `max`, and how many judgments that saved.
     pub adaptive: Option<AdaptiveFigures>,
+    /// Each labeler's self-consistency over their swapped repeats, and the dataset's.
+    pub consistency: Vec<crate::repeats::LabelerConsistency>,
+    pub overall_consistency: Option<f64>,
 }
 
 /// What adaptive overlap saved on a dataset's records so far.
@@ -75,6 +78,7 @@ impl App {
         let settings = QualitySettings::from_json(settings, &schema.questions)?;
         self.store.set_dataset_quality(id, &settings).await?;
         self.limited_datasets.forget(&id);
+        self.quality_settings.forget(&id);
         self.audit(Some(caller), AuditAction::QualitySet, "dataset", id, settings.to_json()).await;
         Ok(settings)
     }
@@ -115,6 +119,16 @@ impl App {
         Ok(self.store.list_gold(id).await?)
     }
 
+    /// The dataset's quality settings, trusted for a second.
+    pub(crate) async fn quality_of(&self, id: DatasetId) -> AppResult<QualitySettings> {
+        if let Some(settings) = self.quality_settings.get(&id) {
+            return Ok(settings);
+        }
+        let settings = self.store.dataset_quality(id).await?;
+        self.quality_settings.put(id, settings.clone());
+        Ok(settings)
+    }
+
     /// The ids of the dataset's gold records, which exports and agreement figures leave out.
     pub(crate) async fn gold_records(&self, id: DatasetId) -> AppResult<HashSet<RecordId>> {
         Ok(self.store.list_gold(id).await?.into_iter().map(|(record, _)| record).collect())
@@ -146,14 +160,15 @@ impl App {
     }
 
     /// The quality figures of a dataset whose preference report counted `judgments` on `records`
-    /// (gold records left out).
-    pub(crate) async fn quality_figures(&self, caller: &Caller, id: DatasetId, judgments: usize, records: usize) -> AppResult<QualityFigures> {
+    /// (gold records left out), with self-consistency on the ranking `question`.
+    pub(crate) async fn quality_figures(&self, caller: &Caller, id: DatasetId, question: &str, judgments: usize, records: usize) -> AppResult<QualityFigures> {
         let settings = self.store.dataset_quality(id).await?;
         let adaptive = settings.adaptive.as_ref().map(|adaptive| {
             let fixed_at_max = records * adaptive.max as usize;
             AdaptiveFigures { judgments, records, fixed_at_max, saved: fixed_at_max.saturating_sub(judgments) }
         });
-        Ok(QualityFigures { gold_records: self.store.list_gold(id).await?.len(), labelers: self.labeler_quality(caller, id).await?, adaptive, settings })
+        let (consistency, overall_consistency) = self.consistency_figures(id, question).await?;
+        Ok(QualityFigures { gold_records: self.store.list_gold(id).await?.len(), labelers: self.labeler_quality(caller, id).await?, adaptive, consistency, overall_consistency, settings })
     }
 
     /// Lets a labeler paused by their gold answers go on: only gold answers from now on can pause
@@ -168,7 +183,7 @@ impl App {
 
     /// Whether the labeler is paused in the dataset, to tell them why no record comes.
     pub(crate) async fn is_paused(&self, user: UserId, dataset: DatasetId) -> AppResult<bool> {
-        let Some(gold) = self.store.dataset_quality(dataset).await?.gold.filter(|gold| gold.pause) else { return Ok(false) };
+        let Some(gold) = self.quality_of(dataset).await?.gold.filter(|gold| gold.pause) else { return Ok(false) };
         let standings = self.store.gold_standings(dataset).await?;
         Ok(standings.iter().any(|(labeler, standing)| *labeler == user && standing.is_paused(&gold)))
     }

@@ -77,6 +77,20 @@ impl Layout {
         Self { context, responses, options }
     }
 
+    /// The same record shown the other way round: the responses and every ranking question's
+    /// options in the opposite order (a swapped repeat).
+    pub fn swapped(&self, questions: &[Question]) -> Self {
+        let options = questions
+            .iter()
+            .zip(&self.options)
+            .map(|(question, order)| match question.settings {
+                QuestionSettings::Ranking { .. } => order.iter().rev().copied().collect(),
+                _ => order.clone(),
+            })
+            .collect();
+        Self { context: self.context.clone(), responses: self.responses.iter().rev().copied().collect(), options }
+    }
+
     /// Per ranking question name, its option values in shown order: what is stored with an answer.
     pub fn shown_order(&self, questions: &[Question]) -> BTreeMap<String, Vec<String>> {
         questions
@@ -191,6 +205,20 @@ mod tests {
         let shown = layout.shown_order(&questions);
         assert_eq!(shown.len(), 1);
         assert_eq!(shown["rank"], layout.options[1].iter().map(|&option| format!("response-{}", option + 1)).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_swapped_layout_shows_responses_and_ranking_options_the_other_way_round() {
+        let fields = [field("prompt"), field("response-1"), field("response-2")];
+        let questions = [question("rank", ranking(&["response-1", "response-2"])), question("rate", QuestionSettings::Rating { values: vec![1, 2, 3] })];
+        let layout = Layout::of(&fields, &questions, RecordId::new(), UserId::new());
+        let swapped = layout.swapped(&questions);
+        assert_eq!(swapped.context, layout.context);
+        assert_eq!(swapped.responses, layout.responses.iter().rev().copied().collect::<Vec<_>>());
+        assert_eq!(swapped.options[0], layout.options[0].iter().rev().copied().collect::<Vec<_>>());
+        assert_eq!(swapped.options[1], vec![0, 1, 2], "other questions keep their order");
+        assert_ne!(swapped.shown_order(&questions)["rank"], layout.shown_order(&questions)["rank"]);
+        assert_eq!(swapped.swapped(&questions), layout);
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! [`QualitySettings`] is what an owner turns on per dataset (off by default, stored as JSON);
 //! [`GoldVerdict`] is what a gold record's answer must say and [`GoldVerdict::judge`] whether an
 //! answer says it; [`pair_verdicts`] reads a ranking answer as the verdicts on each pair of its
-//! options, which adaptive overlap weighs; [`gold_is_due`] decides when a labeler meets a gold
-//! record. The statistics behind them (accuracy from gold answers, the posterior of a verdict)
+//! options, which adaptive overlap weighs; [`gold_is_due`] and [`repeat_is_due`] decide when a
+//! labeler meets a gold record or a swapped repeat, and [`consistency`] compares a repeat with the
+//! first answer. The statistics behind them (accuracy from gold answers, the posterior of a verdict)
 //! are `juror_prefs::quality`.
 
 use serde_json::{json, Map, Value};
@@ -19,7 +20,19 @@ use crate::value::Ranking;
 pub struct QualitySettings {
     pub adaptive: Option<AdaptiveSettings>,
     pub gold: Option<GoldSettings>,
+    pub repeats: Option<RepeatSettings>,
 }
+
+/// Swapped repeats: about `rate` of a labeler's records in the web UI are ones they submitted
+/// before, shown again with the responses in the opposite order; their second answer is kept
+/// apart from the first and measures their self-consistency.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RepeatSettings {
+    pub rate: f64,
+}
+
+/// How many of a labeler's answers come between a record and its repeat, at least.
+pub const REPEAT_GAP: u64 = 3;
 
 /// Adaptive overlap: a record gets `min` judgments, then one more at a time while the verdict on
 /// any pair of its options is less likely than `confidence`, and never more than `max`. It
@@ -70,7 +83,11 @@ impl QualitySettings {
             None | Some(Value::Null) => None,
             Some(gold) => Some(parse_gold(gold)?),
         };
-        Ok(Self { adaptive, gold })
+        let repeats = match object.get("repeats") {
+            None | Some(Value::Null) => None,
+            Some(repeats) => Some(parse_repeats(repeats)?),
+        };
+        Ok(Self { adaptive, gold, repeats })
     }
 
     /// Reads settings stored by [`QualitySettings::to_json`], without the questions (they were
@@ -79,7 +96,8 @@ impl QualitySettings {
         let value: Value = serde_json::from_str(text).map_err(|error| ValidationError::new(format!("stored quality settings: {error}")))?;
         let adaptive = value.get("adaptive").filter(|value| !value.is_null()).map(parse_adaptive_fields).transpose()?;
         let gold = value.get("gold").filter(|value| !value.is_null()).map(parse_gold).transpose()?;
-        Ok(Self { adaptive, gold })
+        let repeats = value.get("repeats").filter(|value| !value.is_null()).map(parse_repeats).transpose()?;
+        Ok(Self { adaptive, gold, repeats })
     }
 
     /// The canonical JSON form, every key present.
@@ -92,12 +110,13 @@ impl QualitySettings {
                 "rate": gold.rate, "threshold": gold.threshold, "min_answers": gold.min_answers,
                 "certainty": gold.certainty, "pause": gold.pause,
             })),
+            "repeats": self.repeats.as_ref().map(|repeats| json!({"rate": repeats.rate})),
         })
     }
 
     /// Whether anything is on.
     pub fn is_on(&self) -> bool {
-        self.adaptive.is_some() || self.gold.is_some()
+        self.adaptive.is_some() || self.gold.is_some() || self.repeats.is_some()
     }
 
     /// The judgments a record with no answers needs: the dataset's `min_submitted`, or adaptive
@@ -150,6 +169,13 @@ fn parse_gold(value: &Value) -> Result<GoldSettings, ValidationError> {
     ensure((0.5..1.0).contains(&certainty), || "gold.certainty must be at least 0.5 and below 1".into())?;
     ensure(min_answers >= 1, || "gold.min_answers must be at least 1".into())?;
     Ok(GoldSettings { rate, threshold, min_answers, certainty, pause })
+}
+
+fn parse_repeats(value: &Value) -> Result<RepeatSettings, ValidationError> {
+    let object = value.as_object().ok_or_else(|| ValidationError::new("repeats must be an object or null"))?;
+    let rate = fraction(object, "repeats", "rate")?.unwrap_or(0.05);
+    ensure(rate > 0.0 && rate <= 0.3, || "repeats.rate must be above 0 and at most 0.3".into())?;
+    Ok(RepeatSettings { rate })
 }
 
 fn whole(object: &Map<String, Value>, section: &str, key: &str) -> Result<Option<u32>, ValidationError> {
@@ -276,9 +302,33 @@ pub fn pair_verdicts(values: &Map<String, Value>, question: &str) -> Vec<PairVer
 /// in the dataset: a draw that is the same for the same (labeler, count) and uniform across them,
 /// so about `rate` of their records are gold, at places nobody can foresee.
 pub fn gold_is_due(user: UserId, answered: u64, rate: f64) -> bool {
-    let mut state = crate::presentation::seed_of(user.uuid().as_u128() ^ u128::from(answered).rotate_left(64));
-    let draw = (crate::presentation::mix(&mut state) >> 11) as f64 / (1u64 << 53) as f64;
-    draw < rate
+    draw(user, answered, GOLD_SALT) < rate
+}
+
+/// Whether the labeler's next record in the web UI should be a swapped repeat: the same kind of
+/// draw as [`gold_is_due`], drawn apart from it.
+pub fn repeat_is_due(user: UserId, answered: u64, rate: f64) -> bool {
+    draw(user, answered, REPEAT_SALT) < rate
+}
+
+const GOLD_SALT: u128 = 0;
+const REPEAT_SALT: u128 = 0x5EED_0F4E_9E47;
+
+/// Uniform in [0, 1), fixed by (labeler, count, salt).
+fn draw(user: UserId, answered: u64, salt: u128) -> f64 {
+    let mut state = crate::presentation::seed_of(user.uuid().as_u128() ^ u128::from(answered).rotate_left(64) ^ salt.rotate_left(32));
+    (crate::presentation::mix(&mut state) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// How far a repeat agrees with the first answer on a ranking question: the share of option pairs
+/// with the same verdict (a tie agrees only with a tie). `None` when either does not rank it.
+pub fn consistency(first: &Map<String, Value>, repeat: &Map<String, Value>, question: &str) -> Option<f64> {
+    let (first, repeat) = (pair_verdicts(first, question), pair_verdicts(repeat, question));
+    if first.is_empty() || repeat.is_empty() {
+        return None;
+    }
+    let agreeing = first.iter().filter(|verdict| repeat.iter().any(|other| other.first == verdict.first && other.second == verdict.second && other.first_wins == verdict.first_wins)).count();
+    Some(agreeing as f64 / first.len().max(repeat.len()) as f64)
 }
 
 #[cfg(test)]
@@ -359,6 +409,23 @@ mod tests {
         let seen: Vec<(&str, &str, Option<bool>)> = verdicts.iter().map(|verdict| (verdict.first.as_str(), verdict.second.as_str(), verdict.first_wins)).collect();
         assert_eq!(seen, [("response-1", "response-2", None), ("response-1", "response-3", Some(false)), ("response-2", "response-3", Some(false))]);
         assert!(pair_verdicts(&Map::new(), "preference").is_empty());
+    }
+
+    #[test]
+    fn repeats_read_with_their_default_and_measure_consistency() {
+        let settings = QualitySettings::from_json(&json!({"repeats": {}}), &questions()).unwrap();
+        assert_eq!(settings.repeats, Some(RepeatSettings { rate: 0.05 }));
+        assert!(settings.is_on());
+        assert_eq!(QualitySettings::from_stored(&settings.to_json().to_string()).unwrap(), settings);
+        assert!(QualitySettings::from_json(&json!({"repeats": {"rate": 0.9}}), &questions()).unwrap_err().to_string().contains("repeats.rate"));
+        let first = ranked(&[("response-1", 1), ("response-2", 2), ("response-3", 3)]);
+        assert_eq!(consistency(&first, &first, "preference"), Some(1.0));
+        let one_swap = ranked(&[("response-1", 2), ("response-2", 1), ("response-3", 3)]);
+        assert!((consistency(&first, &one_swap, "preference").unwrap() - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(consistency(&first, &Map::new(), "preference"), None);
+        let user = UserId::new();
+        let apart = (0..2_000).filter(|&answered| gold_is_due(user, answered, 0.5) != repeat_is_due(user, answered, 0.5)).count();
+        assert!(apart > 800, "gold and repeat draws are independent: {apart} of 2,000 differ");
     }
 
     #[test]

@@ -27,3 +27,21 @@ CREATE TABLE gold_resumes (
     resumed_at BIGINT NOT NULL,
     PRIMARY KEY (dataset_id, user_id)
 );
+
+-- A swapped repeat: a record a labeler submitted, shown to them again in the web UI with the
+-- responses the other way round. Their second answer is kept here, apart from `responses`, so it
+-- is never counted twice; `status` is `pending` until they answer (then `draft`, `submitted` or
+-- `discarded`).
+CREATE TABLE repeat_answers (
+    record_id TEXT NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    dataset_id TEXT NOT NULL REFERENCES datasets (id) ON DELETE CASCADE,
+    "values" TEXT,
+    status TEXT NOT NULL,
+    shown_order TEXT,
+    time_on_task_ms BIGINT,
+    started_at BIGINT NOT NULL,
+    answered_at BIGINT,
+    PRIMARY KEY (record_id, user_id)
+);
+CREATE INDEX repeat_answers_labeler ON repeat_answers (dataset_id, user_id, status);

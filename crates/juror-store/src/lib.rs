@@ -21,6 +21,6 @@ mod store;
 pub use error::{StoreError, StoreResult, UniqueKey};
 pub use store::{
     AuditStore, DatasetProgress, DatasetStore, DistributionStore, GoldStanding, Lease, Lifecycle, LeaseRequest, RecordCursor, RecordInclude, RecordPage, RecordScan,
-    QualityStore, RecordStore, RecordWriteBatch, ResponseCounts, ResponseStore, SessionStore, Store, StoreStats, SuggestionsMode, UserChanges, UserProgressRow, UserStore,
+    QualityStore, RecordStore, Repeat, RecordWriteBatch, ResponseCounts, ResponseStore, SessionStore, Store, StoreStats, SuggestionsMode, UserChanges, UserProgressRow, UserStore,
     WebSession, WebhookStore,
 };

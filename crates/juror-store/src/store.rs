@@ -10,6 +10,7 @@ use juror_core::ids::{
     WebhookId, WorkspaceId,
 };
 use juror_core::metadata::MetadataProperty;
+use juror_core::presentation::Presentation;
 use juror_core::quality::{GoldSettings, GoldVerdict, QualitySettings};
 use juror_core::question::Question;
 use juror_core::record::{DatasetSchema, Record, RecordRelations, RecordStatus, ValidRecordWrite};
@@ -387,6 +388,27 @@ impl GoldStanding {
     }
 }
 
+/// A swapped repeat of a record for one labeler (web UI), and their second answer once given.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Repeat {
+    pub record: RecordId,
+    pub user: UserId,
+    pub dataset: DatasetId,
+    /// `None` until they answer.
+    pub status: Option<ResponseStatus>,
+    pub values: Option<serde_json::Map<String, Value>>,
+    pub presentation: Option<Presentation>,
+    pub started_at: Timestamp,
+    pub answered_at: Option<Timestamp>,
+}
+
+impl Repeat {
+    /// Still to be answered: not yet, or only as a draft.
+    pub fn is_open(&self) -> bool {
+        matches!(self.status, None | Some(ResponseStatus::Draft))
+    }
+}
+
 /// Quality control while collecting (`juror_core::quality`): a dataset's settings, its gold
 /// records, and where each labeler stands by their gold answers. Adaptive overlap's targets and
 /// gold hand-outs happen inside the labeling loop's own methods.
@@ -408,6 +430,18 @@ pub trait QualityStore: Send + Sync + 'static {
     async fn gold_standings(&self, dataset: DatasetId) -> StoreResult<Vec<(UserId, GoldStanding)>>;
     /// Lets a labeler go on: only gold answers given after `at` can pause them again.
     async fn resume_labeler(&self, dataset: DatasetId, user: UserId, at: Timestamp) -> StoreResult<()>;
+    /// The labeler's open repeat in the dataset; else, with a `rate`, when the draw
+    /// (`juror_core::quality::repeat_is_due` on their answers and repeats so far) says one is due
+    /// and they hold no lease there, a new one on the record they submitted longest ago, at least
+    /// `juror_core::quality::REPEAT_GAP` answers back, not gold and not repeated before.
+    async fn repeat_for(&self, dataset: DatasetId, user: UserId, rate: Option<f64>, now: Timestamp) -> StoreResult<Option<RecordId>>;
+    /// The labeler's repeat of a record, open or answered.
+    async fn find_repeat(&self, record: RecordId, user: UserId) -> StoreResult<Option<Repeat>>;
+    /// Stores the answer to an open repeat (its status, values and presentation); `NotFound`
+    /// when there is no open repeat of the record for the labeler.
+    async fn answer_repeat(&self, repeat: &Repeat) -> StoreResult<()>;
+    /// The dataset's submitted repeats, each with the values of the labeler's first answer.
+    async fn list_repeats(&self, dataset: DatasetId) -> StoreResult<Vec<(Repeat, Option<serde_json::Map<String, Value>>)>>;
 }
 
 /// The audit log of administrative actions.

@@ -139,6 +139,12 @@ fn quality_lines(figures: &juror_app::QualityFigures) -> String {
             adaptive.judgments, adaptive.records, adaptive.saved, adaptive.fixed_at_max
         );
     }
+    if let Some(overall) = figures.overall_consistency {
+        text += &format!("self-consistency on swapped repeats: {overall:.3}\n");
+        for labeler in &figures.consistency {
+            text += &format!("  {}\t{:.3} over {} repeats\n", labeler.username, labeler.consistency, labeler.repeats);
+        }
+    }
     if figures.gold_records > 0 || !figures.labelers.is_empty() {
         let flagged = figures.labelers.iter().filter(|labeler| labeler.flagged).count();
         let paused = figures.labelers.iter().filter(|labeler| labeler.paused).count();

@@ -138,19 +138,19 @@ pub(super) async fn next(State(state): State<AppState>, web: Web, Path(id): Path
     open_next(&state, &web, id).await
 }
 
-/// Leases my next record in the dataset and redirects to it; a page saying so when nothing is
-/// left for me. Called only from requests whose form token was checked.
+/// Leases my next record in the dataset (or opens a swapped repeat that is due) and redirects to
+/// it; a page saying so when nothing is left for me. Called only from requests whose form token was checked.
 pub(super) async fn open_next(state: &AppState, web: &Web, id: DatasetId) -> UiResult<Response> {
     let app = &state.app;
-    let next = match app.next_record(&web.caller, id).await {
+    let next = match app.next_for_page(&web.caller, id).await {
         Err(AppError::Refused(message)) => {
             let page = layout::page("Paused", "paused", web, html! { h1 { "Paused" } p.flash.error role="alert" { (message) } p { a href="/" { "Home" } } });
             return Ok((StatusCode::FORBIDDEN, page).into_response());
         }
         next => next?,
     };
-    if let Some(next) = next {
-        return Ok(Redirect::to(&format!("/records/{}", next.view.record.id)).into_response());
+    if let Some(record) = next {
+        return Ok(Redirect::to(&format!("/records/{record}")).into_response());
     }
     let dataset = app.get_dataset(&web.caller, id).await?;
     let metrics = app.my_dataset_metrics(&web.caller, id).await?;

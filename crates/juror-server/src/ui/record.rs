@@ -31,10 +31,30 @@ pub(super) async fn show(State(state): State<AppState>, web: Web, Path(id): Path
     let id: RecordId = path_id(&id, "Record")?;
     let data = state.app.labeling_record(&web.caller, id).await?;
     let back = previous_record(&state, &web, &data).await?;
-    let layout = Layout::of(&data.schema.fields, &data.schema.questions, id, web.caller.user.id);
+    let layout = layout_of(&data, &web);
     let flash = query.saved.is_some().then_some(("ok", "Draft saved."));
-    let page = PageState { values: data.response.as_ref().and_then(|response| response.values.as_ref()), status: data.response.as_ref().map(|response| response.status), back, flash };
+    let (values, status) = saved_answer(&data);
+    let page = PageState { values, status, back, flash };
     Ok(record_page::render(&web, &data, &layout, &page))
+}
+
+/// How the record is shown to me: my own shuffled order, or on a swapped repeat the other way
+/// round.
+fn layout_of(data: &LabelingRecord, web: &Web) -> Layout {
+    let layout = Layout::of(&data.schema.fields, &data.schema.questions, data.record.id, web.caller.user.id);
+    match data.repeat {
+        Some(_) => layout.swapped(&data.schema.questions),
+        None => layout,
+    }
+}
+
+/// What I saved on this page: my response, or on a swapped repeat what I saved of it.
+fn saved_answer(data: &LabelingRecord) -> (Option<&Map<String, Value>>, Option<ResponseStatus>) {
+    match (&data.repeat, &data.response) {
+        (Some(repeat), _) => (repeat.values.as_ref(), repeat.status),
+        (None, Some(response)) => (response.values.as_ref(), Some(response.status)),
+        (None, None) => (None, None),
+    }
 }
 
 /// Takes the form: skip hands the record back; submit and discard go on to the next record (taken
@@ -48,6 +68,11 @@ pub(super) async fn answer(State(state): State<AppState>, web: Web, Path(id): Pa
     let from_script = headers.get("x-requested-with").is_some_and(|value| value == "fetch");
     let dataset = data.schema.dataset.id;
     let status = match form.action {
+        FormAction::Skip if data.repeat.is_some() => {
+            // A skipped repeat does not come back.
+            app.answer_repeat(&web.caller, id, ResponseWrite { values: None, status: ResponseStatus::Discarded, presentation: None }).await?;
+            return super::home::open_next(&state, &web, dataset).await;
+        }
         FormAction::Skip => {
             app.release_record(&web.caller, id, true).await?;
             return super::home::open_next(&state, &web, dataset).await;
@@ -60,23 +85,27 @@ pub(super) async fn answer(State(state): State<AppState>, web: Web, Path(id): Pa
         let message = "The questions of this dataset changed since the page was loaded. Reload the page and answer again.";
         return Ok(conflict(message, from_script, id));
     }
-    let stored = data.response.as_ref();
-    if form.autosave && stored.is_some_and(|response| response.status != ResponseStatus::Draft) {
+    let (_, stored_status) = saved_answer(&data);
+    if form.autosave && stored_status.is_some_and(|status| status != ResponseStatus::Draft) {
         return Ok(conflict("Not saved as a draft: this record already has a final answer. Submit or discard to change it.", from_script, id));
     }
     // Only a submit must be complete; drafts keep what there is, discards need nothing.
     if let (ResponseStatus::Submitted, Some(problem)) = (status, form.problems.first()) {
         return refuse(&state, &web, &data, &form.values, problem, from_script).await;
     }
-    let layout = Layout::of(&data.schema.fields, &data.schema.questions, id, web.caller.user.id);
-    let presentation = Presentation { shown_order: layout.shown_order(&data.schema.questions), time_on_task_ms: time_on_task(stored, form.time_on_task_ms) };
+    let layout = layout_of(&data, &web);
+    let presentation = Presentation { shown_order: layout.shown_order(&data.schema.questions), time_on_task_ms: time_on_task(draft_time(&data), form.time_on_task_ms) };
     let values = match status {
         ResponseStatus::Discarded if form.values.is_empty() => None,
         _ => Some(form.values.clone()),
     };
     let write = ResponseWrite { values, status, presentation: Some(presentation) };
-    match app.upsert_my_response(&web.caller, id, write).await {
-        Ok(saved) if from_script => Ok(Json(json!({"status": saved.status.as_str(), "saved_at": saved.updated_at.to_naive_iso()})).into_response()),
+    let saved = match data.repeat {
+        Some(_) => app.answer_repeat(&web.caller, id, write).await.map(|repeat| (repeat.status.map_or("draft", ResponseStatus::as_str), repeat.answered_at)),
+        None => app.upsert_my_response(&web.caller, id, write).await.map(|saved| (saved.status.as_str(), Some(saved.updated_at))),
+    };
+    match saved {
+        Ok((status, at)) if from_script => Ok(Json(json!({"status": status, "saved_at": at.map(|at| at.to_naive_iso())})).into_response()),
         Ok(_) if status == ResponseStatus::Draft => Ok(Redirect::to(&format!("/records/{id}?saved=1")).into_response()),
         Ok(_) => super::home::open_next(&state, &web, dataset).await,
         Err(AppError::Invalid(message)) => refuse(&state, &web, &data, &form.values, &message, from_script).await,
@@ -84,14 +113,20 @@ pub(super) async fn answer(State(state): State<AppState>, web: Web, Path(id): Pa
     }
 }
 
+/// The time already spent on a draft of this page's answer (my response, or my repeat).
+fn draft_time(data: &LabelingRecord) -> Option<u64> {
+    match (&data.repeat, &data.response) {
+        (Some(repeat), _) => repeat.status.filter(|status| *status == ResponseStatus::Draft).and(repeat.presentation.as_ref()?.time_on_task_ms),
+        (None, Some(response)) if response.status == ResponseStatus::Draft => response.presentation.as_ref()?.time_on_task_ms,
+        _ => None,
+    }
+}
+
 /// The longest time on task kept for one answer: a tab left open overnight says nothing.
 const MAX_TIME_ON_TASK_MS: u64 = 24 * 60 * 60 * 1000;
 
 /// Time on task across visits: a draft's time so far plus this visit's, capped.
-fn time_on_task(stored: Option<&juror_core::response::Response>, this_visit: Option<u64>) -> Option<u64> {
-    let earlier = stored
-        .filter(|response| response.status == ResponseStatus::Draft)
-        .and_then(|response| response.presentation.as_ref()?.time_on_task_ms);
+fn time_on_task(earlier: Option<u64>, this_visit: Option<u64>) -> Option<u64> {
     match (earlier, this_visit) {
         (None, None) => None,
         (earlier, this_visit) => Some(earlier.unwrap_or(0).saturating_add(this_visit.unwrap_or(0)).min(MAX_TIME_ON_TASK_MS)),
@@ -118,8 +153,8 @@ async fn refuse(state: &AppState, web: &Web, data: &LabelingRecord, posted: &Map
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"detail": problem}))).into_response());
     }
     let back = previous_record(state, web, data).await?;
-    let layout = Layout::of(&data.schema.fields, &data.schema.questions, data.record.id, web.caller.user.id);
-    let page = PageState { values: Some(posted), status: data.response.as_ref().map(|response| response.status), back, flash: Some(("error", problem)) };
+    let layout = layout_of(data, web);
+    let page = PageState { values: Some(posted), status: saved_answer(data).1, back, flash: Some(("error", problem)) };
     Ok((StatusCode::UNPROCESSABLE_ENTITY, record_page::render(web, data, &layout, &page)).into_response())
 }
 

@@ -97,6 +97,16 @@ pub struct QualityFiguresJson {
     pub flagged: usize,
     pub paused: usize,
     pub adaptive: Option<AdaptiveFiguresJson>,
+    /// Self-consistency over swapped repeats: per labeler, and the dataset's mean.
+    pub consistency: Vec<LabelerConsistencyJson>,
+    pub overall_consistency: Option<f64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LabelerConsistencyJson {
+    pub username: String,
+    pub repeats: usize,
+    pub consistency: f64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -115,6 +125,8 @@ fn quality_figures(figures: &juror_app::QualityFigures) -> QualityFiguresJson {
         flagged: figures.labelers.iter().filter(|labeler| labeler.flagged).count(),
         paused: figures.labelers.iter().filter(|labeler| labeler.paused).count(),
         adaptive: figures.adaptive.map(|adaptive| AdaptiveFiguresJson { judgments: adaptive.judgments, records: adaptive.records, fixed_at_max: adaptive.fixed_at_max, saved: adaptive.saved }),
+        consistency: figures.consistency.iter().map(|labeler| LabelerConsistencyJson { username: labeler.username.clone(), repeats: labeler.repeats, consistency: labeler.consistency }).collect(),
+        overall_consistency: figures.overall_consistency,
     }
 }
 

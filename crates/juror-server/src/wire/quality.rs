@@ -12,6 +12,14 @@ use utoipa::ToSchema;
 pub struct QualityJson {
     pub adaptive: Option<AdaptiveJson>,
     pub gold: Option<GoldSettingsJson>,
+    pub repeats: Option<RepeatsJson>,
+}
+
+/// Swapped repeats in the web UI: about `rate` of each labeler's records (default 0.05, at most
+/// 0.3) are ones they answered before, shown the other way round.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RepeatsJson {
+    pub rate: Option<f64>,
 }
 
 /// Adaptive overlap: at least `min` judgments per record, then more while any pair of options of
@@ -52,6 +60,7 @@ pub fn quality(settings: &QualitySettings) -> QualityJson {
             certainty: Some(gold.certainty),
             pause: Some(gold.pause),
         }),
+        repeats: settings.repeats.as_ref().map(|repeats| RepeatsJson { rate: Some(repeats.rate) }),
     }
 }
 

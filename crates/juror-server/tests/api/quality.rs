@@ -38,7 +38,7 @@ async fn settings_are_checked_and_come_back_with_their_defaults() {
     let app = TestApp::spawn().await;
     let (dataset, _, _) = dataset_with(&app, &["p"], 0).await;
     let path = format!("/api/v1/datasets/{dataset}/quality");
-    assert_eq!(app.owner().get(&path).await.body, json!({"adaptive": null, "gold": null}));
+    assert_eq!(app.owner().get(&path).await.body, json!({"adaptive": null, "gold": null, "repeats": null}));
 
     let not_ranking = app.owner().put(&path, &json!({"adaptive": {"question": "quality"}})).await;
     assert!(assert_invalid(&not_ranking).contains("not a ranking question"), "{not_ranking:?}");
@@ -46,13 +46,14 @@ async fn settings_are_checked_and_come_back_with_their_defaults() {
     assert!(assert_invalid(&inverted).contains("adaptive.max"), "{inverted:?}");
     let bad_rate = app.owner().put(&path, &json!({"gold": {"rate": 2}})).await;
     assert!(assert_invalid(&bad_rate).contains("gold.rate"), "{bad_rate:?}");
-    assert_eq!(app.owner().get(&path).await.body, json!({"adaptive": null, "gold": null}), "nothing stored by refused changes");
+    assert_eq!(app.owner().get(&path).await.body, json!({"adaptive": null, "gold": null, "repeats": null}), "nothing stored by refused changes");
 
     let set = app.owner().put(&path, &json!({"adaptive": {"question": "preference", "max": 4}, "gold": {"pause": true}})).await;
     assert_eq!(set.status, 200, "{set:?}");
     let expected = json!({
         "adaptive": {"question": "preference", "min": 2, "max": 4, "confidence": 0.85},
         "gold": {"rate": 0.1, "threshold": 0.7, "min_answers": 14, "certainty": 0.8, "pause": true},
+        "repeats": null,
     });
     assert_eq!(set.body, expected);
     assert_eq!(app.owner().get(&path).await.body, expected);

@@ -411,3 +411,52 @@ async fn a_labeler_paused_by_gold_answers_is_told_so_and_an_owner_lets_them_go_o
     let next = labeler.start(&dataset_id).await;
     assert_eq!((next.status, next.location()), (303, format!("/records/{}", ids[1]).as_str()), "back to work, on the ordinary record");
 }
+
+#[tokio::test]
+async fn swapped_repeats_come_back_the_other_way_round_and_are_kept_apart() {
+    let (app, annotator, _, dataset_id) = TestApp::with_annotator().await;
+    let items = (0..40).map(|index| comparison_record(&format!("prompt {index}"))).collect();
+    let ids = app.create_records(&dataset_id, items).await;
+    let settings = json!({"repeats": {"rate": 0.3}});
+    assert_eq!(app.owner().put(&format!("/api/v1/datasets/{dataset_id}/quality"), &settings).await.status, 200);
+
+    let mut browser = Browser::new(&app);
+    browser.login(&annotator.username, "password1234").await;
+    let mut first_shown: HashMap<String, String> = HashMap::new();
+    let (mut repeats, mut visits) = (0, 0);
+    let mut next = browser.start(&dataset_id).await;
+    while next.status == 303 && next.location().starts_with("/records/") {
+        visits += 1;
+        assert!(visits <= 80, "the loop ends");
+        let path = next.location().to_owned();
+        let record = path.trim_start_matches("/records/").to_owned();
+        let page = browser.get(&path).await;
+        assert_eq!(page.status, 200);
+        let shown = if page.html.find(r#"data-field="response-1""#) < page.html.find(r#"data-field="response-2""#) { "response-1" } else { "response-2" };
+        match first_shown.get(&record) {
+            Some(before) => {
+                repeats += 1;
+                assert_ne!(before, shown, "a repeat shows the responses the other way round");
+                assert!(!page.html.contains("Draft saved") && !page.html.contains(r#"value="1" checked"#), "and not my earlier answer");
+            }
+            None => {
+                first_shown.insert(record.clone(), shown.to_owned());
+            }
+        }
+        // Always response-1 first: a perfectly consistent labeler.
+        let csrf = page.hidden("csrf");
+        next = browser.post(&path, &[("csrf", &csrf), ("time_on_task_ms", "1200"), ("r.0.0", "1"), ("r.0.1", "2"), ("q.1", "3"), ("action", "submit")]).await;
+    }
+    assert_eq!(first_shown.len(), 40, "every record once");
+    assert!(repeats >= 1, "at 30%, some of 40 records come back");
+    // The repeats are not responses: one per record, and the export has 40 judgments.
+    for id in &ids {
+        assert_eq!(app.responses_of(id).await.len(), 1);
+    }
+    assert_eq!(judgment_rows(&app, &dataset_id).await.len(), 40);
+    let metrics = app.owner().get(&format!("/api/v1/datasets/{dataset_id}/preferences/metrics")).await;
+    assert_eq!(metrics.body["judgments"], 40, "{metrics:?}");
+    let consistency = &metrics.body["quality"]["consistency"][0];
+    assert_eq!((consistency["username"].as_str(), consistency["repeats"].as_u64(), consistency["consistency"].as_f64()), (Some(annotator.username.as_str()), Some(repeats), Some(1.0)), "{metrics:?}");
+    assert_eq!(metrics.body["quality"]["overall_consistency"], 1.0);
+}

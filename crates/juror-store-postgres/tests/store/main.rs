@@ -124,3 +124,9 @@ async fn postgres_racing_under_adaptive_overlap() {
     let stores: [Arc<dyn Store>; 2] = [Arc::new(first), Arc::new(second)];
     conformance::racing_under_adaptive_overlap(&stores, 64).await;
 }
+
+#[tokio::test]
+async fn postgres_keeps_swapped_repeats_apart() {
+    let (_url, store) = fresh().await;
+    conformance::swapped_repeats(&store).await;
+}

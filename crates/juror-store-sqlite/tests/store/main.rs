@@ -66,3 +66,9 @@ async fn sqlite_racing_under_adaptive_overlap() {
     let store: Arc<dyn Store> = Arc::new(store);
     conformance::racing_under_adaptive_overlap(&[store], 64).await;
 }
+
+#[tokio::test]
+async fn sqlite_keeps_swapped_repeats_apart() {
+    let (_dir, store) = fresh().await;
+    conformance::swapped_repeats(&store).await;
+}

@@ -85,6 +85,21 @@ pub const TABLES: &[Table] = &[
     Table { name: "gold_records", columns: &[("record_id", Text), ("dataset_id", Text), ("verdict", Text), ("inserted_at", Int)], order: "inserted_at, record_id" },
     Table { name: "gold_resumes", columns: &[("dataset_id", Text), ("user_id", Text), ("resumed_at", Int)], order: "dataset_id, user_id" },
     Table {
+        name: "repeat_answers",
+        columns: &[
+            ("record_id", Text),
+            ("user_id", Text),
+            ("dataset_id", Text),
+            ("\"values\"", OptText),
+            ("status", Text),
+            ("shown_order", OptText),
+            ("time_on_task_ms", OptInt),
+            ("started_at", Int),
+            ("answered_at", OptInt),
+        ],
+        order: "record_id, user_id",
+    },
+    Table {
         name: "responses",
         columns: &[
             ("id", Text),

@@ -14,6 +14,7 @@ mod columns;
 pub mod copy;
 pub mod crud;
 pub mod quality;
+pub mod repeats;
 pub mod read;
 pub mod rows;
 mod retry;

@@ -201,7 +201,7 @@ pub fn response(row: &impl Columns) -> StoreResult<Response> {
     })
 }
 
-fn presentation(shown_order: Option<&str>, time_on_task_ms: Option<i64>) -> StoreResult<Option<Presentation>> {
+pub fn presentation(shown_order: Option<&str>, time_on_task_ms: Option<i64>) -> StoreResult<Option<Presentation>> {
     if shown_order.is_none() && time_on_task_ms.is_none() {
         return Ok(None);
     }

@@ -25,10 +25,10 @@ use super::retry::retried;
 use super::run::Run;
 use super::transaction::OpenTransaction;
 use super::sql::Statement;
-use super::{crud, quality, read, webhooks, write};
+use super::{crud, quality, read, repeats, webhooks, write};
 use crate::error::{StoreError, StoreResult};
 use crate::{
-    AuditStore, DatasetProgress, DatasetStore, DistributionStore, GoldStanding, Lease, LeaseRequest, QualityStore, RecordCursor, RecordInclude, RecordPage, RecordScan,
+    AuditStore, DatasetProgress, DatasetStore, DistributionStore, GoldStanding, Lease, LeaseRequest, QualityStore, RecordCursor, Repeat, RecordInclude, RecordPage, RecordScan,
     RecordStore, RecordWriteBatch, ResponseCounts, ResponseStore, SessionStore, UserChanges, UserProgressRow, UserStore, WebSession,
     WebhookStore,
 };
@@ -487,6 +487,27 @@ impl<B: SqlBackend> QualityStore for B {
             "INSERT INTO gold_resumes (dataset_id, user_id, resumed_at) VALUES (?, ?, ?) ON CONFLICT (dataset_id, user_id) DO UPDATE SET resumed_at = excluded.resumed_at",
         );
         self.write(upsert.bind(dataset.to_string()).bind(user.to_string()).bind(at.micros())).await.map(drop)
+    }
+
+    async fn repeat_for(&self, dataset: DatasetId, user: UserId, rate: Option<f64>, now: Timestamp) -> StoreResult<Option<RecordId>> {
+        let open = self.read_optional(repeats::open_one(dataset, user), rows::first_id).await?;
+        match (open, rate) {
+            (Some(record), _) => Ok(Some(record)),
+            (None, None) => Ok(None),
+            (None, Some(rate)) => in_transaction!(self, |tx| repeats::repeat_for(tx, dataset, user, rate, now)),
+        }
+    }
+
+    async fn find_repeat(&self, record: RecordId, user: UserId) -> StoreResult<Option<Repeat>> {
+        self.read_optional(repeats::find(record, user), repeats::repeat).await
+    }
+
+    async fn answer_repeat(&self, repeat: &Repeat) -> StoreResult<()> {
+        self.write_one(repeats::answer(repeat)).await
+    }
+
+    async fn list_repeats(&self, dataset: DatasetId) -> StoreResult<Vec<(Repeat, Option<serde_json::Map<String, Value>>)>> {
+        self.read_all(repeats::submitted(dataset), |row| Ok((repeats::repeat(row)?, rows::json_object(row.text_opt(9)?)?))).await
     }
 }
 

@@ -1,7 +1,8 @@
 //! The quality part of the story: a dataset's settings, adaptive overlap's targets (checked
 //! against `juror_prefs::quality::AdaptiveOverlap` over the stored answers), gold records (out of
 //! the overlap hand-out, served when due, a labeler paused by them and let go on), and labelers
-//! racing through a dataset under adaptive overlap without any record passing `max`.
+//! racing through a dataset under adaptive overlap without any record passing `max`, and swapped
+//! repeats kept apart from the answers they repeat.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -32,7 +33,7 @@ fn lease_request(dataset: DatasetId, user: UserId) -> LeaseRequest {
 }
 
 fn adaptive(min: u32, max: u32) -> QualitySettings {
-    QualitySettings { adaptive: Some(AdaptiveSettings { question: "preference".into(), min, max, confidence: 0.85 }), gold: None }
+    QualitySettings { adaptive: Some(AdaptiveSettings { question: "preference".into(), min, max, confidence: 0.85 }), ..QualitySettings::default() }
 }
 
 /// Settings, adaptive targets, gold records and pauses, step by step.
@@ -91,7 +92,7 @@ pub async fn quality_controls(store: &dyn Store) {
     let gold = GoldSettings { rate: 0.5, threshold: 0.7, min_answers: 1, certainty: 0.5, pause: true };
     let (dataset, ids, users) = {
         let (dataset, ids, users) = setting(store, "quality-gold-on", 30, 1, 3).await;
-        store.set_dataset_quality(dataset, &QualitySettings { adaptive: None, gold: Some(gold.clone()) }).await.unwrap();
+        store.set_dataset_quality(dataset, &QualitySettings { gold: Some(gold.clone()), ..QualitySettings::default() }).await.unwrap();
         store.set_gold(dataset, &[(ids[0], verdict.clone()), (ids[1], verdict.clone())]).await.unwrap();
         (dataset, ids, users)
     };
@@ -133,6 +134,48 @@ pub async fn quality_controls(store: &dyn Store) {
     assert_eq!(store.get_record(ids[2]).await.unwrap().unwrap().status, RecordStatus::Pending);
     let (lease, _, _) = store.lease_next_record(&lease_request(dataset, users[2])).await.unwrap().unwrap();
     assert_eq!(lease.record_id, ids[2], "no longer gold and unanswered, it is open again");
+}
+
+/// Swapped repeats: one starts only on a record answered at least `REPEAT_GAP` answers back, never
+/// on a gold record or while the labeler holds a lease; it stays open until answered, once.
+pub async fn swapped_repeats(store: &dyn Store) {
+    let (dataset, ids, users) = setting(store, "repeats", 8, 1, 1).await;
+    let user = users[0];
+    let at = |step: i64| Timestamp::from_micros(Timestamp::now().micros() + step);
+    for record in &ids[..3] {
+        store.create_response(&ranking(*record, user, true)).await.unwrap();
+    }
+    assert_eq!(store.repeat_for(dataset, user, Some(1.0), at(0)).await.unwrap(), None, "no answer has three later ones yet");
+    store.create_response(&ranking(ids[3], user, false)).await.unwrap();
+    // The oldest answer is gold: it is never repeated, so nothing qualifies yet.
+    let verdict = GoldVerdict::Prefers { question: "preference".into(), chosen: "a".into(), rejected: "b".into() };
+    store.set_gold(dataset, &[(ids[0], verdict)]).await.unwrap();
+    assert_eq!(store.repeat_for(dataset, user, Some(1.0), at(0)).await.unwrap(), None);
+    store.create_response(&ranking(ids[4], user, true)).await.unwrap();
+    // Holding a lease, no repeat starts.
+    let (lease, _, _) = store.lease_next_record(&lease_request(dataset, user)).await.unwrap().unwrap();
+    assert_eq!(store.repeat_for(dataset, user, Some(1.0), at(0)).await.unwrap(), None);
+    store.release_lease(lease.record_id, user, false).await.unwrap();
+    assert_eq!(store.repeat_for(dataset, user, None, at(0)).await.unwrap(), None, "without a rate, only an open repeat");
+    assert_eq!(store.repeat_for(dataset, user, Some(1e-12), at(0)).await.unwrap(), None, "not due by the draw");
+    assert_eq!(store.repeat_for(dataset, user, Some(1.0), at(0)).await.unwrap(), Some(ids[1]), "the oldest ordinary answer with three after it");
+    assert_eq!(store.repeat_for(dataset, user, None, at(1)).await.unwrap(), Some(ids[1]), "open until answered");
+    let open = store.find_repeat(ids[1], user).await.unwrap().unwrap();
+    assert!(open.is_open() && open.status.is_none() && open.values.is_none());
+
+    let second = ranking(ids[1], user, false);
+    let presentation = juror_core::presentation::Presentation { shown_order: [("preference".to_owned(), vec!["b".to_owned(), "a".to_owned()])].into(), time_on_task_ms: Some(1_500) };
+    let answered = crate::Repeat { status: Some(ResponseStatus::Submitted), values: second.values.clone(), presentation: Some(presentation.clone()), answered_at: Some(at(2)), ..open };
+    store.answer_repeat(&answered).await.unwrap();
+    assert!(matches!(store.answer_repeat(&answered).await, Err(StoreError::NotFound)), "a repeat is answered once");
+    assert_eq!(store.find_repeat(ids[1], user).await.unwrap(), Some(answered.clone()));
+    let listed = store.list_repeats(dataset).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].0, answered);
+    assert_eq!(listed[0].1, ranking(ids[1], user, true).values, "beside the first answer, which is unchanged");
+    assert_eq!(store.get_record(ids[1]).await.unwrap().unwrap().status, RecordStatus::Completed);
+    assert_eq!(store.list_user_responses(dataset, user, None, 100).await.unwrap().len(), 5, "the repeat is not a response");
+    assert_eq!(store.repeat_for(dataset, user, None, at(3)).await.unwrap(), None);
 }
 
 /// A labeler takes and answers (correctly, `a`) every record handed to them: how many of the
