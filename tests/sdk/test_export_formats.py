@@ -76,7 +76,7 @@ def _dtypes(ds):
 
 
 TRL_DTYPES = {"prompt": "string", "chosen": "string", "rejected": "string",
-              "p_chosen": "float64", "margin": "float64", "judgments": "int64", "agreement": "float64"}
+              "p_chosen": "float64", "margin": "float64", "judgments": "int64", "agreement": "float64", "adjudicated": "bool"}
 
 
 def _check_trl(ds):
@@ -109,7 +109,7 @@ def test_trl_jsonl_and_parquet_load_with_the_same_rows(juror_server, answered, t
 
     table = pq.read_table(parquet)
     assert table.schema.names == list(TRL_DTYPES)
-    assert [table.schema.field(name).type for name in TRL_DTYPES] == [pa.string()] * 3 + [pa.float64(), pa.float64(), pa.int64(), pa.float64()]
+    assert [table.schema.field(name).type for name in TRL_DTYPES] == [pa.string()] * 3 + [pa.float64(), pa.float64(), pa.int64(), pa.float64(), pa.bool_()]
     assert table.num_rows == 4
     metadata = pq.ParquetFile(parquet).metadata
     assert metadata.row_group(0).column(0).compression == "SNAPPY"
@@ -173,10 +173,10 @@ def test_trl_conversational_parquet_has_message_lists(juror_server, answered, tm
     result = _export(juror_server, answered, path, "--format", "trl-conversational", "--with-confidence")
     assert "wrote 4 trl-conversational Parquet rows" in result.stderr
     table = pq.read_table(path)
-    assert table.schema.names == ["prompt", "chosen", "rejected", "p_chosen", "margin", "judgments", "agreement"]
+    assert table.schema.names == ["prompt", "chosen", "rejected", "p_chosen", "margin", "judgments", "agreement", "adjudicated"]
     for name in ["prompt", "chosen", "rejected"]:
         assert table.schema.field(name).type == MESSAGES, table.schema
-    assert [table.schema.field(name).type for name in ["p_chosen", "margin", "judgments", "agreement"]] == [pa.float64(), pa.float64(), pa.int64(), pa.float64()]
+    assert [table.schema.field(name).type for name in ["p_chosen", "margin", "judgments", "agreement", "adjudicated"]] == [pa.float64(), pa.float64(), pa.int64(), pa.float64(), pa.bool_()]
 
     ds = load_dataset("parquet", data_files=str(path), split="train", cache_dir=str(tmp_path / "hf-cache"))
     assert ds.num_rows == 4

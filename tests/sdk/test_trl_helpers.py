@@ -236,7 +236,7 @@ def test_unpairing_gives_one_labelled_row_per_side(exported, format, ext):
     pairs = exported("text", format, ext, "--with-confidence")
     unpaired = maybe_unpair_preference_dataset(pairs)
     assert unpaired.num_rows == 2 * pairs.num_rows
-    expected = {"completion", "label", "p_chosen", "margin", "judgments", "agreement"} | ({"prompt"} if "prompt" in pairs.column_names else set())
+    expected = {"completion", "label", "p_chosen", "margin", "judgments", "agreement", "adjudicated"} | ({"prompt"} if "prompt" in pairs.column_names else set())
     assert set(unpaired.column_names) == expected
     # Each pair gives a desirable row (its chosen side) and an undesirable one (its rejected side),
     # both keeping the pair's prompt and confidence columns.

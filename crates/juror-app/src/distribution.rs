@@ -160,7 +160,7 @@ impl App {
     }
 
     /// A user who can label in the workspace: a member, or an owner.
-    async fn check_labeler(&self, workspace: juror_core::ids::WorkspaceId, user: UserId) -> AppResult<()> {
+    pub(crate) async fn check_labeler(&self, workspace: juror_core::ids::WorkspaceId, user: UserId) -> AppResult<()> {
         let found = self.store.get_user(user).await?.ok_or_else(|| AppError::Invalid(format!("User with id `{user}` not found")))?;
         if found.role != juror_core::user::Role::Owner && !self.is_member(workspace, user).await? {
             return Err(AppError::Invalid(format!("User `{}` is not a member of the dataset's workspace", found.username)));

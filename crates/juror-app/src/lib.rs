@@ -5,6 +5,7 @@
 //! the Argilla API, the web UI and the CLI all call these same methods.
 
 mod activity;
+mod adjudication;
 mod audit;
 mod auth;
 mod cache;
@@ -37,6 +38,7 @@ use std::sync::Arc;
 use juror_store::Store;
 
 pub use activity::ActivityCounts;
+pub use adjudication::{Dispute, DisputedRecord, ReviewRecord, MAX_NOTE_CHARS, SPLIT_AGREEMENT};
 pub use audit::MAX_AUDIT_PAGE;
 pub use auth::{generate_api_key, Caller};
 pub use datasets::{DatasetPatch, NewDataset};
@@ -93,4 +95,4 @@ impl App {
     }
 }
 
-pub use juror_store::{DatasetProgress, GoldStanding, Lease, Repeat, RecordInclude, ResponseCounts, StoreStats, WebSession};
+pub use juror_store::{Adjudication, DatasetProgress, GoldStanding, Lease, Repeat, RecordInclude, ResponseCounts, StoreStats, WebSession};

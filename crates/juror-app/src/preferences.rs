@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use juror_core::field::FieldSettings;
-use juror_core::ids::DatasetId;
+use juror_core::ids::{DatasetId, RecordId};
 use juror_core::question::QuestionSettings;
 use juror_core::record::{DatasetSchema, Record, RecordRelations};
 use juror_core::response::ResponseStatus;
@@ -25,7 +25,7 @@ use juror_prefs::bias::{BiasOptions, LengthBias, LengthTally, PositionBias, Posi
 use juror_prefs::pairs::{Binarization, TiePolicy};
 use juror_prefs::resolve::{cyclic_items, resolve, ReliabilityModel, ResolvedPair, Strategy, VoteTable};
 use juror_prefs::{Judgment, PairJudgment};
-use juror_store::RecordInclude;
+use juror_store::{Adjudication, RecordInclude};
 use serde_json::{Map, Value};
 
 use crate::auth::Caller;
@@ -244,7 +244,8 @@ impl App {
         let schema = self.schema(id).await?;
         let settings = detect_settings(&schema, request.question.as_deref(), request.prompt_field.as_deref())?;
         let resolver = self.resolver(id, &settings, &request.strategy).await?;
-        Ok(PairExport { settings, binarization: request.binarization, ties: request.ties, resolver, pages: RecordPages::new(id, with_responses()).leaving_out(self.gold_records(id).await?) })
+        let adjudications = self.store.list_adjudications(id).await?.into_iter().map(|adjudication| (adjudication.record, adjudication)).collect();
+        Ok(PairExport { settings, binarization: request.binarization, ties: request.ties, resolver, pages: RecordPages::new(id, with_responses()).leaving_out(self.gold_records(id).await?), adjudications })
     }
 
     /// Every response of the dataset (submitted, discarded or draft) as an export that hands out
@@ -283,6 +284,8 @@ pub struct PairExport {
     ties: TiePolicy,
     resolver: Resolver,
     pages: RecordPages,
+    /// Reviewers' final verdicts by record: these records' pairs come from the verdict alone.
+    adjudications: HashMap<RecordId, Adjudication>,
 }
 
 impl PairExport {
@@ -297,13 +300,21 @@ impl PairExport {
         let Some(page) = self.pages.next(app).await? else { return Ok(None) };
         let mut rows = Vec::new();
         for (record, relations) in &page {
+            let texts = RecordTexts::of(&self.settings, record);
+            if let Some(adjudication) = self.adjudications.get(&record.id) {
+                // The reviewer's verdict stands for the record: its pairs, each certain.
+                let values: Map<String, Value> = [(adjudication.question.clone(), serde_json::json!({"value": adjudication.verdict}))].into_iter().collect();
+                let verdict = judgment_from_values(&self.settings, &record.id.to_string(), ADJUDICATOR, &values).ok().flatten().into_iter().collect::<Vec<_>>();
+                let resolved = resolve(&verdict, &Strategy::Majority);
+                rows.extend(select_pairs(&resolved, self.binarization, self.ties).into_iter().filter_map(|pair| pair_row(pair, &texts, true)));
+                continue;
+            }
             let judgments = record_judgments(&self.settings, record, relations, &mut 0);
             if judgments.is_empty() {
                 continue;
             }
             let resolved = self.resolver.resolve(&judgments);
-            let texts = RecordTexts::of(&self.settings, record);
-            rows.extend(select_pairs(&resolved, self.binarization, self.ties).into_iter().filter_map(|pair| pair_row(pair, &texts)));
+            rows.extend(select_pairs(&resolved, self.binarization, self.ties).into_iter().filter_map(|pair| pair_row(pair, &texts, false)));
         }
         Ok(Some(rows))
     }
@@ -343,7 +354,7 @@ impl JudgmentExport {
 
 /// The record's submitted answers to the preference question as judgments; `unreadable` counts
 /// the answers whose value could not be read.
-fn record_judgments(settings: &PreferenceSettings, record: &Record, relations: &RecordRelations, unreadable: &mut usize) -> Vec<Judgment> {
+pub(crate) fn record_judgments(settings: &PreferenceSettings, record: &Record, relations: &RecordRelations, unreadable: &mut usize) -> Vec<Judgment> {
     let (item, mut judgments) = (record.id.to_string(), Vec::new());
     for response in relations.responses.as_deref().unwrap_or_default().iter().filter(|response| response.status == ResponseStatus::Submitted) {
         match response.values.as_ref().map(|values| judgment_from_values(settings, &item, &response.user_id.to_string(), values)) {
@@ -540,7 +551,10 @@ fn select_pairs(resolved: &[ResolvedPair], binarization: Binarization, ties: Tie
         .collect()
 }
 
-fn pair_row(pair: &ResolvedPair, texts: &RecordTexts) -> Option<PairRow> {
+/// The labeler name an adjudicated verdict is resolved under.
+const ADJUDICATOR: &str = "adjudicator";
+
+fn pair_row(pair: &ResolvedPair, texts: &RecordTexts, adjudicated: bool) -> Option<PairRow> {
     Some(PairRow {
         item: texts.item.clone(),
         prompt: texts.prompt.clone(),
@@ -551,6 +565,7 @@ fn pair_row(pair: &ResolvedPair, texts: &RecordTexts) -> Option<PairRow> {
         margin: pair.margin,
         judgments: pair.judgments,
         agreement: pair.agreement,
+        adjudicated,
     })
 }
 

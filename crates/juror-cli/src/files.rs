@@ -180,7 +180,7 @@ mod tests {
         let mut writer = ParquetPairWriter::new(File::create(&path).unwrap(), PairFormat::Trl, Columns::default()).unwrap();
         for index in 0..20 {
             let text = |prefix: &str| -> Arc<str> { Arc::from(format!("{prefix} {index}")) };
-            let row = PairRow { item: text("item"), prompt: text("prompt"), prompt_messages: None, chosen: text("chosen"), rejected: text("rejected"), p_chosen: 0.75, margin: 1.0, judgments: 2, agreement: 1.0 };
+            let row = PairRow { item: text("item"), prompt: text("prompt"), prompt_messages: None, chosen: text("chosen"), rejected: text("rejected"), p_chosen: 0.75, margin: 1.0, judgments: 2, agreement: 1.0, adjudicated: false };
             writer.write(&row).unwrap();
         }
         writer.finish().unwrap();

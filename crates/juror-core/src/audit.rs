@@ -35,9 +35,10 @@ pub enum AuditAction {
     GoldSet,
     GoldUnset,
     LabelerResumed,
+    ReviewerSet,
 }
 
-const ACTIONS: [(AuditAction, &str); 26] = [
+const ACTIONS: [(AuditAction, &str); 27] = [
     (AuditAction::UserCreated, "user.created"),
     (AuditAction::UserUpdated, "user.updated"),
     (AuditAction::UserDeleted, "user.deleted"),
@@ -64,6 +65,7 @@ const ACTIONS: [(AuditAction, &str); 26] = [
     (AuditAction::GoldSet, "dataset.gold_set"),
     (AuditAction::GoldUnset, "dataset.gold_unset"),
     (AuditAction::LabelerResumed, "dataset.labeler_resumed"),
+    (AuditAction::ReviewerSet, "dataset.reviewer_set"),
 ];
 
 impl AuditAction {

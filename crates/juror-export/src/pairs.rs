@@ -40,6 +40,8 @@ pub struct PairRow {
     pub judgments: usize,
     /// The share of those judgments that agree with the resolved verdict.
     pub agreement: f64,
+    /// The pair is a reviewer's final verdict on a disputed record, not the labelers' resolved one.
+    pub adjudicated: bool,
 }
 
 /// One chat message.
@@ -56,7 +58,8 @@ pub struct Message {
 pub struct Columns {
     /// Add `margin` (TRL's reward trainer reads it).
     pub margin: bool,
-    /// Add `p_chosen`, `margin`, `judgments` and `agreement`, to filter or weight pairs later.
+    /// Add `p_chosen`, `margin`, `judgments`, `agreement` and `adjudicated`, to filter or weight
+    /// pairs later.
     pub confidence: bool,
 }
 
@@ -191,6 +194,7 @@ fn extra(line: &mut String, row: &PairRow, columns: Columns) {
     if columns.confidence {
         let _ = write!(line, ",\"judgments\":{}", row.judgments);
         number(line, "agreement", row.agreement);
+        let _ = write!(line, ",\"adjudicated\":{}", row.adjudicated);
     }
 }
 
@@ -228,6 +232,7 @@ mod tests {
             margin: 0.5,
             judgments: 4,
             agreement: 0.75,
+            adjudicated: false,
         }
     }
 
@@ -255,14 +260,14 @@ mod tests {
 
     #[test]
     fn confidence_columns_follow_the_pair() {
-        let expect = r#"{"prompt":"Why?","chosen":"Because.","rejected":"No.","p_chosen":0.75,"margin":0.5,"judgments":4,"agreement":0.75}"#;
+        let expect = r#"{"prompt":"Why?","chosen":"Because.","rejected":"No.","p_chosen":0.75,"margin":0.5,"judgments":4,"agreement":0.75,"adjudicated":false}"#;
         check(PairFormat::Trl, CONFIDENCE, &row(), expect);
     }
 
     #[test]
     fn trl_implicit_joins_prompt_and_response_with_a_blank_line() {
         check(PairFormat::TrlImplicit, Columns::default(), &row(), r#"{"chosen":"Why?\n\nBecause.","rejected":"Why?\n\nNo."}"#);
-        let expect = r#"{"chosen":"Why?\n\nBecause.","rejected":"Why?\n\nNo.","p_chosen":0.75,"margin":0.5,"judgments":4,"agreement":0.75}"#;
+        let expect = r#"{"chosen":"Why?\n\nBecause.","rejected":"Why?\n\nNo.","p_chosen":0.75,"margin":0.5,"judgments":4,"agreement":0.75,"adjudicated":false}"#;
         check(PairFormat::TrlImplicit, CONFIDENCE, &row(), expect);
     }
 
@@ -279,7 +284,7 @@ mod tests {
             Message { role: "user".into(), content: "Why?".into() },
         ];
         let chat = PairRow { prompt_messages: Some(messages.into()), ..row() };
-        let expect = r#"{"prompt":[{"role":"system","content":"Be brief."},{"role":"user","content":"Why?"}],"chosen":[{"role":"assistant","content":"Because."}],"rejected":[{"role":"assistant","content":"No."}],"p_chosen":0.75,"margin":0.5,"judgments":4,"agreement":0.75}"#;
+        let expect = r#"{"prompt":[{"role":"system","content":"Be brief."},{"role":"user","content":"Why?"}],"chosen":[{"role":"assistant","content":"Because."}],"rejected":[{"role":"assistant","content":"No."}],"p_chosen":0.75,"margin":0.5,"judgments":4,"agreement":0.75,"adjudicated":false}"#;
         check(PairFormat::TrlConversational, CONFIDENCE, &chat, expect);
         let expect = r#"{"input":{"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Why?"}]},"preferred_output":[{"role":"assistant","content":"Because."}],"non_preferred_output":[{"role":"assistant","content":"No."}]}"#;
         check(PairFormat::OpenAiDpo, Columns::default(), &chat, expect);
@@ -321,7 +326,7 @@ mod tests {
     fn openai_dpo_has_input_and_outputs() {
         let expect = r#"{"input":{"messages":[{"role":"user","content":"Why?"}]},"preferred_output":[{"role":"assistant","content":"Because."}],"non_preferred_output":[{"role":"assistant","content":"No."}]}"#;
         check(PairFormat::OpenAiDpo, Columns::default(), &row(), expect);
-        let expect = r#"{"input":{"messages":[{"role":"user","content":"Why?"}]},"preferred_output":[{"role":"assistant","content":"Because."}],"non_preferred_output":[{"role":"assistant","content":"No."}],"p_chosen":0.75,"margin":0.5,"judgments":4,"agreement":0.75}"#;
+        let expect = r#"{"input":{"messages":[{"role":"user","content":"Why?"}]},"preferred_output":[{"role":"assistant","content":"Because."}],"non_preferred_output":[{"role":"assistant","content":"No."}],"p_chosen":0.75,"margin":0.5,"judgments":4,"agreement":0.75,"adjudicated":false}"#;
         check(PairFormat::OpenAiDpo, CONFIDENCE, &row(), expect);
     }
 }

@@ -143,6 +143,16 @@ impl QueryParams {
             .collect()
     }
 
+    /// A boolean parameter (`true` or `false`), or its default when absent.
+    pub fn boolean(&self, name: &str, default: bool) -> Result<bool, ApiError> {
+        match self.first(name) {
+            None => Ok(default),
+            Some("true") => Ok(true),
+            Some("false") => Ok(false),
+            Some(text) => Err(ApiError::request(vec!["query".into(), name.into()], "bool_parsing", format!("Input should be `true` or `false`, got `{text}`"))),
+        }
+    }
+
     /// An integer parameter within bounds, or its default when absent.
     pub fn integer(&self, name: &str, default: u64, min: u64, max: u64) -> Result<u64, ApiError> {
         let Some(text) = self.first(name) else { return Ok(default) };

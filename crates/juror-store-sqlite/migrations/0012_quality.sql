@@ -45,3 +45,27 @@ CREATE TABLE repeat_answers (
     PRIMARY KEY (record_id, user_id)
 );
 CREATE INDEX repeat_answers_labeler ON repeat_answers (dataset_id, user_id, status);
+
+-- Users given the reviewer right in a dataset (besides its owners and admins): they settle
+-- disputed records.
+CREATE TABLE dataset_reviewers (
+    dataset_id TEXT NOT NULL REFERENCES datasets (id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    inserted_at INTEGER NOT NULL,
+    PRIMARY KEY (dataset_id, user_id)
+);
+
+-- A reviewer's final verdict on a record (a complete ranking of its preference question, JSON)
+-- with their note. The labelers' answers stay as they were; exports use this verdict and say so.
+-- The reviewer's name is kept as it was, so the verdict still reads after the account is gone.
+CREATE TABLE adjudications (
+    record_id TEXT PRIMARY KEY NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+    dataset_id TEXT NOT NULL REFERENCES datasets (id) ON DELETE CASCADE,
+    question TEXT NOT NULL,
+    verdict TEXT NOT NULL,
+    note TEXT,
+    reviewer_id TEXT NOT NULL,
+    reviewer_name TEXT NOT NULL,
+    decided_at INTEGER NOT NULL
+);
+CREATE INDEX adjudications_dataset ON adjudications (dataset_id);

@@ -20,7 +20,7 @@ mod store;
 
 pub use error::{StoreError, StoreResult, UniqueKey};
 pub use store::{
-    AuditStore, DatasetProgress, DatasetStore, DistributionStore, GoldStanding, Lease, Lifecycle, LeaseRequest, RecordCursor, RecordInclude, RecordPage, RecordScan,
+    Adjudication, AuditStore, DatasetProgress, DatasetStore, DistributionStore, GoldStanding, Lease, Lifecycle, LeaseRequest, RecordCursor, RecordInclude, RecordPage, RecordScan,
     QualityStore, RecordStore, Repeat, RecordWriteBatch, ResponseCounts, ResponseStore, SessionStore, Store, StoreStats, SuggestionsMode, UserChanges, UserProgressRow, UserStore,
     WebSession, WebhookStore,
 };

@@ -409,6 +409,21 @@ impl Repeat {
     }
 }
 
+/// A reviewer's final verdict on a record: a complete answer to its preference `question` (the
+/// answer's JSON `value`), with a note. The labelers' answers are never changed by it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Adjudication {
+    pub record: RecordId,
+    pub dataset: DatasetId,
+    pub question: String,
+    pub verdict: Value,
+    pub note: Option<String>,
+    pub reviewer: UserId,
+    /// The reviewer's username when they decided.
+    pub reviewer_name: String,
+    pub decided_at: Timestamp,
+}
+
 /// Quality control while collecting (`juror_core::quality`): a dataset's settings, its gold
 /// records, and where each labeler stands by their gold answers. Adaptive overlap's targets and
 /// gold hand-outs happen inside the labeling loop's own methods.
@@ -442,6 +457,16 @@ pub trait QualityStore: Send + Sync + 'static {
     async fn answer_repeat(&self, repeat: &Repeat) -> StoreResult<()>;
     /// The dataset's submitted repeats, each with the values of the labeler's first answer.
     async fn list_repeats(&self, dataset: DatasetId) -> StoreResult<Vec<(Repeat, Option<serde_json::Map<String, Value>>)>>;
+    /// Gives (or with `false` takes back) a user's reviewer right in a dataset.
+    async fn set_reviewer(&self, dataset: DatasetId, user: UserId, reviewer: bool) -> StoreResult<()>;
+    /// The dataset's reviewers, in the order they were named.
+    async fn list_reviewers(&self, dataset: DatasetId) -> StoreResult<Vec<UserId>>;
+    /// Stores a record's final verdict, replacing an earlier one.
+    async fn adjudicate(&self, adjudication: &Adjudication) -> StoreResult<()>;
+    /// The record's final verdict, if it has one.
+    async fn find_adjudication(&self, record: RecordId) -> StoreResult<Option<Adjudication>>;
+    /// Every final verdict in the dataset, oldest first.
+    async fn list_adjudications(&self, dataset: DatasetId) -> StoreResult<Vec<Adjudication>>;
 }
 
 /// The audit log of administrative actions.

@@ -1,6 +1,6 @@
 //! Which Parquet columns each pair format has, their schema, and one row group's values.
 //!
-//! Text columns are `BYTE_ARRAY (STRING)`, the confidence columns `DOUBLE` and `INT64`. A list of
+//! Text columns are `BYTE_ARRAY (STRING)`, the confidence columns `DOUBLE`, `INT64` and `BOOLEAN`. A list of
 //! messages is the standard three-level Parquet `LIST` of a `role`/`content` struct, so pyarrow
 //! reads it as `list<struct<role: string, content: string>>` and the `datasets` library as a list
 //! of `{"role", "content"}` dicts, the shape TRL's conversational format and OpenAI's DPO format
@@ -31,6 +31,7 @@ pub(crate) enum Source {
     Margin,
     Judgments,
     Agreement,
+    Adjudicated,
 }
 
 /// A top-level column: its name and what it holds.
@@ -56,7 +57,7 @@ pub(crate) fn layout(format: PairFormat, columns: Columns) -> Vec<Column> {
         ],
     };
     if columns.confidence {
-        layout.extend([column("p_chosen", Source::PChosen), column("margin", Source::Margin), column("judgments", Source::Judgments), column("agreement", Source::Agreement)]);
+        layout.extend([column("p_chosen", Source::PChosen), column("margin", Source::Margin), column("judgments", Source::Judgments), column("agreement", Source::Agreement), column("adjudicated", Source::Adjudicated)]);
     } else if columns.margin {
         layout.push(column("margin", Source::Margin));
     }
@@ -71,6 +72,7 @@ pub(crate) fn schema(format: PairFormat, layout: &[Column]) -> String {
         .map(|column| match column.source {
             Source::PChosen | Source::Margin | Source::Agreement => format!("  REQUIRED DOUBLE {};\n", column.name),
             Source::Judgments => format!("  REQUIRED INT64 {};\n", column.name),
+            Source::Adjudicated => format!("  REQUIRED BOOLEAN {};\n", column.name),
             Source::PromptMessages if format == PairFormat::OpenAiDpo => format!("  REQUIRED GROUP {} {{\n{}  }}\n", column.name, message_list("messages")),
             Source::PromptMessages | Source::ChosenMessage | Source::RejectedMessage => message_list(column.name),
             _ => format!("  REQUIRED BYTE_ARRAY {} (STRING);\n", column.name),
@@ -92,6 +94,7 @@ pub(crate) enum Values {
     Text(Vec<ByteArray>),
     Double(Vec<f64>),
     Int(Vec<i64>),
+    Flag(Vec<bool>),
     /// A message list: its two leaf columns (`role`, `content`) share the levels. The definition
     /// level is 1 for a message and 0 for an empty list; the repetition level is 0 at a row's
     /// first entry and 1 after.
@@ -104,6 +107,7 @@ impl Values {
         match source {
             Source::PChosen | Source::Margin | Source::Agreement => Values::Double(Vec::new()),
             Source::Judgments => Values::Int(Vec::new()),
+            Source::Adjudicated => Values::Flag(Vec::new()),
             Source::PromptMessages | Source::ChosenMessage | Source::RejectedMessage => {
                 Values::Messages { roles: Vec::new(), contents: Vec::new(), definition: Vec::new(), repetition: Vec::new() }
             }
@@ -125,6 +129,7 @@ impl Values {
             (Values::Double(values), Source::Margin) => values.push(row.margin),
             (Values::Double(values), Source::Agreement) => values.push(row.agreement),
             (Values::Int(values), Source::Judgments) => values.push(i64::try_from(row.judgments).unwrap_or(i64::MAX)),
+            (Values::Flag(values), Source::Adjudicated) => values.push(row.adjudicated),
             (messages @ Values::Messages { .. }, Source::PromptMessages) => messages.push_messages(&prompt_messages(row)),
             (messages @ Values::Messages { .. }, Source::ChosenMessage) => messages.push_messages(&[assistant(&row.chosen)]),
             (messages @ Values::Messages { .. }, Source::RejectedMessage) => messages.push_messages(&[assistant(&row.rejected)]),
@@ -165,6 +170,7 @@ mod tests {
             margin: 1.0,
             judgments: 1,
             agreement: 1.0,
+            adjudicated: false,
         };
         let mut values = Values::for_source(Source::PromptMessages);
         let mut bytes = SharedTexts::default();

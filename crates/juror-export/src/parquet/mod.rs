@@ -2,7 +2,8 @@
 //!
 //! The flat layouts (`trl`, `trl-implicit`) are string columns; the message layouts
 //! (`trl-conversational`, `openai-dpo`) are lists of `role`/`content` structs (see `columns`).
-//! `p_chosen`, `margin` and `agreement` are `DOUBLE`, `judgments` is `INT64`; everything is
+//! `p_chosen`, `margin` and `agreement` are `DOUBLE`, `judgments` is `INT64`, `adjudicated` is
+//! `BOOLEAN`; everything is
 //! snappy-compressed. Rows are buffered one row group at a time
 //! ([`ParquetPairWriter::ROW_GROUP_ROWS`] rows), so memory stays bounded by a row group, not the
 //! file.
@@ -13,7 +14,7 @@ use std::io::Write;
 use std::sync::Arc;
 
 use parquet::basic::Compression;
-use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int64Type};
+use parquet::data_type::{BoolType, ByteArray, ByteArrayType, DoubleType, Int64Type};
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::parser::parse_message_type;
@@ -87,6 +88,7 @@ impl<W: Write + Send> ParquetPairWriter<W> {
                 Values::Text(values) => write_leaf::<ByteArrayType>(&mut group, values, None)?,
                 Values::Double(values) => write_leaf::<DoubleType>(&mut group, values, None)?,
                 Values::Int(values) => write_leaf::<Int64Type>(&mut group, values, None)?,
+                Values::Flag(values) => write_leaf::<BoolType>(&mut group, values, None)?,
                 Values::Messages { roles, contents, definition, repetition } => {
                     write_leaf::<ByteArrayType>(&mut group, roles, Some((definition, repetition)))?;
                     write_leaf::<ByteArrayType>(&mut group, contents, Some((definition, repetition)))?;
@@ -140,6 +142,7 @@ mod tests {
             margin: 0.5,
             judgments: index,
             agreement: 1.0,
+            adjudicated: index == 2,
         }
     }
 
@@ -167,8 +170,8 @@ mod tests {
         let (rows, groups, schema) = round_trip(PairFormat::Trl, confidence, 5, 2);
         assert_eq!(groups, 3);
         assert_eq!(rows.len(), 5);
-        assert_eq!(rows[3], json!({"prompt": "Why 3?", "chosen": "Because.", "rejected": "No.", "p_chosen": 0.75, "margin": 0.5, "judgments": 3, "agreement": 1.0}));
-        for expect in ["REQUIRED BYTE_ARRAY prompt (STRING)", "REQUIRED DOUBLE p_chosen", "REQUIRED INT64 judgments", "REQUIRED DOUBLE agreement"] {
+        assert_eq!(rows[3], json!({"prompt": "Why 3?", "chosen": "Because.", "rejected": "No.", "p_chosen": 0.75, "margin": 0.5, "judgments": 3, "agreement": 1.0, "adjudicated": false}));
+        for expect in ["REQUIRED BYTE_ARRAY prompt (STRING)", "REQUIRED DOUBLE p_chosen", "REQUIRED INT64 judgments", "REQUIRED DOUBLE agreement", "REQUIRED BOOLEAN adjudicated"] {
             assert!(schema.contains(expect), "{schema}");
         }
     }
@@ -198,7 +201,7 @@ mod tests {
             "prompt": [{"role": "user", "content": "Why 2?"}],
             "chosen": [{"role": "assistant", "content": "Because."}],
             "rejected": [{"role": "assistant", "content": "No."}],
-            "p_chosen": 0.75, "margin": 0.5, "judgments": 2, "agreement": 1.0,
+            "p_chosen": 0.75, "margin": 0.5, "judgments": 2, "agreement": 1.0, "adjudicated": true,
         });
         assert_eq!(rows[2], expect);
         assert!(schema.contains("REQUIRED group prompt (LIST)") && schema.contains("REPEATED group list"), "{schema}");

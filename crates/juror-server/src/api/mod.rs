@@ -11,6 +11,7 @@ mod preferences;
 mod progress;
 mod quality;
 mod records;
+mod review;
 mod responses;
 mod search;
 mod settings;
@@ -49,6 +50,7 @@ pub(crate) fn router(max_record_body_bytes: usize) -> Router<AppState> {
         .merge(distribution::router())
         // Juror's own additions: quality control while collecting (adaptive overlap, gold).
         .merge(quality::router())
+        .merge(review::router())
         // Juror's own additions: preference pairs, agreement and exports.
         .merge(preferences::router())
         // Juror's own additions: the audit log of administrative actions.

@@ -19,7 +19,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, ObjectBuilder, Ref, RefOr, ResponseBuilder, Type};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::{audit, datasets, distribution, docs_page, legacy, preferences, progress, quality, records, responses, search, settings, status, users, webhooks, workspaces};
+use super::{audit, datasets, distribution, docs_page, legacy, preferences, progress, quality, records, review, responses, search, settings, status, users, webhooks, workspaces};
 use crate::AppState;
 
 pub(super) fn router() -> Router<AppState> {
@@ -124,6 +124,12 @@ pub struct ErrorBody {
         quality::list_gold,
         quality::set_gold,
         quality::unset_gold,
+        review::list_reviewers,
+        review::add_reviewer,
+        review::remove_reviewer,
+        review::review_queue,
+        review::get_adjudication,
+        review::adjudicate,
         preferences::preference_metrics,
         preferences::export_preferences,
         webhooks::list_webhooks,
@@ -155,7 +161,7 @@ pub struct ErrorBody {
         (name = "suggestions", description = "Suggested answers (from models or people)."),
         (name = "progress", description = "Progress of a dataset and of each labeler."),
         (name = "distribution", description = "Juror's own: leased hand-outs of the next record, assignments, quotas."),
-        (name = "quality", description = "Juror's own: quality control while collecting: adaptive overlap, gold records, labelers' standing."),
+        (name = "quality", description = "Juror's own: quality control while collecting: adaptive overlap, gold records, labelers' standing, reviewers and final verdicts."),
         (name = "preferences", description = "Juror's own: preference pairs, agreement and bias, and training files."),
         (name = "webhooks", description = "Webhooks (Argilla 2.8's routes) and their deliveries (Juror's own)."),
         (name = "audit", description = "Juror's own: the audit log."),

@@ -100,6 +100,7 @@ pub(super) async fn dataset(State(state): State<AppState>, web: Web, Path(id): P
                 a href=(format!("/admin/datasets/{id}/quality")) { "Agreement and bias report" }
                 " (reads every submitted answer: a few seconds on a dataset of a hundred thousand records)"
             }
+            p { a href=(format!("/review/datasets/{id}")) { "Disputed records" } " to settle with a final verdict" }
         },
     ))
 }

@@ -81,6 +81,7 @@ pub(super) async fn dataset(State(state): State<AppState>, web: Web, Path(id): P
     let app = &state.app;
     let metrics = app.my_dataset_metrics(&web.caller, id).await?;
     let (dataset, answers) = app.my_responses(&web.caller, id, status, LISTED).await?;
+    let reviewer = app.may_review(&web.caller, id).await?;
     let view = status.map_or("all", ResponseStatus::as_str);
     let mine = metrics.mine;
     Ok(layout::page(
@@ -99,6 +100,9 @@ pub(super) async fn dataset(State(state): State<AppState>, web: Web, Path(id): P
             form.start method="post" action=(format!("/datasets/{id}/next")) {
                 input type="hidden" name="csrf" value=(web.csrf);
                 button.primary type="submit" { "Start labeling" }
+            }
+            @if reviewer {
+                p { a href=(format!("/review/datasets/{id}")) { "Review disputed records" } }
             }
             nav.views aria-label="My answers" {
                 @for (name, label) in [("submitted", "Submitted"), ("draft", "Drafts"), ("discarded", "Discarded"), ("all", "All")] {

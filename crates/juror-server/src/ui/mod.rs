@@ -27,6 +27,7 @@ mod login;
 pub(crate) mod markdown;
 mod record;
 mod record_page;
+mod review;
 mod session;
 
 use std::str::FromStr;
@@ -62,6 +63,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/admin/datasets/{id}/quality", get(admin::quality))
         .route("/admin/datasets/{id}/labelers/{user_id}/resume", post(admin_gold::resume))
         .route("/admin/audit", get(audit::log))
+        .route("/review/datasets/{id}", get(review::queue))
+        .route("/review/records/{id}", get(review::record).post(review::decide))
         .layer(DefaultBodyLimit::max(crate::MAX_FORM_BODY_BYTES))
         .layer(middleware::map_response(secure_headers))
         .merge(assets::router())

@@ -101,7 +101,7 @@ fn responses_ranked(layout: &Layout, question: &Question, schema: &juror_core::r
         && layout.options[index].iter().zip(&layout.responses).all(|(&option, &field)| options[option].value == schema.fields[field].name)
 }
 
-fn field_value(field: &Field, value: Option<&Value>) -> Markup {
+pub(super) fn field_value(field: &Field, value: Option<&Value>) -> Markup {
     match (&field.settings, value) {
         (_, None | Some(Value::Null)) => html! { p.muted { "(empty)" } },
         (FieldSettings::Text { use_markdown: true }, Some(Value::String(text))) => html! { div.md { (markdown::render(text)) } },

@@ -133,3 +133,55 @@ pub fn labeler_quality(labeler: &LabelerQuality) -> LabelerQualityJson {
         paused: labeler.paused,
     }
 }
+
+/// A reviewer's final verdict on a record: the value of its preference `question`, with a note.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdjudicationJson {
+    pub record_id: String,
+    pub question: String,
+    #[schema(value_type = Object)]
+    pub value: serde_json::Value,
+    pub note: Option<String>,
+    pub reviewer_id: String,
+    pub reviewer: String,
+    pub decided_at: String,
+}
+
+pub fn adjudication(adjudication: &juror_app::Adjudication) -> AdjudicationJson {
+    AdjudicationJson {
+        record_id: adjudication.record.to_string(),
+        question: adjudication.question.clone(),
+        value: adjudication.verdict.clone(),
+        note: adjudication.note.clone(),
+        reviewer_id: adjudication.reviewer.to_string(),
+        reviewer: adjudication.reviewer_name.clone(),
+        decided_at: adjudication.decided_at.to_naive_iso(),
+    }
+}
+
+/// A record in dispute: why (`split`, `cycle`, `failed_repeat`, `flagged_labeler`), its submitted
+/// judgments, and the verdict if one was given.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DisputedRecordJson {
+    pub record_id: String,
+    pub external_id: Option<String>,
+    pub disputes: Vec<&'static str>,
+    pub judgments: usize,
+    pub adjudication: Option<AdjudicationJson>,
+}
+
+pub fn disputed_record(disputed: &juror_app::DisputedRecord) -> DisputedRecordJson {
+    DisputedRecordJson {
+        record_id: disputed.record.id.to_string(),
+        external_id: disputed.record.external_id.clone(),
+        disputes: disputed.disputes.iter().map(|dispute| dispute.as_str()).collect(),
+        judgments: disputed.judgments,
+        adjudication: disputed.adjudication.as_ref().map(adjudication),
+    }
+}
+
+/// A user with the reviewer right in a dataset.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewerJson {
+    pub user_id: String,
+}

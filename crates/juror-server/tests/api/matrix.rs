@@ -189,6 +189,14 @@ fn rows() -> Vec<Row> {
         row(M::PUT, "/api/v1/datasets/{dataset_id}/gold", managers(200))
             .body(r#"{"items": [{"record_id": "$record_id", "verdict": {"question": "preference", "chosen": "response-1", "rejected": "response-2"}}]}"#),
         row(M::DELETE, "/api/v1/datasets/{dataset_id}/gold", managers(200)).at("/api/v1/datasets/{dataset_id}/gold?ids={record_id}"),
+        row(M::GET, "/api/v1/datasets/{dataset_id}/reviewers", managers(200)),
+        row(M::PUT, "/api/v1/datasets/{dataset_id}/reviewers/{user_id}", managers(204)).at("/api/v1/datasets/{dataset_id}/reviewers/{annotator_id}"),
+        row(M::DELETE, "/api/v1/datasets/{dataset_id}/reviewers/{user_id}", managers(204)).at("/api/v1/datasets/{dataset_id}/reviewers/{annotator_id}"),
+        row(M::GET, "/api/v1/datasets/{dataset_id}/review-queue", managers(200)),
+        // No verdict yet: reviewers learn there is none, others may not ask.
+        row(M::GET, "/api/v1/records/{record_id}/adjudication", [404, 404, 403, 403, 403, 401]),
+        row(M::PUT, "/api/v1/records/{record_id}/adjudication", managers(200))
+            .body(r#"{"value": [{"value": "response-1", "rank": 1}, {"value": "response-2", "rank": 2}], "note": "clearer"}"#),
         // The audit log.
         row(M::GET, "/api/v1/audit-events", owners(200)),
         // This API's description.
@@ -439,6 +447,9 @@ fn ui_rows() -> Vec<Row> {
         row(M::GET, "/admin/datasets/{id}/quality", managers_ui(200)).at("/admin/datasets/{dataset_id}/quality"),
         row(M::POST, "/admin/datasets/{id}/labelers/{user_id}/resume", managers_ui(303)).at("/admin/datasets/{dataset_id}/labelers/{annotator_id}/resume").body(""),
         row(M::GET, "/admin/audit", [200, 403, 403, 403, 403, 303]),
+        row(M::GET, "/review/datasets/{id}", managers_ui(200)).at("/review/datasets/{dataset_id}"),
+        row(M::GET, "/review/records/{id}", managers_ui(200)).at("/review/records/{record_id}"),
+        row(M::POST, "/review/records/{id}", managers_ui(303)).at("/review/records/{record_id}").body("rank.response-1=1&rank.response-2=2&note=clearer"),
     ]
 }
 

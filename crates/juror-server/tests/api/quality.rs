@@ -162,3 +162,44 @@ async fn gold_records_are_scored_kept_out_of_exports_and_pause_a_labeler_until_r
     assert_eq!(unset.body, json!({"count": 1}), "{unset:?}");
     assert_eq!(app.owner().get(&gold_path).await.body["items"].as_array().map(Vec::len), Some(1));
 }
+
+#[tokio::test]
+async fn a_reviewer_settles_a_split_record_and_the_export_carries_the_verdict() {
+    let app = TestApp::spawn().await;
+    let (dataset, ids, users) = dataset_with(&app, &["split", "unanimous"], 3).await;
+    for (index, user) in users.iter().enumerate() {
+        assert_eq!(answer(&app, user, &ids[0], &prefers(if index < 2 { "response-1" } else { "response-2" })).await, 201);
+        assert_eq!(answer(&app, user, &ids[1], &prefers("response-1")).await, 201);
+    }
+    let queue_path = format!("/api/v1/datasets/{dataset}/review-queue");
+    let reviewer = &users[0];
+    assert_eq!(app.with_key(&reviewer.api_key).get(&queue_path).await.status, 403, "labelers review only when named");
+    assert_eq!(app.owner().put(&format!("/api/v1/datasets/{dataset}/reviewers/{}", reviewer.id), &json!({})).await.status, 204);
+    assert_eq!(app.owner().get(&format!("/api/v1/datasets/{dataset}/reviewers")).await.body, json!({"items": [{"user_id": reviewer.id}]}));
+
+    let queue = app.with_key(&reviewer.api_key).get(&queue_path).await;
+    assert_eq!(queue.status, 200, "{queue:?}");
+    assert_eq!(queue.body["items"].as_array().map(Vec::len), Some(1), "only the split record: {queue:?}");
+    assert_eq!((&queue.body["items"][0]["record_id"], &queue.body["items"][0]["disputes"], &queue.body["items"][0]["judgments"]), (&json!(ids[0]), &json!(["split"]), &json!(3)));
+
+    let verdict_path = format!("/api/v1/records/{}/adjudication", ids[0]);
+    assert_eq!(app.with_key(&reviewer.api_key).get(&verdict_path).await.status, 404);
+    let partial = app.with_key(&reviewer.api_key).put(&verdict_path, &json!({"value": [{"value": "response-2", "rank": 1}]})).await;
+    assert!(assert_invalid(&partial).starts_with("verdict:"), "{partial:?}");
+    let settled = app.with_key(&reviewer.api_key).put(&verdict_path, &json!({"value": ranking(&[("response-2", json!(1)), ("response-1", json!(2))]), "note": "  response-2 cites its source  "})).await;
+    assert_eq!(settled.status, 200, "{settled:?}");
+    assert_eq!((&settled.body["note"], &settled.body["reviewer"], &settled.body["question"]), (&json!("response-2 cites its source"), &json!("labeler-0"), &json!("preference")));
+    assert_eq!(app.owner().get(&verdict_path).await.body["value"][0]["value"], "response-2");
+
+    assert_eq!(app.with_key(&reviewer.api_key).get(&queue_path).await.body, json!({"items": []}), "settled records leave the queue");
+    let all = app.with_key(&reviewer.api_key).get(&format!("{queue_path}?settled=true")).await;
+    assert_eq!(all.body["items"][0]["adjudication"]["note"], "response-2 cites its source");
+    assert_eq!(app.responses_of(&ids[0]).await.len(), 3, "the labelers' answers are kept as they were");
+
+    let export = app.owner().get(&format!("/api/v1/datasets/{dataset}/preferences/export?format=trl&with_confidence=true")).await;
+    let lines: Vec<Value> = export.body.as_str().unwrap().lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    let split = lines.iter().find(|line| line["prompt"] == "split").unwrap();
+    assert_eq!((&split["chosen"], &split["adjudicated"], &split["p_chosen"]), (&json!("second answer"), &json!(true), &json!(1.0)), "{split}");
+    let unanimous = lines.iter().find(|line| line["prompt"] == "unanimous").unwrap();
+    assert_eq!((&unanimous["chosen"], &unanimous["adjudicated"]), (&json!("first answer"), &json!(false)));
+}

@@ -460,3 +460,40 @@ async fn swapped_repeats_come_back_the_other_way_round_and_are_kept_apart() {
     assert_eq!((consistency["username"].as_str(), consistency["repeats"].as_u64(), consistency["consistency"].as_f64()), (Some(annotator.username.as_str()), Some(repeats), Some(1.0)), "{metrics:?}");
     assert_eq!(metrics.body["quality"]["overall_consistency"], 1.0);
 }
+
+#[tokio::test]
+async fn a_named_reviewer_settles_a_disputed_record_in_the_browser() {
+    let (app, reviewer, workspace, dataset_id) = TestApp::with_annotator().await;
+    let ids = app.create_records(&dataset_id, vec![comparison_record("disputed")]).await;
+    for (index, name) in ["first", "second"].iter().enumerate() {
+        let labeler = app.create_member(&workspace, name, "annotator").await;
+        let best = if index == 0 { "response-1" } else { "response-2" };
+        let worst = if index == 0 { "response-2" } else { "response-1" };
+        let ranking = json!({"status": "submitted", "values": {"preference": {"value": [{"value": best, "rank": 1}, {"value": worst, "rank": 2}]}}});
+        assert_eq!(app.with_key(&labeler.api_key).post(&format!("/api/v1/records/{}/responses", ids[0]), &ranking).await.status, 201);
+    }
+    let mut browser = Browser::new(&app);
+    browser.login(&reviewer.username, "password1234").await;
+    let queue_path = format!("/review/datasets/{dataset_id}");
+    assert_eq!(browser.get(&queue_path).await.status, 403, "not a reviewer yet");
+    assert!(!browser.get(&format!("/datasets/{dataset_id}")).await.html.contains(&queue_path));
+    assert_eq!(app.owner().put(&format!("/api/v1/datasets/{dataset_id}/reviewers/{}", reviewer.id), &json!({})).await.status, 204);
+    assert!(browser.get(&format!("/datasets/{dataset_id}")).await.html.contains(&queue_path), "the dataset page links the queue");
+
+    let queue = browser.get(&queue_path).await;
+    assert!(queue.html.contains("1 waiting for a verdict") && queue.html.contains("split verdict"), "{}", queue.html);
+    let record_path = format!("/review/records/{}", ids[0]);
+    let page = browser.get(&record_path).await;
+    assert_eq!(page.status, 200);
+    assert!(page.html.contains("<td>first</td>") && page.html.contains("response-1 &gt; response-2") && page.html.contains("response-2 &gt; response-1"), "every answer side by side: {}", page.html);
+    let csrf = page.hidden("csrf");
+    assert_eq!(browser.post(&record_path, &[("csrf", "forged"), ("rank.response-1", "2"), ("rank.response-2", "1")]).await.status, 403);
+    let partial = browser.post(&record_path, &[("csrf", &csrf), ("rank.response-2", "1")]).await;
+    assert_eq!(partial.status, 422, "{}", partial.html);
+    let decided = browser.post(&record_path, &[("csrf", &csrf), ("rank.response-1", "2"), ("rank.response-2", "1"), ("note", "the second cites a source")]).await;
+    assert_eq!((decided.status, decided.location()), (303, queue_path.as_str()));
+    let queue = browser.get(&queue_path).await;
+    assert!(queue.html.contains("0 waiting for a verdict, 1 settled") && queue.html.contains(&format!("by {}", reviewer.username)), "{}", queue.html);
+    let verdict = app.owner().get(&format!("/api/v1/records/{}/adjudication", ids[0])).await;
+    assert_eq!((&verdict.body["value"][1]["rank"], &verdict.body["note"]), (&json!(1), &json!("the second cites a source")), "{verdict:?}");
+}

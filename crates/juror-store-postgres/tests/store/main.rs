@@ -130,3 +130,9 @@ async fn postgres_keeps_swapped_repeats_apart() {
     let (_url, store) = fresh().await;
     conformance::swapped_repeats(&store).await;
 }
+
+#[tokio::test]
+async fn postgres_keeps_reviewers_and_verdicts() {
+    let (_url, store) = fresh().await;
+    conformance::reviews(&store).await;
+}

@@ -72,3 +72,9 @@ async fn sqlite_keeps_swapped_repeats_apart() {
     let (_dir, store) = fresh().await;
     conformance::swapped_repeats(&store).await;
 }
+
+#[tokio::test]
+async fn sqlite_keeps_reviewers_and_verdicts() {
+    let (_dir, store) = fresh().await;
+    conformance::reviews(&store).await;
+}

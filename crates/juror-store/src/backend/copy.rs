@@ -99,6 +99,21 @@ pub const TABLES: &[Table] = &[
         ],
         order: "record_id, user_id",
     },
+    Table { name: "dataset_reviewers", columns: &[("dataset_id", Text), ("user_id", Text), ("inserted_at", Int)], order: "dataset_id, user_id" },
+    Table {
+        name: "adjudications",
+        columns: &[
+            ("record_id", Text),
+            ("dataset_id", Text),
+            ("question", Text),
+            ("verdict", Text),
+            ("note", OptText),
+            ("reviewer_id", Text),
+            ("reviewer_name", Text),
+            ("decided_at", Int),
+        ],
+        order: "decided_at, record_id",
+    },
     Table {
         name: "responses",
         columns: &[

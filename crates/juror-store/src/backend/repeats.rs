@@ -1,6 +1,6 @@
-//! Swapped repeats for every backend: a labeler's open repeat, starting one on a record they
-//! submitted long enough ago, their second answer, and the submitted repeats with the first
-//! answers they are compared to.
+//! Swapped repeats and adjudications for every backend: a labeler's open repeat, starting one on a
+//! record they submitted long enough ago, their second answer, the submitted repeats with the
+//! first answers they are compared to; and reviewers' final verdicts.
 
 use juror_core::ids::{DatasetId, RecordId, UserId};
 use juror_core::quality::{repeat_is_due, REPEAT_GAP};
@@ -12,7 +12,7 @@ use super::rows;
 use super::sql::Statement;
 use super::transaction::Transaction;
 use crate::error::{StoreError, StoreResult};
-use crate::Repeat;
+use crate::{Adjudication, Repeat};
 
 /// The columns [`repeat`] reads, for a query whose repeats are aliased `ra`.
 pub const REPEAT_COLUMNS: &str = "ra.record_id, ra.user_id, ra.dataset_id, ra.status, ra.\"values\", ra.shown_order, ra.time_on_task_ms, ra.started_at, ra.answered_at";
@@ -119,4 +119,37 @@ pub fn submitted(dataset: DatasetId) -> Statement {
          WHERE ra.dataset_id = ? AND ra.status = 'submitted' ORDER BY ra.answered_at, ra.record_id"
     ))
     .bind(dataset.to_string())
+}
+
+/// The columns [`adjudication`] reads.
+pub const ADJUDICATION_COLUMNS: &str = "record_id, dataset_id, question, verdict, note, reviewer_id, reviewer_name, decided_at";
+
+/// Reads a row of [`ADJUDICATION_COLUMNS`].
+pub fn adjudication(row: &impl Columns) -> StoreResult<Adjudication> {
+    Ok(Adjudication {
+        record: rows::id(row, 0)?,
+        dataset: rows::id(row, 1)?,
+        question: row.text(2)?.to_owned(),
+        verdict: serde_json::from_str(row.text(3)?)?,
+        note: row.text_opt(4)?.map(str::to_owned),
+        reviewer: rows::id(row, 5)?,
+        reviewer_name: row.text(6)?.to_owned(),
+        decided_at: Timestamp::from_micros(row.int(7)?),
+    })
+}
+
+pub fn adjudicate(adjudication: &Adjudication) -> Statement {
+    Statement::new(format!(
+        "INSERT INTO adjudications ({ADJUDICATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (record_id) DO UPDATE SET question = excluded.question, verdict = excluded.verdict, note = excluded.note, \
+         reviewer_id = excluded.reviewer_id, reviewer_name = excluded.reviewer_name, decided_at = excluded.decided_at"
+    ))
+    .bind(adjudication.record.to_string())
+    .bind(adjudication.dataset.to_string())
+    .bind(adjudication.question.as_str())
+    .bind(adjudication.verdict.to_string())
+    .bind(adjudication.note.clone())
+    .bind(adjudication.reviewer.to_string())
+    .bind(adjudication.reviewer_name.as_str())
+    .bind(adjudication.decided_at.micros())
 }

@@ -28,7 +28,7 @@ use super::sql::Statement;
 use super::{crud, quality, read, repeats, webhooks, write};
 use crate::error::{StoreError, StoreResult};
 use crate::{
-    AuditStore, DatasetProgress, DatasetStore, DistributionStore, GoldStanding, Lease, LeaseRequest, QualityStore, RecordCursor, Repeat, RecordInclude, RecordPage, RecordScan,
+    Adjudication, AuditStore, DatasetProgress, DatasetStore, DistributionStore, GoldStanding, Lease, LeaseRequest, QualityStore, RecordCursor, Repeat, RecordInclude, RecordPage, RecordScan,
     RecordStore, RecordWriteBatch, ResponseCounts, ResponseStore, SessionStore, UserChanges, UserProgressRow, UserStore, WebSession,
     WebhookStore,
 };
@@ -508,6 +508,35 @@ impl<B: SqlBackend> QualityStore for B {
 
     async fn list_repeats(&self, dataset: DatasetId) -> StoreResult<Vec<(Repeat, Option<serde_json::Map<String, Value>>)>> {
         self.read_all(repeats::submitted(dataset), |row| Ok((repeats::repeat(row)?, rows::json_object(row.text_opt(9)?)?))).await
+    }
+
+    async fn set_reviewer(&self, dataset: DatasetId, user: UserId, reviewer: bool) -> StoreResult<()> {
+        let statement = match reviewer {
+            true => Statement::new("INSERT INTO dataset_reviewers (dataset_id, user_id, inserted_at) VALUES (?, ?, ?) ON CONFLICT (dataset_id, user_id) DO NOTHING")
+                .bind(dataset.to_string())
+                .bind(user.to_string())
+                .bind(Timestamp::now().micros()),
+            false => Statement::new("DELETE FROM dataset_reviewers WHERE dataset_id = ? AND user_id = ?").bind(dataset.to_string()).bind(user.to_string()),
+        };
+        self.write(statement).await.map(drop)
+    }
+
+    async fn list_reviewers(&self, dataset: DatasetId) -> StoreResult<Vec<UserId>> {
+        self.read_all(Statement::new("SELECT user_id FROM dataset_reviewers WHERE dataset_id = ? ORDER BY inserted_at, user_id").bind(dataset.to_string()), rows::first_id).await
+    }
+
+    async fn adjudicate(&self, adjudication: &Adjudication) -> StoreResult<()> {
+        self.write(repeats::adjudicate(adjudication)).await.map(drop)
+    }
+
+    async fn find_adjudication(&self, record: RecordId) -> StoreResult<Option<Adjudication>> {
+        let select = Statement::new(format!("SELECT {} FROM adjudications WHERE record_id = ?", repeats::ADJUDICATION_COLUMNS)).bind(record.to_string());
+        self.read_optional(select, repeats::adjudication).await
+    }
+
+    async fn list_adjudications(&self, dataset: DatasetId) -> StoreResult<Vec<Adjudication>> {
+        let select = Statement::new(format!("SELECT {} FROM adjudications WHERE dataset_id = ? ORDER BY decided_at, record_id", repeats::ADJUDICATION_COLUMNS)).bind(dataset.to_string());
+        self.read_all(select, repeats::adjudication).await
     }
 }
 

@@ -178,6 +178,42 @@ pub async fn swapped_repeats(store: &dyn Store) {
     assert_eq!(store.repeat_for(dataset, user, None, at(3)).await.unwrap(), None);
 }
 
+/// Reviewers and their final verdicts: the right given and taken back, a verdict replaced by a
+/// later one, the labelers' answers untouched, and verdicts gone with their record.
+pub async fn reviews(store: &dyn Store) {
+    let (dataset, ids, users) = setting(store, "reviews", 3, 1, 2).await;
+    assert!(store.list_reviewers(dataset).await.unwrap().is_empty());
+    store.set_reviewer(dataset, users[1], true).await.unwrap();
+    store.set_reviewer(dataset, users[1], true).await.unwrap();
+    store.set_reviewer(dataset, users[0], true).await.unwrap();
+    assert_eq!(store.list_reviewers(dataset).await.unwrap(), vec![users[1], users[0]]);
+    store.set_reviewer(dataset, users[1], false).await.unwrap();
+    assert_eq!(store.list_reviewers(dataset).await.unwrap(), vec![users[0]]);
+
+    store.create_response(&ranking(ids[0], users[1], true)).await.unwrap();
+    let first = crate::Adjudication {
+        record: ids[0],
+        dataset,
+        question: "preference".into(),
+        verdict: json!([{"value": "a", "rank": 2}, {"value": "b", "rank": 1}]),
+        note: Some("b answers the question".into()),
+        reviewer: users[0],
+        reviewer_name: "reviews-labeler-0".into(),
+        decided_at: Timestamp::from_micros(1_000),
+    };
+    assert_eq!(store.find_adjudication(ids[0]).await.unwrap(), None);
+    store.adjudicate(&first).await.unwrap();
+    let second = crate::Adjudication { note: None, decided_at: Timestamp::from_micros(2_000), ..first.clone() };
+    store.adjudicate(&second).await.unwrap();
+    let other = crate::Adjudication { record: ids[1], decided_at: Timestamp::from_micros(1_500), ..first.clone() };
+    store.adjudicate(&other).await.unwrap();
+    assert_eq!(store.find_adjudication(ids[0]).await.unwrap(), Some(second.clone()));
+    assert_eq!(store.list_adjudications(dataset).await.unwrap(), vec![other, second]);
+    assert_eq!(store.list_user_responses(dataset, users[1], None, 10).await.unwrap()[0].values, ranking(ids[0], users[1], true).values, "the answer is untouched");
+    store.delete_records(dataset, &[ids[1]]).await.unwrap();
+    assert_eq!(store.list_adjudications(dataset).await.unwrap().len(), 1);
+}
+
 /// A labeler takes and answers (correctly, `a`) every record handed to them: how many of the
 /// `gold` records and how many others they were given.
 async fn work_through(store: &dyn Store, dataset: DatasetId, user: UserId, gold: &[RecordId]) -> (usize, usize) {
