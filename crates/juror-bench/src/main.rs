@@ -47,6 +47,8 @@ enum Bench {
     Soak(soak::Args),
     /// The labeling loop without webhooks, with an endpoint that answers, and with one that is down.
     Webhooks(webhooks::Args),
+    /// The labeling loop with quality control off, with adaptive overlap, and with gold records too.
+    Quality(quality::Args),
 }
 
 #[derive(Debug, clap::Args)]
@@ -76,6 +78,7 @@ mod distribution;
 mod export;
 mod generate;
 mod render;
+mod quality;
 mod soak;
 mod webhooks;
 
@@ -299,6 +302,7 @@ async fn main() -> anyhow::Result<()> {
         Bench::Export(args) => export::run(args).await,
         Bench::Soak(args) => soak::run(args).await,
         Bench::Webhooks(args) => webhooks::run(args).await,
+        Bench::Quality(args) => quality::run(args).await,
     }
 }
 

@@ -90,9 +90,10 @@ pub fn standing(rows: &[impl Columns]) -> StoreResult<GoldStanding> {
 /// a record (`wants_record`: they hold none and are within their quota), the gold record due to
 /// them now (the first by insertion order they have not answered), if one is.
 pub async fn gold_hand_out<T: Transaction + ?Sized>(transaction: &mut T, dataset: DatasetId, user: UserId, gold: &GoldSettings, wants_record: bool) -> StoreResult<(bool, Option<RecordId>)> {
-    let standing = standing(&transaction.fetch(gold_answers_of(dataset, Some(user))).await?)?;
-    if standing.is_paused(gold) || !wants_record {
-        return Ok((standing.is_paused(gold), None));
+    // The standing matters only where flagged labelers are paused.
+    let paused = gold.pause && standing(&transaction.fetch(gold_answers_of(dataset, Some(user))).await?)?.is_paused(gold);
+    if paused || !wants_record {
+        return Ok((paused, None));
     }
     let answered = transaction
         .fetch(Statement::new("SELECT count(*) FROM responses x JOIN records r ON r.id = x.record_id WHERE r.dataset_id = ? AND x.user_id = ?").bind(dataset.to_string()).bind(user.to_string()))
