@@ -46,6 +46,8 @@ pub struct QualityFigures {
     /// Each labeler's self-consistency over their swapped repeats, and the dataset's.
     pub consistency: Vec<crate::repeats::LabelerConsistency>,
     pub overall_consistency: Option<f64>,
+    /// Records given a reviewer's final verdict.
+    pub adjudicated: usize,
 }
 
 /// What adaptive overlap saved on a dataset's records so far.
@@ -168,7 +170,8 @@ impl App {
             AdaptiveFigures { judgments, records, fixed_at_max, saved: fixed_at_max.saturating_sub(judgments) }
         });
         let (consistency, overall_consistency) = self.consistency_figures(id, question).await?;
-        Ok(QualityFigures { gold_records: self.store.list_gold(id).await?.len(), labelers: self.labeler_quality(caller, id).await?, adaptive, consistency, overall_consistency, settings })
+        let adjudicated = self.store.list_adjudications(id).await?.len();
+        Ok(QualityFigures { gold_records: self.store.list_gold(id).await?.len(), labelers: self.labeler_quality(caller, id).await?, adaptive, consistency, overall_consistency, adjudicated, settings })
     }
 
     /// Lets a labeler paused by their gold answers go on: only gold answers from now on can pause

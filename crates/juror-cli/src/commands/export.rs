@@ -139,6 +139,9 @@ fn quality_lines(figures: &juror_app::QualityFigures) -> String {
             adaptive.judgments, adaptive.records, adaptive.saved, adaptive.fixed_at_max
         );
     }
+    if figures.adjudicated > 0 {
+        text += &format!("adjudicated: {} records settled by a reviewer's verdict\n", figures.adjudicated);
+    }
     if let Some(overall) = figures.overall_consistency {
         text += &format!("self-consistency on swapped repeats: {overall:.3}\n");
         for labeler in &figures.consistency {

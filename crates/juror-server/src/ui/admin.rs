@@ -120,6 +120,8 @@ pub(super) async fn quality(State(state): State<AppState>, web: Web, Path(id): P
     let settings = app.dataset_quality(&web.caller, id).await?;
     let gold_records = app.list_gold(&web.caller, id).await?.len();
     let labelers = app.labeler_quality(&web.caller, id).await?;
+    let schema = app.get_schema(&web.caller, id).await?;
+    let ranking_questions: Vec<String> = schema.questions.iter().filter(|question| matches!(question.settings, juror_core::question::QuestionSettings::Ranking { .. })).map(|question| question.name.clone()).collect();
     Ok(layout::page(
         &dataset.name,
         "admin-quality",
@@ -130,7 +132,7 @@ pub(super) async fn quality(State(state): State<AppState>, web: Web, Path(id): P
                 Ok(report) => (quality_section(report)),
                 Err(message) => p.muted { "No quality report: " (message) },
             }
-            (admin_gold::section(&web, id, &settings, gold_records, &labelers))
+            (admin_gold::section(&web, id, &settings, &ranking_questions, gold_records, &labelers))
         },
     ))
 }

@@ -60,7 +60,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/account/password", post(account::change_password))
         .route("/admin", get(admin::datasets))
         .route("/admin/datasets/{id}", get(admin::dataset))
-        .route("/admin/datasets/{id}/quality", get(admin::quality))
+        .route("/admin/datasets/{id}/quality", get(admin::quality).post(admin_gold::save))
         .route("/admin/datasets/{id}/labelers/{user_id}/resume", post(admin_gold::resume))
         .route("/admin/audit", get(audit::log))
         .route("/review/datasets/{id}", get(review::queue))

@@ -100,6 +100,8 @@ pub struct QualityFiguresJson {
     /// Self-consistency over swapped repeats: per labeler, and the dataset's mean.
     pub consistency: Vec<LabelerConsistencyJson>,
     pub overall_consistency: Option<f64>,
+    /// Records given a reviewer's final verdict.
+    pub adjudicated: usize,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -127,6 +129,7 @@ fn quality_figures(figures: &juror_app::QualityFigures) -> QualityFiguresJson {
         adaptive: figures.adaptive.map(|adaptive| AdaptiveFiguresJson { judgments: adaptive.judgments, records: adaptive.records, fixed_at_max: adaptive.fixed_at_max, saved: adaptive.saved }),
         consistency: figures.consistency.iter().map(|labeler| LabelerConsistencyJson { username: labeler.username.clone(), repeats: labeler.repeats, consistency: labeler.consistency }).collect(),
         overall_consistency: figures.overall_consistency,
+        adjudicated: figures.adjudicated,
     }
 }
 

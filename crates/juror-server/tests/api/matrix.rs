@@ -445,6 +445,7 @@ fn ui_rows() -> Vec<Row> {
         row(M::GET, "/admin", [200, 200, 200, 403, 403, 303]),
         row(M::GET, "/admin/datasets/{id}", managers_ui(200)).at("/admin/datasets/{dataset_id}"),
         row(M::GET, "/admin/datasets/{id}/quality", managers_ui(200)).at("/admin/datasets/{dataset_id}/quality"),
+        row(M::POST, "/admin/datasets/{id}/quality", managers_ui(303)).at("/admin/datasets/{dataset_id}/quality").body("gold=on&gold.rate=0.2&repeats=on&repeats.rate=0.1"),
         row(M::POST, "/admin/datasets/{id}/labelers/{user_id}/resume", managers_ui(303)).at("/admin/datasets/{dataset_id}/labelers/{annotator_id}/resume").body(""),
         row(M::GET, "/admin/audit", [200, 403, 403, 403, 403, 303]),
         row(M::GET, "/review/datasets/{id}", managers_ui(200)).at("/review/datasets/{dataset_id}"),

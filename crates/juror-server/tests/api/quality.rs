@@ -202,4 +202,6 @@ async fn a_reviewer_settles_a_split_record_and_the_export_carries_the_verdict() 
     assert_eq!((&split["chosen"], &split["adjudicated"], &split["p_chosen"]), (&json!("second answer"), &json!(true), &json!(1.0)), "{split}");
     let unanimous = lines.iter().find(|line| line["prompt"] == "unanimous").unwrap();
     assert_eq!((&unanimous["chosen"], &unanimous["adjudicated"]), (&json!("first answer"), &json!(false)));
+    let metrics = app.owner().get(&format!("/api/v1/datasets/{dataset}/preferences/metrics")).await;
+    assert_eq!(metrics.body["quality"]["adjudicated"], 1, "{metrics:?}");
 }

@@ -497,3 +497,39 @@ async fn a_named_reviewer_settles_a_disputed_record_in_the_browser() {
     let verdict = app.owner().get(&format!("/api/v1/records/{}/adjudication", ids[0])).await;
     assert_eq!((&verdict.body["value"][1]["rank"], &verdict.body["note"]), (&json!(1), &json!("the second cites a source")), "{verdict:?}");
 }
+
+#[tokio::test]
+async fn an_owner_turns_quality_control_on_from_the_quality_page() {
+    let (app, _, _, dataset_id) = TestApp::with_annotator().await;
+    let mut owner = Browser::new(&app);
+    owner.login("argilla", "12345678").await;
+    let quality_page = format!("/admin/datasets/{dataset_id}/quality");
+    let page = owner.get(&quality_page).await;
+    assert!(page.html.contains("Adaptive overlap is off") && page.html.contains(r#"<option value="preference" selected>"#), "{}", page.html);
+    let csrf = page.hidden("csrf");
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("adaptive", "on"),
+        ("adaptive.question", "preference"),
+        ("adaptive.min", "2"),
+        ("adaptive.max", "4"),
+        ("adaptive.confidence", "0.9"),
+        ("gold", "on"),
+        ("gold.rate", "0.2"),
+        ("gold.threshold", "0.7"),
+        ("gold.certainty", "0.8"),
+        ("gold.min_answers", "10"),
+        ("gold.pause", "on"),
+        ("repeats.rate", "0.1"),
+    ];
+    let saved = owner.post(&quality_page, &form).await;
+    assert_eq!((saved.status, saved.location()), (303, quality_page.as_str()));
+    let stored = app.owner().get(&format!("/api/v1/datasets/{dataset_id}/quality")).await.body;
+    assert_eq!(stored["adaptive"], json!({"question": "preference", "min": 2, "max": 4, "confidence": 0.9}));
+    assert_eq!(stored["gold"], json!({"rate": 0.2, "threshold": 0.7, "min_answers": 10, "certainty": 0.8, "pause": true}));
+    assert_eq!(stored["repeats"], Value::Null, "its box was not ticked");
+    assert!(owner.get(&quality_page).await.html.contains("Adaptive overlap on “preference”: 2 to 4 judgments"));
+    let inverted = owner.post(&quality_page, &[("csrf", csrf.as_str()), ("adaptive", "on"), ("adaptive.question", "preference"), ("adaptive.min", "5"), ("adaptive.max", "2")]).await;
+    assert_eq!(inverted.status, 422);
+    assert!(inverted.html.contains("adaptive.max"), "{}", inverted.html);
+}
