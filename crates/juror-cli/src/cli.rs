@@ -215,7 +215,9 @@ pub struct ImportArgs {
     pub batch_size: usize,
     /// The file: `.jsonl`/`.ndjson` (one object per line), `.csv` (a header row) or `.parquet`
     /// (snappy, gzip or uncompressed). Columns are
-    /// matched to fields and metadata properties by name; `external_id` (or `id`) is kept.
+    /// matched to fields and metadata properties by name; `external_id` (or `id`) is kept; a
+    /// `gold` column holding a verdict (`{"question", "chosen", "rejected"}` or `{"question",
+    /// "value"}`) makes its record gold.
     pub file: PathBuf,
 }
 

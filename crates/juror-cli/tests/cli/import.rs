@@ -70,3 +70,28 @@ fn unknown_dataset_and_extension_are_clear_errors() {
     let output = juror(&["import", "--dataset", "missing", file.to_str().unwrap()], data.path());
     assert!(text(&output.stderr).contains("unknown extension"), "{}", text(&output.stderr));
 }
+
+#[test]
+fn a_gold_column_makes_its_records_gold() {
+    let data = data_dir();
+    let served = Served::start(data.path(), &[]);
+    let dataset = served.comparison_dataset("with-gold");
+    let verdict = r#"{"question": "preference", "chosen": "response-2", "rejected": "response-1"}"#;
+    let rows = format!(
+        "{{\"external_id\": \"g1\", \"prompt\": \"known\", \"response-1\": \"wrong\", \"response-2\": \"right\", \"gold\": {verdict}}}\n\
+         {{\"external_id\": \"o1\", \"prompt\": \"open\", \"response-1\": \"a\", \"response-2\": \"b\"}}\n"
+    );
+    let file = write(data.path(), "rows.jsonl", &rows);
+    let output = juror(&["import", "--dataset", "with-gold", file.to_str().unwrap()], data.path());
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let gold = served.get(&format!("/api/v1/datasets/{dataset}/gold")).1;
+    let records = served.get(&format!("/api/v1/datasets/{dataset}/records")).1;
+    let g1 = records["items"].as_array().unwrap().iter().find(|record| record["external_id"] == "g1").unwrap()["id"].clone();
+    assert_eq!(gold["items"].as_array().map(Vec::len), Some(1), "{gold}");
+    assert_eq!((&gold["items"][0]["record_id"], &gold["items"][0]["verdict"]["chosen"]), (&g1, &serde_json::json!("response-2")));
+
+    let bad = write(data.path(), "bad.csv", "external_id,prompt,response-1,response-2,gold\nb1,p,a,b,\"{\"\"question\"\": \"\"preference\"\", \"\"chosen\"\": \"\"response-9\"\", \"\"rejected\"\": \"\"response-1\"\"}\"\n");
+    let output = juror(&["import", "--dataset", "with-gold", bad.to_str().unwrap()], data.path());
+    assert!(!output.status.success());
+    assert!(text(&output.stderr).contains("`response-9` is not an option"), "{}", text(&output.stderr));
+}

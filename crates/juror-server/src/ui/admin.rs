@@ -148,11 +148,18 @@ fn quality_section(report: &PreferenceReport) -> Markup {
                 tr { th { "First-shown response wins" } td { (rate(&report.position_bias.overall, "web UI judgments")) } }
                 tr { th { "Longer response wins" } td { (rate(&report.length_bias.test, "pairs")) } }
                 tr { th { "Records whose verdicts go round (A over B over C over A)" } td { (report.cycles) } }
+                @if let Some(adaptive) = &report.quality.adaptive {
+                    tr { th { "Judgments adaptive overlap saved" } td { (adaptive.saved) " of " (adaptive.fixed_at_max) " (a fixed overlap of the maximum)" } }
+                }
+                @if let Some(overall) = report.quality.overall_consistency {
+                    tr { th { "Self-consistency on swapped repeats" } td { (percent(overall)) } }
+                }
+                tr { th { "Records settled by a reviewer" } td { (report.quality.adjudicated) } }
             }
         }
         h3 { "Per labeler" }
         table.progress {
-            thead { tr { th { "Labeler" } th { "Agreement with consensus" } th { "First-shown wins" } th { "Median time on task" } } }
+            thead { tr { th { "Labeler" } th { "Agreement with consensus" } th { "First-shown wins" } th { "Median time on task" } th { "Self-consistency" } } }
             tbody {
                 @for labeler in &report.labelers {
                     @let position = report.position_bias.labelers.iter().find(|row| row.labeler == labeler.username);
@@ -170,6 +177,12 @@ fn quality_section(report: &PreferenceReport) -> Markup {
                                     None => {}
                                 }
                             } @else { "–" }
+                        }
+                        td {
+                            @match report.quality.consistency.iter().find(|row| row.username == labeler.username) {
+                                Some(row) => { (percent(row.consistency)) " of " (row.repeats) " repeats" }
+                                None => "–",
+                            }
                         }
                     }
                 }
