@@ -187,7 +187,6 @@ impl App {
     /// Whether the labeler is paused in the dataset, to tell them why no record comes.
     pub(crate) async fn is_paused(&self, user: UserId, dataset: DatasetId) -> AppResult<bool> {
         let Some(gold) = self.quality_of(dataset).await?.gold.filter(|gold| gold.pause) else { return Ok(false) };
-        let standings = self.store.gold_standings(dataset).await?;
-        Ok(standings.iter().any(|(labeler, standing)| *labeler == user && standing.is_paused(&gold)))
+        Ok(self.store.gold_standing(dataset, user).await?.is_paused(&gold))
     }
 }

@@ -443,6 +443,8 @@ pub trait QualityStore: Send + Sync + 'static {
     async fn list_gold(&self, dataset: DatasetId) -> StoreResult<Vec<(RecordId, GoldVerdict)>>;
     /// Where each labeler who answered a gold record of the dataset stands.
     async fn gold_standings(&self, dataset: DatasetId) -> StoreResult<Vec<(UserId, GoldStanding)>>;
+    /// Where one labeler stands (nothing answered: the default).
+    async fn gold_standing(&self, dataset: DatasetId, user: UserId) -> StoreResult<GoldStanding>;
     /// Lets a labeler go on: only gold answers given after `at` can pause them again.
     async fn resume_labeler(&self, dataset: DatasetId, user: UserId, at: Timestamp) -> StoreResult<()>;
     /// The labeler's open repeat in the dataset; else, with a `rate`, when the draw

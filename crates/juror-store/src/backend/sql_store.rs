@@ -447,7 +447,7 @@ impl<B: SqlBackend> DistributionStore for B {
             Some(_) => self.read_one(crud::submitted_elsewhere(dataset, record, user), rows::count).await?,
         };
         let paused = match settings.gold.filter(|gold| gold.pause) {
-            Some(gold) => quality::standing(&self.read(quality::gold_answers_of(dataset, Some(user))).await?)?.is_paused(&gold),
+            Some(gold) => self.gold_standing(dataset, user).await?.is_paused(&gold),
             None => false,
         };
         Ok(AnswerLimits { assigned_to_others, quota: quota.map(|max| u32::try_from(max).unwrap_or(u32::MAX)), submitted_elsewhere, paused })
@@ -480,6 +480,10 @@ impl<B: SqlBackend> QualityStore for B {
 
     async fn gold_standings(&self, dataset: DatasetId) -> StoreResult<Vec<(UserId, GoldStanding)>> {
         quality::standings(&self.read(quality::gold_answers_of(dataset, None)).await?)
+    }
+
+    async fn gold_standing(&self, dataset: DatasetId, user: UserId) -> StoreResult<GoldStanding> {
+        quality::standing(&self.read(quality::gold_answers_of(dataset, Some(user))).await?)
     }
 
     async fn resume_labeler(&self, dataset: DatasetId, user: UserId, at: Timestamp) -> StoreResult<()> {

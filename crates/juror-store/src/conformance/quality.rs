@@ -108,6 +108,8 @@ pub async fn quality_controls(store: &dyn Store) {
     assert_eq!((standings[&users[0]].all.correct, standings[&users[0]].all.answered), (2, 2));
     assert!(standings[&wrong].is_paused(&gold));
     assert!(!standings[&users[0]].is_paused(&gold));
+    assert_eq!(store.gold_standing(dataset, wrong).await.unwrap(), standings[&wrong]);
+    assert_eq!(store.gold_standing(dataset, users[2]).await.unwrap(), crate::GoldStanding::default(), "no gold answers yet");
     assert!(store.lease_next_record(&lease_request(dataset, wrong)).await.unwrap().is_none());
     let refused = store.create_response(&ranking(ids[1], wrong, true)).await;
     assert!(matches!(refused, Err(StoreError::Refused(juror_core::distribution::AnswerRefusal::Paused))), "{refused:?}");
