@@ -1,0 +1,81 @@
+//! Token ids into tensors: sequences padded to the longest in their batch, and a batch of pairs.
+
+use candle_core::{Device, Tensor};
+
+use crate::encoder::Encoded;
+use crate::TrainResult;
+
+/// One (prompt, response) sequence as token ids, with each token's segment (0 prompt, 1 response).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sequence {
+    pub ids: Vec<u32>,
+    pub type_ids: Vec<u32>,
+}
+
+impl Sequence {
+    /// A sequence whose tokens are all of segment 0.
+    pub fn plain(ids: Vec<u32>) -> Self {
+        let type_ids = vec![0; ids.len()];
+        Self { ids, type_ids }
+    }
+}
+
+/// A preference pair to learn from: `target` is P(chosen is better), 1 for a clear preference and
+/// 0.5 for a tie; `weight` scales the pair's share of the loss (its confidence).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainingPair {
+    pub chosen: Sequence,
+    pub rejected: Sequence,
+    pub target: f32,
+    pub weight: f32,
+}
+
+/// Sequences padded with id 0 to the longest, with their mask.
+pub fn encode(sequences: &[&Sequence], device: &Device) -> TrainResult<Encoded> {
+    let length = sequences.iter().map(|sequence| sequence.ids.len()).max().unwrap_or(0).max(1);
+    let (mut ids, mut type_ids, mut mask) = (Vec::new(), Vec::new(), Vec::new());
+    for sequence in sequences {
+        let padding = length - sequence.ids.len();
+        ids.extend(sequence.ids.iter().copied().chain(std::iter::repeat_n(0, padding)));
+        type_ids.extend(sequence.type_ids.iter().copied().chain(std::iter::repeat_n(0, padding)));
+        mask.extend(std::iter::repeat_n(1f32, sequence.ids.len()).chain(std::iter::repeat_n(0.0, padding)));
+    }
+    let shape = (sequences.len(), length);
+    Ok(Encoded { ids: Tensor::from_vec(ids, shape, device)?, type_ids: Tensor::from_vec(type_ids, shape, device)?, mask: Tensor::from_vec(mask, shape, device)? })
+}
+
+/// A batch of pairs as tensors: the chosen and the rejected sequences, targets and weights.
+#[derive(Debug, Clone)]
+pub struct PairBatch {
+    pub chosen: Encoded,
+    pub rejected: Encoded,
+    pub targets: Tensor,
+    pub weights: Tensor,
+}
+
+impl PairBatch {
+    pub fn new(pairs: &[TrainingPair], device: &Device) -> TrainResult<Self> {
+        let chosen: Vec<&Sequence> = pairs.iter().map(|pair| &pair.chosen).collect();
+        let rejected: Vec<&Sequence> = pairs.iter().map(|pair| &pair.rejected).collect();
+        Ok(Self {
+            chosen: encode(&chosen, device)?,
+            rejected: encode(&rejected, device)?,
+            targets: Tensor::from_vec(pairs.iter().map(|pair| pair.target).collect::<Vec<_>>(), pairs.len(), device)?,
+            weights: Tensor::from_vec(pairs.iter().map(|pair| pair.weight).collect::<Vec<_>>(), pairs.len(), device)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sequences_are_padded_to_the_longest_with_a_mask() {
+        let (short, long) = (Sequence::plain(vec![5]), Sequence { ids: vec![7, 8, 9], type_ids: vec![0, 1, 1] });
+        let encoded = encode(&[&short, &long], &Device::Cpu).unwrap();
+        assert_eq!(encoded.ids.to_vec2::<u32>().unwrap(), vec![vec![5, 0, 0], vec![7, 8, 9]]);
+        assert_eq!(encoded.type_ids.to_vec2::<u32>().unwrap(), vec![vec![0, 0, 0], vec![0, 1, 1]]);
+        assert_eq!(encoded.mask.to_vec2::<f32>().unwrap(), vec![vec![1.0, 0.0, 0.0], vec![1.0, 1.0, 1.0]]);
+    }
+}

@@ -1,0 +1,45 @@
+//! Reward models for preference pairs, on candle tensors.
+//!
+//! A reward model reads a (prompt, response) pair as one BERT sentence pair and gives it a score;
+//! it learns from (prompt, chosen, rejected) pairs with the Bradley-Terry loss
+//! `-log sigmoid(r_chosen - r_rejected)`. The pieces:
+//! - [`config`]: a BERT-family checkpoint's `config.json`;
+//! - [`layer_norm`] and [`encoder`]: the encoder, written here on candle's primitive operations so
+//!   that gradients reach every backbone weight (candle's fused LayerNorm and last-dimension
+//!   softmax record no backward pass, and fine-tuning through them silently trains the head only);
+//! - [`reward`]: encoder, masked mean pooling and a scalar head;
+//! - [`batch`]: token ids padded into tensors, a batch of pairs;
+//! - [`loss`]: the Bradley-Terry loss with soft targets (a tie is 0.5) and per-pair weights;
+//! - [`schedule`] and [`trainer`]: AdamW with warm-up and linear decay, gradient clipping, separate
+//!   learning rates for the head and the backbone, or a frozen backbone;
+//! - [`checkpoint`]: loading a pretrained backbone and saving or loading a whole reward model.
+//!
+//! No storage, no files but checkpoints, no tokenizer: callers hand in token ids.
+
+pub mod batch;
+pub mod checkpoint;
+pub mod config;
+pub mod encoder;
+pub mod layer_norm;
+pub mod loss;
+pub mod reward;
+pub mod schedule;
+pub mod trainer;
+
+pub use batch::{PairBatch, Sequence, TrainingPair};
+pub use config::BertConfig;
+pub use reward::RewardModel;
+pub use trainer::{TrainSettings, Trainer};
+
+/// What training and scoring fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error("tensor operation failed: {0}")]
+    Tensor(#[from] candle_core::Error),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{path}: {message}")]
+    File { path: String, message: String },
+}
+
+pub type TrainResult<T> = Result<T, TrainError>;

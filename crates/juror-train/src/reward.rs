@@ -1,0 +1,45 @@
+//! A reward model: the encoder, masked mean pooling and a scalar head (`score.weight`,
+//! `score.bias`).
+
+use candle_core::{Tensor, D};
+use candle_nn::{Linear, Module, VarBuilder};
+
+use crate::config::BertConfig;
+use crate::encoder::{mean_pool, Encoded, Encoder};
+use crate::TrainResult;
+
+/// The name prefix of the head's parameters; everything else is the backbone.
+pub const HEAD: &str = "score";
+
+#[derive(Debug, Clone)]
+pub struct RewardModel {
+    encoder: Encoder,
+    head: Linear,
+    config: BertConfig,
+}
+
+impl RewardModel {
+    pub fn new(config: &BertConfig, vb: VarBuilder) -> TrainResult<Self> {
+        Ok(Self { encoder: Encoder::new(config, vb.clone())?, head: candle_nn::linear(config.hidden_size, 1, vb.pp(HEAD))?, config: config.clone() })
+    }
+
+    pub fn config(&self) -> &BertConfig {
+        &self.config
+    }
+
+    /// The pooled embeddings of the sequences, `[batch, hidden]`: what a frozen backbone computes
+    /// once for its cached training.
+    pub fn embed(&self, input: &Encoded) -> TrainResult<Tensor> {
+        mean_pool(&self.encoder.forward(input)?, &input.mask)
+    }
+
+    /// The head's score of pooled embeddings, `[batch]`.
+    pub fn score_embeddings(&self, embeddings: &Tensor) -> TrainResult<Tensor> {
+        Ok(self.head.forward(embeddings)?.squeeze(D::Minus1)?)
+    }
+
+    /// One score per sequence, `[batch]`.
+    pub fn score(&self, input: &Encoded) -> TrainResult<Tensor> {
+        self.score_embeddings(&self.embed(input)?)
+    }
+}

@@ -1,0 +1,185 @@
+//! Training a reward model: AdamW with warm-up and linear decay, the backbone and the head each at
+//! their own learning rate (or the backbone frozen), gradients clipped to a global norm.
+
+use candle_core::backprop::GradStore;
+use candle_core::{DType, Device, Tensor, Var};
+use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarMap};
+
+use crate::batch::{PairBatch, TrainingPair};
+use crate::loss::bradley_terry;
+use crate::reward::{RewardModel, HEAD};
+use crate::schedule::learning_rate_factor;
+use crate::TrainResult;
+
+/// How a reward model is trained.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainSettings {
+    /// The backbone's peak learning rate.
+    pub backbone_learning_rate: f64,
+    /// The head's peak learning rate.
+    pub head_learning_rate: f64,
+    pub weight_decay: f64,
+    /// Steps of linear warm-up, then linear decay to zero at `total_steps`.
+    pub warmup_steps: usize,
+    pub total_steps: usize,
+    /// Gradients are scaled down to this global norm when above it.
+    pub max_grad_norm: Option<f64>,
+    /// Train the head only.
+    pub freeze_backbone: bool,
+}
+
+impl Default for TrainSettings {
+    fn default() -> Self {
+        Self { backbone_learning_rate: 5e-5, head_learning_rate: 1e-3, weight_decay: 0.01, warmup_steps: 0, total_steps: 1, max_grad_norm: Some(1.0), freeze_backbone: false }
+    }
+}
+
+/// What one step did.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepReport {
+    pub loss: f32,
+    /// The global gradient norm before clipping.
+    pub grad_norm: f64,
+    /// The backbone's learning rate this step (0 when frozen).
+    pub learning_rate: f64,
+}
+
+/// A reward model with its parameters and optimizers.
+pub struct Trainer {
+    model: RewardModel,
+    varmap: VarMap,
+    head_vars: Vec<Var>,
+    backbone_vars: Vec<Var>,
+    head: AdamW,
+    backbone: Option<AdamW>,
+    settings: TrainSettings,
+    step: usize,
+}
+
+/// Splits a model's parameters into the head's and the backbone's, each in name order.
+fn split_vars(varmap: &VarMap) -> (Vec<Var>, Vec<Var>) {
+    let data = varmap.data().lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut named: Vec<(&String, &Var)> = data.iter().collect();
+    named.sort_by(|left, right| left.0.cmp(right.0));
+    let (head, backbone): (Vec<_>, Vec<_>) = named.into_iter().partition(|(name, _)| name.starts_with(&format!("{HEAD}.")));
+    (head.into_iter().map(|(_, var)| var.clone()).collect(), backbone.into_iter().map(|(_, var)| var.clone()).collect())
+}
+
+impl Trainer {
+    /// A trainer of `model`, whose parameters are all in `varmap`.
+    pub fn new(model: RewardModel, varmap: VarMap, settings: TrainSettings) -> TrainResult<Self> {
+        let (head_vars, backbone_vars) = split_vars(&varmap);
+        let params = |lr| ParamsAdamW { lr, weight_decay: settings.weight_decay, ..ParamsAdamW::default() };
+        let head = AdamW::new(head_vars.clone(), params(settings.head_learning_rate))?;
+        let backbone = (!settings.freeze_backbone).then(|| AdamW::new(backbone_vars.clone(), params(settings.backbone_learning_rate))).transpose()?;
+        Ok(Self { model, varmap, head_vars, backbone_vars, head, backbone, settings, step: 0 })
+    }
+
+    pub fn model(&self) -> &RewardModel {
+        &self.model
+    }
+
+    pub fn varmap(&self) -> &VarMap {
+        &self.varmap
+    }
+
+    /// Steps taken so far.
+    pub fn steps(&self) -> usize {
+        self.step
+    }
+
+    /// Continues the schedule from `steps` (after loading a checkpoint).
+    pub fn resume_at(&mut self, steps: usize) {
+        self.step = steps;
+    }
+
+    /// One optimizer step on a batch of pairs, through the whole model.
+    pub fn step(&mut self, batch: &PairBatch) -> TrainResult<StepReport> {
+        let chosen = self.model.score(&batch.chosen)?;
+        let rejected = self.model.score(&batch.rejected)?;
+        let loss = bradley_terry(&chosen, &rejected, &batch.targets, &batch.weights)?;
+        self.apply(&loss)
+    }
+
+    /// One optimizer step of the head on pooled embeddings computed beforehand (a frozen
+    /// backbone embeds each sequence once): `[batch, hidden]` each.
+    pub fn step_on_embeddings(&mut self, chosen: &Tensor, rejected: &Tensor, targets: &Tensor, weights: &Tensor) -> TrainResult<StepReport> {
+        let chosen = self.model.score_embeddings(&chosen.detach())?;
+        let rejected = self.model.score_embeddings(&rejected.detach())?;
+        let loss = bradley_terry(&chosen, &rejected, targets, weights)?;
+        self.apply(&loss)
+    }
+
+    fn apply(&mut self, loss: &Tensor) -> TrainResult<StepReport> {
+        let factor = learning_rate_factor(self.step, self.settings.warmup_steps, self.settings.total_steps);
+        self.head.set_learning_rate(self.settings.head_learning_rate * factor);
+        let learning_rate = self.backbone.as_ref().map_or(0.0, |_| self.settings.backbone_learning_rate * factor);
+        if let Some(backbone) = &mut self.backbone {
+            backbone.set_learning_rate(learning_rate);
+        }
+        let mut grads = loss.backward()?;
+        let trained: Vec<&Var> = match self.backbone {
+            Some(_) => self.head_vars.iter().chain(&self.backbone_vars).collect(),
+            None => self.head_vars.iter().collect(),
+        };
+        let grad_norm = clip(&mut grads, &trained, self.settings.max_grad_norm)?;
+        self.head.step(&grads)?;
+        if let Some(backbone) = &mut self.backbone {
+            backbone.step(&grads)?;
+        }
+        self.step += 1;
+        Ok(StepReport { loss: loss.to_dtype(DType::F32)?.to_scalar::<f32>()?, grad_norm, learning_rate })
+    }
+}
+
+/// Scales the gradients of `vars` down to a global norm of `max` when above it; the norm before.
+fn clip(grads: &mut GradStore, vars: &[&Var], max: Option<f64>) -> TrainResult<f64> {
+    let mut total = 0.0;
+    for var in vars {
+        if let Some(grad) = grads.get(var.as_tensor()) {
+            total += grad.sqr()?.sum_all()?.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+        }
+    }
+    let norm = total.sqrt();
+    if let Some(max) = max.filter(|max| norm > *max) {
+        let scale = max / (norm + 1e-6);
+        for var in vars {
+            if let Some(grad) = grads.get(var.as_tensor()) {
+                let scaled = grad.affine(scale, 0.0)?;
+                grads.insert(var.as_tensor(), scaled);
+            }
+        }
+    }
+    Ok(norm)
+}
+
+/// How a model does on held-out pairs: the share it orders as their target says (ties left
+/// out), the mean score margin `r_chosen - r_rejected`, and the mean loss.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Evaluation {
+    pub accuracy: f64,
+    pub mean_margin: f64,
+    pub loss: f64,
+    pub pairs: usize,
+}
+
+/// Evaluates `model` on `pairs`, `batch_size` at a time.
+pub fn evaluate(model: &RewardModel, pairs: &[TrainingPair], batch_size: usize, device: &Device) -> TrainResult<Evaluation> {
+    let (mut right, mut judged, mut margin, mut loss) = (0usize, 0usize, 0.0f64, 0.0f64);
+    for chunk in pairs.chunks(batch_size.max(1)) {
+        let batch = PairBatch::new(chunk, device)?;
+        let chosen = model.score(&batch.chosen)?;
+        let rejected = model.score(&batch.rejected)?;
+        loss += f64::from(bradley_terry(&chosen, &rejected, &batch.targets, &batch.weights)?.to_scalar::<f32>()?) * chunk.len() as f64;
+        let differences: Vec<f32> = chosen.sub(&rejected)?.to_vec1()?;
+        for (pair, difference) in chunk.iter().zip(differences) {
+            margin += f64::from(difference);
+            if pair.target != 0.5 {
+                judged += 1;
+                right += usize::from((difference > 0.0) == (pair.target > 0.5));
+            }
+        }
+    }
+    let count = pairs.len().max(1) as f64;
+    Ok(Evaluation { accuracy: right as f64 / judged.max(1) as f64, mean_margin: margin / count, loss: loss / count, pairs: pairs.len() })
+}
