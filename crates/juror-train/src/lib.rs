@@ -12,9 +12,11 @@
 //! - [`loss`]: the Bradley-Terry loss with soft targets (a tie is 0.5) and per-pair weights;
 //! - [`schedule`] and [`trainer`]: AdamW with warm-up and linear decay, gradient clipping, separate
 //!   learning rates for the head and the backbone, or a frozen backbone;
-//! - [`checkpoint`]: loading a pretrained backbone and saving or loading a whole reward model.
+//! - [`checkpoint`]: loading a pretrained backbone and saving or loading a whole reward model;
+//! - [`pairs`]: pairs as text from TRL-format JSON lines, split into training and evaluation sets
+//!   by prompt.
 //!
-//! No storage, no files but checkpoints, no tokenizer: callers hand in token ids.
+//! No storage and no tokenizer: callers turn text into token ids.
 
 pub mod batch;
 pub mod checkpoint;
@@ -22,6 +24,7 @@ pub mod config;
 pub mod encoder;
 pub mod layer_norm;
 pub mod loss;
+pub mod pairs;
 pub mod reward;
 pub mod schedule;
 pub mod trainer;
