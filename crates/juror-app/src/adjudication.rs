@@ -168,10 +168,11 @@ impl App {
         let judgments = record_judgments(&settings, &record, &relations, &mut 0);
         let responses = relations.responses.unwrap_or_default();
         let mut disputes = judged_disputes(&judgments);
-        let repeats: Vec<(String, Repeat)> = self.store.list_repeats(record.dataset_id).await?.into_iter().filter(|(repeat, _)| repeat.record == record_id).map(|(repeat, _)| (name(repeat.user), repeat)).collect();
-        if self.failed_repeats(record.dataset_id, &settings.question).await?.contains(&record_id) {
+        let repeats: Vec<_> = self.store.list_repeats(record.dataset_id).await?.into_iter().filter(|(repeat, _)| repeat.record == record_id).collect();
+        if repeats.iter().any(|(repeat, first)| is_failed(repeat, first.as_ref(), &settings.question)) {
             disputes.push(Dispute::FailedRepeat);
         }
+        let repeats: Vec<(String, Repeat)> = repeats.into_iter().map(|(repeat, _)| (name(repeat.user), repeat)).collect();
         let answers = responses.into_iter().map(|response| (name(response.user_id), response)).collect();
         let adjudication = self.store.find_adjudication(record_id).await?;
         Ok(ReviewRecord { schema, settings, record, answers, repeats, adjudication, disputes })
@@ -218,10 +219,7 @@ impl App {
             .list_repeats(id)
             .await?
             .into_iter()
-            .filter(|(repeat, first)| match (first, &repeat.values) {
-                (Some(first), Some(second)) => consistency(first, second, question).is_some_and(|agreement| agreement < 1.0),
-                _ => false,
-            })
+            .filter(|(repeat, first)| is_failed(repeat, first.as_ref(), question))
             .map(|(repeat, _)| repeat.record)
             .collect())
     }
@@ -230,6 +228,14 @@ impl App {
     async fn flagged_labelers(&self, id: DatasetId) -> AppResult<HashSet<UserId>> {
         let gold = self.quality_of(id).await?.gold.unwrap_or_default();
         Ok(self.store.gold_standings(id).await?.into_iter().filter(|(_, standing)| standing.is_flagged(&gold)).map(|(user, _)| user).collect())
+    }
+}
+
+/// Whether a repeat was answered otherwise than the first answer `first` on `question`.
+fn is_failed(repeat: &Repeat, first: Option<&serde_json::Map<String, Value>>, question: &str) -> bool {
+    match (first, &repeat.values) {
+        (Some(first), Some(second)) => consistency(first, second, question).is_some_and(|agreement| agreement < 1.0),
+        _ => false,
     }
 }
 

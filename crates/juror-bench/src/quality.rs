@@ -5,29 +5,14 @@
 //! hand-out reads the labeler's gold standing, and may serve a gold record). Reported: cycles/s of
 //! each as a ratio of the first, server CPU per cycle, and judgments per completed record.
 
-use std::path::PathBuf;
-
 use anyhow::Context;
 use serde_json::{json, Value};
 
 use crate::distribution::{cycles, setup};
 use crate::{cpu_seconds, start, KEY};
 
-#[derive(Debug, clap::Args)]
-pub(crate) struct Args {
-    /// The juror binary to measure.
-    #[arg(long, default_value = "target/release/juror")]
-    juror: PathBuf,
-    /// Records in the dataset the labelers work on.
-    #[arg(long, default_value_t = 20_000)]
-    records: usize,
-    /// Concurrent labelers.
-    #[arg(long, default_value_t = 32)]
-    labelers: usize,
-    /// How long the labelers work in each run.
-    #[arg(long, default_value_t = 10)]
-    seconds: u64,
-}
+/// The same labeling loop as `juror-bench webhooks`.
+pub(crate) use crate::webhooks::Args;
 
 /// What is on in a run.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -19,20 +19,21 @@ use serde_json::{json, Value};
 use crate::distribution::{cycles, owner_post, setup};
 use crate::{cpu_seconds, start_with, KEY};
 
+/// The labeling loop a bench runs: the binary, the dataset's size, the labelers, how long.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// The juror binary to measure.
     #[arg(long, default_value = "target/release/juror")]
-    juror: PathBuf,
+    pub(crate) juror: PathBuf,
     /// Records in the dataset the labelers work on.
     #[arg(long, default_value_t = 20_000)]
-    records: usize,
+    pub(crate) records: usize,
     /// Concurrent labelers.
     #[arg(long, default_value_t = 32)]
-    labelers: usize,
+    pub(crate) labelers: usize,
     /// How long the labelers work in each run.
     #[arg(long, default_value_t = 10)]
-    seconds: u64,
+    pub(crate) seconds: u64,
 }
 
 /// Where the webhook points in a run.
