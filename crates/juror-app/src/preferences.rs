@@ -33,10 +33,11 @@ use crate::error::{AppError, AppResult};
 use crate::policy::Action;
 use crate::quality::QualityFigures;
 use crate::records::RecordPages;
+use crate::reward::{ModelAgreement, ModelAgreementTally};
 use crate::App;
 
 /// What the preference reads need of each record: its responses.
-fn with_responses() -> RecordInclude {
+pub(crate) fn with_responses() -> RecordInclude {
     RecordInclude { responses: true, ..RecordInclude::default() }
 }
 
@@ -113,6 +114,9 @@ pub struct PreferenceReport {
     pub time_on_task: TimeReport,
     /// Quality control while collecting: gold standings and what adaptive overlap saved.
     pub quality: QualityFigures,
+    /// Labelers' agreement with a reward model's suggested rankings (written by `juror score
+    /// --as-suggestions` on records the model was not trained on), when there are any.
+    pub reward_model: Option<ModelAgreement>,
 }
 
 /// One labeler's agreement with the resolved pairs.
@@ -153,10 +157,14 @@ impl App {
         let (mut position, mut length, mut time) = (PositionTally::default(), LengthTally::default(), TimeTally::default());
         // Per labeler id: (pair verdicts compared with the consensus, of which agreeing).
         let mut tallies: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-        let mut pages = RecordPages::new(id, with_responses()).leaving_out(self.gold_records(id).await?);
+        let mut model_agreement = ModelAgreementTally::default();
+        let question_id = schema.questions.iter().find(|question| question.name == settings.question).map(|question| question.id);
+        let include = RecordInclude { suggestions: true, ..with_responses() };
+        let mut pages = RecordPages::new(id, include).leaving_out(self.gold_records(id).await?);
         while let Some(page) = pages.next(self).await? {
             let (mut page_judgments, mut lengths) = (Vec::new(), HashMap::new());
             for (record, relations) in &page {
+                model_agreement.add(&settings, question_id, relations);
                 let record_judgments = record_judgments(&settings, record, relations, &mut unreadable);
                 if !record_judgments.is_empty() {
                     let record_lengths: Vec<Option<usize>> = settings.responses.iter().map(|name| Some(field_text(record.fields.get(name)?).chars().count())).collect();
@@ -200,6 +208,7 @@ impl App {
         let quality = self.quality_figures(caller, id, &settings.question, judged, records_with_judgments).await?;
         Ok(PreferenceReport {
             quality,
+            reward_model: model_agreement.finish(&usernames),
             pairs,
             judgments: judged,
             records_with_judgments,
@@ -482,16 +491,16 @@ fn response_length(lengths: &HashMap<String, Vec<Option<usize>>>, settings: &Pre
 
 /// The texts of one judged record, shared by its pair rows.
 #[derive(Debug)]
-struct RecordTexts {
+pub(crate) struct RecordTexts {
     item: Arc<str>,
-    prompt: Arc<str>,
+    pub(crate) prompt: Arc<str>,
     prompt_messages: Option<Arc<[Message]>>,
     /// (response field, its text), in the settings' order: a handful, so a list beats a map.
-    responses: Vec<(String, Arc<str>)>,
+    pub(crate) responses: Vec<(String, Arc<str>)>,
 }
 
 impl RecordTexts {
-    fn of(settings: &PreferenceSettings, record: &Record) -> Self {
+    pub(crate) fn of(settings: &PreferenceSettings, record: &Record) -> Self {
         let prompt = record.fields.get(&settings.prompt_field).unwrap_or(&Value::Null);
         let responses = settings.responses.iter().filter_map(|name| Some((name.clone(), field_text(record.fields.get(name)?).into()))).collect();
         Self { item: record.id.to_string().into(), prompt: field_text(prompt).into(), prompt_messages: chat_messages(prompt).map(Into::into), responses }

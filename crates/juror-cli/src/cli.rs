@@ -42,6 +42,11 @@ pub enum Command {
     Export(ExportArgs),
     /// Print how far a dataset's preference data can be trusted: agreement and length bias.
     Metrics(MetricsArgs),
+    /// Train a reward model on preference pairs: a dataset's, or a TRL-format file's.
+    Train(Box<TrainArgs>),
+    /// Score (prompt, response) pairs with a reward model trained by `juror train`: rows of a
+    /// file, or a dataset's records (optionally written back as suggestions).
+    Score(Box<ScoreArgs>),
     /// Write a consistent copy of the database to a new file, while the server keeps running.
     Backup(BackupArgs),
     /// Apply pending database migrations and say which database is in use (every command also
@@ -284,6 +289,14 @@ pub struct GenerateArgs {
     /// Samples to draw, for `best-of-k`.
     #[arg(long, default_value_t = 4)]
     pub k: u32,
+    /// For `best-of-k`: keep the candidates this reward model (from `juror train`) scores highest
+    /// and lowest, instead of the two that differ most.
+    #[arg(long)]
+    pub reward_model: Option<PathBuf>,
+    /// With --reward-model: keep the two candidates closest in score instead (the pair the model
+    /// is least sure of, where a person's ranking teaches it most).
+    #[arg(long, requires = "reward_model")]
+    pub closest_pair: bool,
 
     #[arg(long)]
     pub temperature: Option<f64>,
@@ -490,6 +503,144 @@ pub enum ExportFileFormat {
     Jsonl,
     /// One Parquet file, 10,000 rows per row group.
     Parquet,
+}
+
+/// Where pairs come from, and how a dataset's are resolved.
+#[derive(Debug, Args)]
+pub struct PairSourceArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Take the pairs of this dataset (its labelers' rankings, resolved as `juror export` does).
+    #[arg(long, conflicts_with = "pairs", required_unless_present = "pairs")]
+    pub dataset: Option<String>,
+    /// Workspace of the dataset, when the name is not unique.
+    #[arg(long)]
+    pub workspace: Option<String>,
+    /// Take the pairs of a TRL-format file: JSON lines or Parquet, with `chosen` and `rejected`
+    /// and an explicit `prompt` or none (the two sides' common beginning is the prompt), as
+    /// strings or message lists.
+    #[arg(long)]
+    pub pairs: Option<PathBuf>,
+    /// Conflict resolution between labelers (with --dataset).
+    #[arg(long, value_enum, default_value_t = StrategyArg::Majority)]
+    pub strategy: StrategyArg,
+    /// The preference question (with --dataset; default: the first ranking question).
+    #[arg(long)]
+    pub question: Option<String>,
+    /// The prompt field (with --dataset; default: `prompt`, else the first field).
+    #[arg(long)]
+    pub prompt_field: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub source: PairSourceArgs,
+    /// A BERT-family checkpoint directory to start from: `config.json`, `tokenizer.json` and
+    /// `model.safetensors` (for example all-MiniLM-L6-v2, fetched by `scripts/minilm.sh`).
+    #[arg(long)]
+    pub backbone: PathBuf,
+    /// Start from random weights of the backbone's `config.json` and `tokenizer.json` instead of
+    /// its `model.safetensors` (small models trained on much data, and tests).
+    #[arg(long)]
+    pub from_scratch: bool,
+    /// Where the reward model, its report (`report.json`), chart (`chart.svg`) and checkpoints go.
+    #[arg(long, short)]
+    pub output: PathBuf,
+    /// Go on from the last checkpoint in --output (same pairs and settings).
+    #[arg(long)]
+    pub resume: bool,
+    /// Passes over the training pairs.
+    #[arg(long, default_value_t = 2)]
+    pub epochs: usize,
+    /// Pairs per optimizer step.
+    #[arg(long, default_value_t = 8)]
+    pub batch_size: usize,
+    /// Pairs per forward and backward pass within a step: a larger batch costs no more memory
+    /// (the gradients are summed; the step is the same).
+    #[arg(long, default_value_t = 8)]
+    pub micro_batch: usize,
+    /// Tokens of a (prompt, response) pair; a long prompt loses its beginning, a long response its end.
+    #[arg(long, default_value_t = 128)]
+    pub max_length: usize,
+    /// The backbone's peak learning rate.
+    #[arg(long, default_value_t = 5e-5)]
+    pub learning_rate: f64,
+    /// The head's peak learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    pub head_learning_rate: f64,
+    /// AdamW's weight decay.
+    #[arg(long, default_value_t = 0.01)]
+    pub weight_decay: f64,
+    /// The share of the steps spent warming the learning rates up, before they decay linearly to 0.
+    #[arg(long, default_value_t = 0.1)]
+    pub warmup: f64,
+    /// Gradients are scaled down to this global norm (0: no clipping).
+    #[arg(long, default_value_t = 1.0)]
+    pub max_grad_norm: f64,
+    /// Train the head only, on embeddings the backbone computes once (fast, less accurate).
+    #[arg(long)]
+    pub freeze_backbone: bool,
+    /// Pairs held out for evaluation, by prompt: a count (`500`) or a share (`0.2`).
+    #[arg(long, default_value = "0.2")]
+    pub held_out: String,
+    /// Evaluate on this TRL-format file instead of holding pairs out.
+    #[arg(long, conflicts_with = "held_out")]
+    pub eval_pairs: Option<PathBuf>,
+    /// Fixes the held-out split, the initial head and the order of the batches.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Keep pairs resolved as ties, learnt as a 0.5 preference.
+    #[arg(long)]
+    pub keep_ties: bool,
+    /// Weigh each pair by its confidence (`p_chosen`).
+    #[arg(long)]
+    pub weighted: bool,
+    /// Stop after this many steps in all, saving a checkpoint as Ctrl+C does (to split a long run).
+    #[arg(long)]
+    pub stop_after: Option<usize>,
+    /// Train on the CPU even where a GPU is built in (the `cuda` feature).
+    #[arg(long)]
+    pub cpu: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// A reward model written by `juror train`.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Score the rows of this file (JSON lines or Parquet): each row's `prompt` with its
+    /// `response` (adding `score`), or with `chosen` and `rejected` (adding `chosen_score` and
+    /// `rejected_score`).
+    #[arg(long, conflicts_with = "dataset", required_unless_present = "dataset")]
+    pub input: Option<PathBuf>,
+    /// Score the responses of this dataset's records.
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// Workspace of the dataset, when the name is not unique.
+    #[arg(long)]
+    pub workspace: Option<String>,
+    /// The ranking question the suggestions answer (with --dataset; default: the first).
+    #[arg(long)]
+    pub question: Option<String>,
+    /// The prompt field (with --dataset; default: `prompt`, else the first field).
+    #[arg(long)]
+    pub prompt_field: Option<String>,
+    /// Write the model's ranking of each record's responses as a suggestion (with its scores,
+    /// agent `juror-reward-model/NAME`), on records the model was not trained on.
+    #[arg(long, requires = "dataset")]
+    pub as_suggestions: bool,
+    /// Where the scores go, as JSON lines (`-` for standard output).
+    #[arg(long, short, required_unless_present = "as_suggestions")]
+    pub output: Option<PathBuf>,
+    /// Sequences scored at once.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    /// Score on the CPU even where a GPU is built in (the `cuda` feature).
+    #[arg(long)]
+    pub cpu: bool,
 }
 
 #[derive(Debug, Args)]

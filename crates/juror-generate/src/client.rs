@@ -93,6 +93,8 @@ pub enum ClientError {
     Malformed { url: String, detail: String },
     #[error("failed to build the HTTP client: {0}")]
     Setup(String),
+    #[error("the reward model could not score the candidates: {0}")]
+    Reward(String),
 }
 
 /// A client for OpenAI-compatible servers, shared by every request of a run.

@@ -1,9 +1,10 @@
-//! One prompt's candidates: run the strategy's requests, keep the pair that differs most for
-//! best-of-k, and regenerate empty or near-identical candidates up to a limit.
+//! One prompt's candidates: run the strategy's requests, keep the pair that differs most (or the
+//! pair a reward model picks) for best-of-k, and regenerate empty or near-identical candidates up to a limit.
 
 use serde_json::{json, Value};
 
 use crate::client::{Api, Client, ClientError, Completion, Sampling, Target};
+use crate::reward::{pick, RewardPick};
 use crate::similarity::{most_different_pair, most_similar_pair};
 use crate::strategy::{PlannedRequest, Strategy};
 
@@ -21,6 +22,8 @@ pub struct Settings {
     pub similarity_threshold: f64,
     /// Regenerations per prompt for empty or near-duplicate candidates.
     pub max_regenerations: u32,
+    /// Best-of-k keeps the pair a reward model picks, instead of the most different pair.
+    pub reward: Option<RewardPick>,
 }
 
 /// A candidate response and where it came from.
@@ -29,6 +32,8 @@ pub struct Candidate {
     pub target: Target,
     pub sampling: Sampling,
     pub completion: Completion,
+    /// The reward model's score, when one picked the candidate.
+    pub reward: Option<f32>,
 }
 
 impl Candidate {
@@ -52,6 +57,7 @@ impl Candidate {
             "completion_tokens": completion.completion_tokens,
             "finish_reason": completion.finish_reason,
             "attempts": completion.attempts,
+            "reward_score": self.reward,
         })
     }
 }
@@ -95,7 +101,16 @@ pub async fn generate(client: &Client, settings: &Settings, prompt: &str) -> Res
     let mut generated = candidates.len();
     if let Strategy::BestOfK { .. } = settings.strategy {
         let texts: Vec<&str> = candidates.iter().map(Candidate::text).collect();
-        let (first, second, _) = most_different_pair(&texts).unwrap_or((0, 1, 0.0));
+        let (first, second) = match &settings.reward {
+            Some(reward) => {
+                let scores = reward.ranker.scores(prompt, &texts).map_err(ClientError::Reward)?;
+                for (candidate, score) in candidates.iter_mut().zip(&scores) {
+                    candidate.reward = Some(*score);
+                }
+                pick(&scores, reward.choice).unwrap_or((0, 1))
+            }
+            None => most_different_pair(&texts).map_or((0, 1), |(first, second, _)| (first, second)),
+        };
         candidates = vec![candidates[first].clone(), candidates[second].clone()];
     }
 
@@ -126,7 +141,7 @@ pub async fn generate(client: &Client, settings: &Settings, prompt: &str) -> Res
 async fn request_candidates(client: &Client, settings: &Settings, prompt: &str, request: &PlannedRequest) -> Result<Vec<Candidate>, ClientError> {
     let target = &settings.targets[request.target.min(settings.targets.len() - 1)];
     let completions = client.complete(target, settings.api, settings.system.as_deref(), prompt, &request.sampling, request.n).await?;
-    Ok(completions.into_iter().map(|completion| Candidate { target: target.clone(), sampling: request.sampling.clone(), completion }).collect())
+    Ok(completions.into_iter().map(|completion| Candidate { target: target.clone(), sampling: request.sampling.clone(), completion, reward: None }).collect())
 }
 
 /// The same settings with the seed moved by `offset`, when there is a seed.

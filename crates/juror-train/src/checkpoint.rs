@@ -34,11 +34,22 @@ const INIT_STD: f64 = 0.02;
 /// initialisation: normal weights of deviation 0.02, zero biases, unit LayerNorm scales), so a
 /// training run can be repeated.
 pub fn fresh_seeded(config: &BertConfig, device: &Device, seed: u64) -> TrainResult<(RewardModel, VarMap)> {
-    use rand::{Rng, SeedableRng};
     let (model, varmap) = fresh(config, device)?;
+    seed_parameters(&varmap, seed, |_| true)?;
+    Ok((model, varmap))
+}
+
+/// Initialises the head alone from `seed` (after loading a pretrained backbone, whose head is new).
+pub fn seed_head(varmap: &VarMap, seed: u64) -> TrainResult<()> {
+    seed_parameters(varmap, seed, |name| name.starts_with(&format!("{HEAD}.")))
+}
+
+/// Sets the parameters `chosen` picks as BERT initialises them, in name order from `seed`.
+fn seed_parameters(varmap: &VarMap, seed: u64, chosen: impl Fn(&str) -> bool) -> TrainResult<()> {
+    use rand::{Rng, SeedableRng};
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let data = varmap.data().lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let mut named: Vec<(&String, &candle_core::Var)> = data.iter().collect();
+    let mut named: Vec<(&String, &candle_core::Var)> = data.iter().filter(|(name, _)| chosen(name)).collect();
     named.sort_by(|left, right| left.0.cmp(right.0));
     for (name, var) in named {
         let count = var.elem_count();
@@ -55,10 +66,9 @@ pub fn fresh_seeded(config: &BertConfig, device: &Device, seed: u64) -> TrainRes
                 })
                 .collect()
         };
-        var.set(&Tensor::from_vec(values, var.shape(), device)?.to_dtype(var.dtype())?)?;
+        var.set(&Tensor::from_vec(values, var.shape(), var.device())?.to_dtype(var.dtype())?)?;
     }
-    drop(data);
-    Ok((model, varmap))
+    Ok(())
 }
 
 /// Reads a model directory's `config.json`.
@@ -104,6 +114,23 @@ pub fn load_backbone(dir: &Path, device: &Device) -> TrainResult<(RewardModel, V
         return Err(file_error(&path, format!("not a checkpoint of this config: it lacks {} (and {} more)", missing[0], missing.len() - 1)));
     }
     Ok((model, varmap))
+}
+
+/// A copy of a trained model for scoring alone: its weights shared, not tracked for gradients, so
+/// a forward pass keeps no graph of its intermediate results alive.
+pub fn inference_copy(model: &RewardModel, varmap: &VarMap) -> TrainResult<RewardModel> {
+    let data = varmap.data().lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let tensors: HashMap<String, Tensor> = data.iter().map(|(name, var)| (name.clone(), var.as_tensor().detach())).collect();
+    let device = tensors.values().next().map_or(Device::Cpu, |tensor| tensor.device().clone());
+    RewardModel::new(model.config(), VarBuilder::from_tensors(tensors, DType::F32, &device))
+}
+
+/// Loads a reward model written by [`save`] for scoring alone (see [`inference_copy`]).
+pub fn load_for_inference(dir: &Path, device: &Device) -> TrainResult<RewardModel> {
+    let config = read_config(dir)?;
+    let path = dir.join(WEIGHTS);
+    let tensors = read_tensors(&path, device)?;
+    RewardModel::new(&config, VarBuilder::from_tensors(tensors, DType::F32, device)).map_err(|error| file_error(&path, format!("not a reward model saved by Juror: {error}")))
 }
 
 /// Writes the whole model (backbone and head) and its config into `dir`.

@@ -16,20 +16,27 @@
 //! - [`pairs`]: pairs as text from TRL-format JSON lines, split into training and evaluation sets
 //!   by prompt.
 //!
-//! No storage and no tokenizer: callers turn text into token ids.
+//! - [`tokenize`]: a checkpoint's `tokenizer.json` turning (prompt, response) text into a sentence pair.
+//!
+//! No storage: callers bring pairs as text or token ids.
 
 pub mod batch;
+pub mod chart;
 pub mod checkpoint;
 pub mod config;
 pub mod encoder;
 pub mod layer_norm;
 pub mod loss;
+pub mod model_dir;
 pub mod pairs;
 pub mod reward;
+pub mod run;
 pub mod schedule;
+pub mod tokenize;
 pub mod trainer;
 
 pub use batch::{PairBatch, Sequence, TrainingPair};
+pub use candle_core::Device;
 pub use config::BertConfig;
 pub use reward::RewardModel;
 pub use trainer::{TrainSettings, Trainer};
@@ -46,3 +53,8 @@ pub enum TrainError {
 }
 
 pub type TrainResult<T> = Result<T, TrainError>;
+
+/// The threads the heavy operations (matrix products) run on: every core, or `RAYON_NUM_THREADS`.
+pub fn threads() -> usize {
+    candle_core::utils::get_num_threads()
+}

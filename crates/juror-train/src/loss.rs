@@ -13,11 +13,21 @@ fn softplus(x: &Tensor) -> TrainResult<Tensor> {
 
 /// The weighted mean loss over the batch, a scalar.
 pub fn bradley_terry(chosen: &Tensor, rejected: &Tensor, targets: &Tensor, weights: &Tensor) -> TrainResult<Tensor> {
+    let total_weight = weights.sum_all()?.clamp(1e-12, f64::MAX)?;
+    Ok(weighted_sum(chosen, rejected, targets, weights)?.div(&total_weight)?)
+}
+
+/// The weighted loss of part of a batch divided by the whole batch's weight: the parts of a batch
+/// add up to its [`bradley_terry`] loss, and so do their gradients.
+pub fn bradley_terry_part(chosen: &Tensor, rejected: &Tensor, targets: &Tensor, weights: &Tensor, batch_weight: f64) -> TrainResult<Tensor> {
+    Ok(weighted_sum(chosen, rejected, targets, weights)?.affine(1.0 / batch_weight.max(1e-12), 0.0)?)
+}
+
+fn weighted_sum(chosen: &Tensor, rejected: &Tensor, targets: &Tensor, weights: &Tensor) -> TrainResult<Tensor> {
     let difference = chosen.sub(rejected)?;
     // -log s(d) = softplus(-d); -log s(-d) = softplus(d).
     let per_pair = targets.mul(&softplus(&difference.neg()?)?)?.add(&targets.affine(-1.0, 1.0)?.mul(&softplus(&difference)?)?)?;
-    let total_weight = weights.sum_all()?.clamp(1e-12, f64::MAX)?;
-    Ok(per_pair.mul(weights)?.sum_all()?.div(&total_weight)?)
+    Ok(per_pair.mul(weights)?.sum_all()?)
 }
 
 #[cfg(test)]

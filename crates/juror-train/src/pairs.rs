@@ -60,8 +60,13 @@ fn common_prompt(chosen: &str, rejected: &str) -> usize {
 
 /// Reads one line of a TRL file (`number` counts from 1, for messages).
 pub fn parse_line(line: &str, number: usize) -> TrainResult<TextPair> {
-    let invalid = |message: String| TrainError::Invalid(format!("line {number}: {message}"));
-    let value: Value = serde_json::from_str(line).map_err(|error| invalid(format!("not JSON: {error}")))?;
+    let value: Value = serde_json::from_str(line).map_err(|error| TrainError::Invalid(format!("line {number}: not JSON: {error}")))?;
+    parse_value(&value, &format!("line {number}"))
+}
+
+/// Reads one row of a TRL file, already parsed (`place` names it in messages: `line 3`, `row 7`).
+pub fn parse_value(value: &Value, place: &str) -> TrainResult<TextPair> {
+    let invalid = |message: String| TrainError::Invalid(format!("{place}: {message}"));
     let side = |key: &str| value.get(key).and_then(text_of).ok_or_else(|| invalid(format!("needs `{key}`, a string or a list of messages")));
     let (chosen, rejected) = (side("chosen")?, side("rejected")?);
     let (prompt, chosen, rejected) = match value.get("prompt").filter(|prompt| !prompt.is_null()) {

@@ -6,13 +6,13 @@ use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarMap};
 
 use crate::batch::{PairBatch, TrainingPair};
-use crate::loss::bradley_terry;
+use crate::loss::{bradley_terry, bradley_terry_part};
 use crate::reward::{RewardModel, HEAD};
 use crate::schedule::learning_rate_factor;
 use crate::TrainResult;
 
 /// How a reward model is trained.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TrainSettings {
     /// The backbone's peak learning rate.
     pub backbone_learning_rate: f64,
@@ -26,11 +26,15 @@ pub struct TrainSettings {
     pub max_grad_norm: Option<f64>,
     /// Train the head only.
     pub freeze_backbone: bool,
+    /// Pairs per forward and backward pass within a step (the gradients are summed, so the step
+    /// is the same with less memory); `None` takes the whole batch at once.
+    #[serde(default)]
+    pub micro_batch: Option<usize>,
 }
 
 impl Default for TrainSettings {
     fn default() -> Self {
-        Self { backbone_learning_rate: 5e-5, head_learning_rate: 1e-3, weight_decay: 0.01, warmup_steps: 0, total_steps: 1, max_grad_norm: Some(1.0), freeze_backbone: false }
+        Self { backbone_learning_rate: 5e-5, head_learning_rate: 1e-3, weight_decay: 0.01, warmup_steps: 0, total_steps: 1, max_grad_norm: Some(1.0), freeze_backbone: false, micro_batch: None }
     }
 }
 
@@ -83,6 +87,21 @@ impl Trainer {
         &self.varmap
     }
 
+    /// The model as it stands, for evaluation: no gradients tracked (see
+    /// [`crate::checkpoint::inference_copy`]).
+    pub fn inference_model(&self) -> TrainResult<RewardModel> {
+        crate::checkpoint::inference_copy(&self.model, &self.varmap)
+    }
+
+    /// Whether only the head is trained.
+    pub fn is_frozen(&self) -> bool {
+        self.backbone.is_none()
+    }
+
+    pub fn settings(&self) -> &TrainSettings {
+        &self.settings
+    }
+
     /// Steps taken so far.
     pub fn steps(&self) -> usize {
         self.step
@@ -110,14 +129,40 @@ impl Trainer {
         self.apply(&loss)
     }
 
+    /// One optimizer step on `pairs`, through the whole model, `micro_batch` pairs per forward
+    /// and backward pass.
+    pub fn step_pairs(&mut self, pairs: &[TrainingPair], device: &Device) -> TrainResult<StepReport> {
+        let size = self.settings.micro_batch.unwrap_or(pairs.len()).max(1);
+        let batch_weight: f64 = pairs.iter().map(|pair| f64::from(pair.weight)).sum();
+        let (mut grads, mut loss): (Option<GradStore>, f32) = (None, 0.0);
+        for chunk in pairs.chunks(size) {
+            let batch = PairBatch::new(chunk, device)?;
+            let part = bradley_terry_part(&self.model.score(&batch.chosen)?, &self.model.score(&batch.rejected)?, &batch.targets, &batch.weights, batch_weight)?;
+            loss += part.to_scalar::<f32>()?;
+            let part_grads = part.backward()?;
+            match &mut grads {
+                Some(grads) => grads.extend(part_grads)?,
+                None => grads = Some(part_grads),
+            }
+        }
+        match grads {
+            Some(grads) => self.apply_grads(grads, loss),
+            None => Err(crate::TrainError::Invalid("a step needs at least one pair".into())),
+        }
+    }
+
     fn apply(&mut self, loss: &Tensor) -> TrainResult<StepReport> {
+        let value = loss.to_dtype(DType::F32)?.to_scalar::<f32>()?;
+        self.apply_grads(loss.backward()?, value)
+    }
+
+    fn apply_grads(&mut self, mut grads: GradStore, loss: f32) -> TrainResult<StepReport> {
         let factor = learning_rate_factor(self.step, self.settings.warmup_steps, self.settings.total_steps);
         self.head.set_learning_rate(self.settings.head_learning_rate * factor);
         let learning_rate = self.backbone.as_ref().map_or(0.0, |_| self.settings.backbone_learning_rate * factor);
         if let Some(backbone) = &mut self.backbone {
             backbone.set_learning_rate(learning_rate);
         }
-        let mut grads = loss.backward()?;
         let trained: Vec<&Var> = match self.backbone {
             Some(_) => self.head_vars.iter().chain(&self.backbone_vars).collect(),
             None => self.head_vars.iter().collect(),
@@ -128,7 +173,7 @@ impl Trainer {
             backbone.step(&grads)?;
         }
         self.step += 1;
-        Ok(StepReport { loss: loss.to_dtype(DType::F32)?.to_scalar::<f32>()?, grad_norm, learning_rate })
+        Ok(StepReport { loss, grad_norm, learning_rate })
     }
 }
 
@@ -155,7 +200,7 @@ fn clip(grads: &mut GradStore, vars: &[&Var], max: Option<f64>) -> TrainResult<f
 
 /// How a model does on held-out pairs: the share it orders as their target says (ties left
 /// out), the mean score margin `r_chosen - r_rejected`, and the mean loss.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Evaluation {
     pub accuracy: f64,
     pub mean_margin: f64,

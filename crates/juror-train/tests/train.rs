@@ -43,7 +43,7 @@ fn distance(left: &Tensor, right: &Tensor) -> f32 {
 }
 
 fn settings(total_steps: usize) -> TrainSettings {
-    TrainSettings { backbone_learning_rate: 2e-3, head_learning_rate: 5e-3, weight_decay: 0.0, warmup_steps: 5, total_steps, max_grad_norm: Some(1.0), freeze_backbone: false }
+    TrainSettings { backbone_learning_rate: 2e-3, head_learning_rate: 5e-3, weight_decay: 0.0, warmup_steps: 5, total_steps, max_grad_norm: Some(1.0), freeze_backbone: false, micro_batch: None }
 }
 
 #[test]
@@ -145,4 +145,28 @@ fn a_saved_model_scores_the_same_once_loaded_and_bad_directories_say_why() {
     std::fs::copy(dir.path().join("model.safetensors"), other.path().join("model.safetensors")).unwrap();
     let mismatch = load_backbone(other.path(), &device).err().unwrap().to_string();
     assert!(mismatch.contains("lacks encoder.layer.2"), "{mismatch}");
+}
+
+#[test]
+fn micro_batches_make_the_same_step_as_the_whole_batch() {
+    let device = Device::Cpu;
+    let config = BertConfig::tiny(VOCAB);
+    let mut batch = pairs(21, 7);
+    batch[2].weight = 0.6;
+    batch[4].target = 0.5;
+    let probe = "encoder.layer.1.attention.self.key.weight";
+    let mut after = Vec::new();
+    for micro_batch in [None, Some(2), Some(3)] {
+        let (model, varmap) = fresh_seeded(&config, &device, 5).unwrap();
+        let mut trainer = Trainer::new(model, varmap, TrainSettings { micro_batch, ..settings(10) }).unwrap();
+        let report = trainer.step_pairs(&batch, &device).unwrap();
+        after.push((report.loss, report.grad_norm, weight(trainer.varmap(), probe)));
+    }
+    let (loss, norm, whole) = &after[0];
+    for (other_loss, other_norm, other) in &after[1..] {
+        assert!((loss - other_loss).abs() < 1e-5 && (norm - other_norm).abs() < 1e-4, "{loss} {norm} vs {other_loss} {other_norm}");
+        assert!(distance(whole, other) < 1e-5, "the weights after the step differ by {}", distance(whole, other));
+    }
+    let moved = distance(whole, &weight(&fresh_seeded(&config, &device, 5).unwrap().1, probe));
+    assert!(moved > 1e-4, "the step moved the probe by {moved}");
 }

@@ -115,18 +115,22 @@ pub(super) async fn metrics(args: MetricsArgs) -> anyhow::Result<()> {
 
 /// The request both commands start from: every pair, ties kept, so metrics see everything.
 fn request(args: &PreferenceArgs) -> PreferenceRequest {
-    let strategy = match args.strategy {
+    PreferenceRequest {
+        question: args.question.clone(),
+        prompt_field: args.prompt_field.clone(),
+        strategy: strategy_of(args.strategy),
+        binarization: Binarization::AllPairs,
+        ties: TiePolicy::Keep,
+    }
+}
+
+/// The resolution strategy a command line names.
+pub(super) fn strategy_of(strategy: StrategyArg) -> Strategy {
+    match strategy {
         StrategyArg::Majority => Strategy::Majority,
         StrategyArg::MeanRank => Strategy::MeanRank,
         StrategyArg::Borda => Strategy::Borda,
         StrategyArg::Reliability => Strategy::Reliability(ReliabilityOptions::default()),
-    };
-    PreferenceRequest {
-        question: args.question.clone(),
-        prompt_field: args.prompt_field.clone(),
-        strategy,
-        binarization: Binarization::AllPairs,
-        ties: TiePolicy::Keep,
     }
 }
 
@@ -188,6 +192,12 @@ fn render_metrics(dataset: &str, report: &PreferenceReport) -> String {
     text += "agreement with the consensus, per labeler:\n";
     for labeler in &report.labelers {
         text += &format!("  {}\t{:.3} over {} pairs\n", labeler.username, labeler.agreement, labeler.compared);
+    }
+    if let Some(model) = &report.reward_model {
+        text += &format!("agreement with the reward model ({}) on {} records it was not trained on: {:.3}\n", model.agents.join(", "), model.records, model.overall);
+        for labeler in &model.labelers {
+            text += &format!("  {}\t{:.3} over {} pairs\n", labeler.username, labeler.agreement, labeler.compared);
+        }
     }
     let length = &report.length_bias.test;
     let flag = if length.flagged { "FLAGGED: the longer response wins suspiciously often" } else { "not flagged" };

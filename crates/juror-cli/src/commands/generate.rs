@@ -16,7 +16,8 @@ use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 use juror_app::{App, Caller, RecordInclude};
 use juror_core::record::{DatasetSchema, RecordWrite};
-use juror_generate::{generate, Api, Client, Generated, RetryPolicy, Sampling, Settings, Strategy, Target};
+use juror_generate::{generate, Api, Client, Generated, PairChoice, Ranker, RetryPolicy, RewardPick, Sampling, Settings, Strategy, Target};
+use juror_train::model_dir::Scorer;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, Semaphore};
@@ -197,7 +198,29 @@ fn settings(args: &GenerateArgs) -> anyhow::Result<Settings> {
         per_request: args.n.max(1),
         similarity_threshold: args.similarity_threshold,
         max_regenerations: args.max_regenerations,
+        reward: reward_pick(args)?,
     })
+}
+
+/// A reward model's scores as best-of-k's ranker.
+struct ModelRanker(Scorer);
+
+impl Ranker for ModelRanker {
+    fn scores(&self, prompt: &str, responses: &[&str]) -> Result<Vec<f32>, String> {
+        let items: Vec<(&str, &str)> = responses.iter().map(|response| (prompt, *response)).collect();
+        self.0.score(&items).map_err(|error| error.to_string())
+    }
+}
+
+/// The reward model `--reward-model` names, loaded once for the run.
+fn reward_pick(args: &GenerateArgs) -> anyhow::Result<Option<RewardPick>> {
+    let Some(dir) = &args.reward_model else { return Ok(None) };
+    if args.strategy != GenerationStrategyArg::BestOfK {
+        bail!("--reward-model picks best-of-k's pair: add --strategy best-of-k");
+    }
+    let scorer = Scorer::load(dir, &super::train::device(false)?, 16)?;
+    let choice = if args.closest_pair { PairChoice::Closest } else { PairChoice::Extremes };
+    Ok(Some(RewardPick { ranker: Arc::new(ModelRanker(scorer)), choice }))
 }
 
 /// The prompts, from a file or from a dataset's prompt field, each with its record's id.

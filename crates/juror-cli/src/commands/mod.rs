@@ -7,8 +7,11 @@ mod distribute;
 mod export;
 mod generate;
 mod import;
+mod pair_source;
 mod quality;
+mod score;
 mod serve;
+mod train;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -38,6 +41,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Generate(args) => generate::run(*args).await,
             Command::Export(args) => export::export(args).await,
             Command::Metrics(args) => export::metrics(args).await,
+            Command::Train(args) => train::train(*args).await,
+            Command::Score(args) => score::score(*args).await,
             Command::Backup(args) => backup::backup(args).await,
             Command::Migrate(data) => copy::migrate(data).await,
             Command::Copy(args) => copy::copy(args).await,

@@ -10,3 +10,4 @@ mod helpers;
 mod import;
 mod postgres;
 mod serve;
+mod train;

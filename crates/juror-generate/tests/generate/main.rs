@@ -68,6 +68,7 @@ fn settings(url: &str, strategy: Strategy) -> Settings {
         per_request: 1,
         similarity_threshold: 0.9,
         max_regenerations: 2,
+        reward: None,
     }
 }
 
@@ -173,6 +174,33 @@ async fn best_of_k_keeps_the_pair_that_differs_most() {
     assert_eq!(generated.generated, 4);
     assert!(generated.candidates.iter().any(|candidate| candidate.text() == "completely different words entirely here"));
     assert_eq!(generated.similarity, 0.0);
+}
+
+/// Scores a response by how many words it has.
+struct WordCount;
+
+impl juror_generate::Ranker for WordCount {
+    fn scores(&self, _prompt: &str, responses: &[&str]) -> Result<Vec<f32>, String> {
+        Ok(responses.iter().map(|response| response.split_whitespace().count() as f32).collect())
+    }
+}
+
+#[tokio::test]
+async fn best_of_k_with_a_reward_model_keeps_its_extremes_or_its_closest_pair() {
+    let (url, _) = serve(|call, _| completion(&[["one two", "one two three four five six", "alpha", "uno dos tres"][call as usize % 4]])).await;
+    let mut settings = settings(&url, Strategy::BestOfK { k: 4 });
+    let ranker: std::sync::Arc<dyn juror_generate::Ranker> = std::sync::Arc::new(WordCount);
+    settings.reward = Some(juror_generate::RewardPick { ranker: ranker.clone(), choice: juror_generate::PairChoice::Extremes });
+    let generated = generate(&client(0), &settings, "Count?").await.unwrap();
+    let kept: Vec<&str> = generated.candidates.iter().map(|candidate| candidate.text()).collect();
+    assert_eq!(kept, vec!["one two three four five six", "alpha"], "the best and the worst, in the order drawn");
+    assert_eq!(generated.candidates[0].reward, Some(6.0));
+    assert_eq!(generated.candidates[0].provenance(Api::Chat)["reward_score"], 6.0);
+
+    settings.reward = Some(juror_generate::RewardPick { ranker, choice: juror_generate::PairChoice::Closest });
+    let generated = generate(&client(0), &settings, "Count?").await.unwrap();
+    let kept: Vec<&str> = generated.candidates.iter().map(|candidate| candidate.text()).collect();
+    assert_eq!(kept, vec!["one two", "uno dos tres"], "scores 3 and 2 are the closest (as close as 2 and 1: the higher pair wins)");
 }
 
 #[tokio::test]

@@ -155,11 +155,14 @@ fn quality_section(report: &PreferenceReport) -> Markup {
                     tr { th { "Self-consistency on swapped repeats" } td { (percent(overall)) } }
                 }
                 tr { th { "Records settled by a reviewer" } td { (report.quality.adjudicated) } }
+                @if let Some(model) = &report.reward_model {
+                    tr { th { "Agreement with the reward model (" (model.agents.join(", ")) ")" } td { (percent(model.overall)) " of pairs on " (model.records) " records it was not trained on" } }
+                }
             }
         }
         h3 { "Per labeler" }
         table.progress {
-            thead { tr { th { "Labeler" } th { "Agreement with consensus" } th { "First-shown wins" } th { "Median time on task" } th { "Self-consistency" } } }
+            thead { tr { th { "Labeler" } th { "Agreement with consensus" } th { "First-shown wins" } th { "Median time on task" } th { "Self-consistency" } @if report.reward_model.is_some() { th { "Agreement with the reward model" } } } }
             tbody {
                 @for labeler in &report.labelers {
                     @let position = report.position_bias.labelers.iter().find(|row| row.labeler == labeler.username);
@@ -182,6 +185,14 @@ fn quality_section(report: &PreferenceReport) -> Markup {
                             @match report.quality.consistency.iter().find(|row| row.username == labeler.username) {
                                 Some(row) => { (percent(row.consistency)) " of " (row.repeats) " repeats" }
                                 None => "–",
+                            }
+                        }
+                        @if let Some(model) = &report.reward_model {
+                            td {
+                                @match model.labelers.iter().find(|row| row.username == labeler.username) {
+                                    Some(row) => { (percent(row.agreement)) " of " (row.compared) " pairs" }
+                                    None => "–",
+                                }
                             }
                         }
                     }

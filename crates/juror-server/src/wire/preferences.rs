@@ -85,6 +85,20 @@ pub struct PreferenceMetricsJson {
     pub position_bias: PositionBiasJson,
     pub time_on_task: TimeOnTaskJson,
     pub quality: QualityFiguresJson,
+    /// Labelers' agreement with a reward model's suggested rankings (from `juror score
+    /// --as-suggestions`, on records the model was not trained on); null when there are none.
+    pub reward_model: Option<RewardModelAgreementJson>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RewardModelAgreementJson {
+    /// The suggestions' agents: `juror-reward-model/NAME`.
+    pub agents: Vec<String>,
+    /// Records with both a model suggestion and a submitted answer.
+    pub records: usize,
+    /// The share of compared pairs on which labelers and model agree.
+    pub agreement: f64,
+    pub labelers: Vec<LabelerAgreementJson>,
 }
 
 /// Quality control while collecting: the settings, gold records, each labeler's gold standing,
@@ -133,6 +147,10 @@ fn quality_figures(figures: &juror_app::QualityFigures) -> QualityFiguresJson {
     }
 }
 
+fn labeler_agreement(labeler: &juror_app::LabelerSummary) -> LabelerAgreementJson {
+    LabelerAgreementJson { username: labeler.username.clone(), compared: labeler.compared, agreement: labeler.agreement }
+}
+
 pub fn preference_metrics(report: &PreferenceReport) -> PreferenceMetricsJson {
     let settings = &report.settings;
     let length = &report.length_bias;
@@ -153,7 +171,13 @@ pub fn preference_metrics(report: &PreferenceReport) -> PreferenceMetricsJson {
         cycles: report.cycles,
         cyclic_records: report.cyclic_records.clone(),
         agreement: AgreementJson { krippendorff_alpha_ordinal: report.alpha, percent: report.percent_agreement },
-        labelers: report.labelers.iter().map(|labeler| LabelerAgreementJson { username: labeler.username.clone(), compared: labeler.compared, agreement: labeler.agreement }).collect(),
+        labelers: report.labelers.iter().map(labeler_agreement).collect(),
+        reward_model: report.reward_model.as_ref().map(|model| RewardModelAgreementJson {
+            agents: model.agents.clone(),
+            records: model.records,
+            agreement: model.overall,
+            labelers: model.labelers.iter().map(labeler_agreement).collect(),
+        }),
         length_bias: LengthBiasJson {
             pairs: length.pairs,
             longer_wins_rate: length.test.rate,
