@@ -139,7 +139,8 @@ impl Trainer {
             let batch = PairBatch::new(chunk, device)?;
             let part = bradley_terry_part(&self.model.score(&batch.chosen)?, &self.model.score(&batch.rejected)?, &batch.targets, &batch.weights, batch_weight)?;
             loss += part.to_scalar::<f32>()?;
-            let part_grads = part.backward()?;
+            let part_grads = self.trained_only(part.backward()?);
+            drop(part);
             match &mut grads {
                 Some(grads) => grads.extend(part_grads)?,
                 None => grads = Some(part_grads),
@@ -148,6 +149,25 @@ impl Trainer {
         match grads {
             Some(grads) => self.apply_grads(grads, loss),
             None => Err(crate::TrainError::Invalid("a step needs at least one pair".into())),
+        }
+    }
+
+    /// The gradients of the parameters being trained, out of all a backward pass leaves (which
+    /// include gradients of constant operands such as masks, never used).
+    fn trained_only(&self, mut grads: GradStore) -> GradStore {
+        let mut kept = GradStore::default();
+        for var in self.trained_vars() {
+            if let Some(grad) = grads.remove(var.as_tensor()) {
+                kept.insert(var.as_tensor(), grad);
+            }
+        }
+        kept
+    }
+
+    fn trained_vars(&self) -> Vec<&Var> {
+        match self.backbone {
+            Some(_) => self.head_vars.iter().chain(&self.backbone_vars).collect(),
+            None => self.head_vars.iter().collect(),
         }
     }
 
@@ -163,11 +183,7 @@ impl Trainer {
         if let Some(backbone) = &mut self.backbone {
             backbone.set_learning_rate(learning_rate);
         }
-        let trained: Vec<&Var> = match self.backbone {
-            Some(_) => self.head_vars.iter().chain(&self.backbone_vars).collect(),
-            None => self.head_vars.iter().collect(),
-        };
-        let grad_norm = clip(&mut grads, &trained, self.settings.max_grad_norm)?;
+        let grad_norm = clip(&mut grads, &self.trained_vars(), self.settings.max_grad_norm)?;
         self.head.step(&grads)?;
         if let Some(backbone) = &mut self.backbone {
             backbone.step(&grads)?;

@@ -355,3 +355,25 @@ fn train_blocking(args: &TrainArgs, source: PairSource, stop: &Arc<AtomicBool>) 
     }
     Ok(outcome)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn held_out_is_a_count_or_a_share() {
+        assert_eq!(held_out_count("500", 2312).unwrap(), 500);
+        assert_eq!(held_out_count("0.2", 1000).unwrap(), 200);
+        assert_eq!(held_out_count("0", 10).unwrap(), 0);
+        assert!(held_out_count("1.5", 10).unwrap_err().to_string().contains("share between 0 and 1"));
+        assert!(held_out_count("many", 10).is_err());
+    }
+
+    #[test]
+    fn the_longer_answer_reference_leaves_out_ties_and_equal_lengths() {
+        let pair = |chosen: &str, rejected: &str, target: f32| TextPair { prompt: "p".into(), chosen: chosen.into(), rejected: rejected.into(), target, weight: 1.0 };
+        let pairs = [pair("long answer", "no", 1.0), pair("no", "longer", 1.0), pair("same", "same", 1.0), pair("tie tie", "t", 0.5), pair("yes!", "no", 1.0)];
+        assert_eq!(longer_wins(&pairs), Some(2.0 / 3.0));
+        assert_eq!(longer_wins(&[]), None);
+    }
+}
