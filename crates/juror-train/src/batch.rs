@@ -3,6 +3,7 @@
 use candle_core::{Device, Tensor};
 
 use crate::encoder::Encoded;
+use crate::reward::RewardModel;
 use crate::TrainResult;
 
 /// One (prompt, response) sequence as token ids, with each token's segment (0 prompt, 1 response).
@@ -44,25 +45,31 @@ pub fn encode(sequences: &[&Sequence], device: &Device) -> TrainResult<Encoded> 
     Ok(Encoded { ids: Tensor::from_vec(ids, shape, device)?, type_ids: Tensor::from_vec(type_ids, shape, device)?, mask: Tensor::from_vec(mask, shape, device)? })
 }
 
-/// A batch of pairs as tensors: the chosen and the rejected sequences, targets and weights.
+/// A batch of pairs as tensors: the chosen sequences then the rejected ones, padded together so
+/// that one pass of the model scores both sides; targets and weights.
 #[derive(Debug, Clone)]
 pub struct PairBatch {
-    pub chosen: Encoded,
-    pub rejected: Encoded,
+    pub sequences: Encoded,
+    pub pairs: usize,
     pub targets: Tensor,
     pub weights: Tensor,
 }
 
 impl PairBatch {
     pub fn new(pairs: &[TrainingPair], device: &Device) -> TrainResult<Self> {
-        let chosen: Vec<&Sequence> = pairs.iter().map(|pair| &pair.chosen).collect();
-        let rejected: Vec<&Sequence> = pairs.iter().map(|pair| &pair.rejected).collect();
+        let sequences: Vec<&Sequence> = pairs.iter().map(|pair| &pair.chosen).chain(pairs.iter().map(|pair| &pair.rejected)).collect();
         Ok(Self {
-            chosen: encode(&chosen, device)?,
-            rejected: encode(&rejected, device)?,
+            sequences: encode(&sequences, device)?,
+            pairs: pairs.len(),
             targets: Tensor::from_vec(pairs.iter().map(|pair| pair.target).collect::<Vec<_>>(), pairs.len(), device)?,
             weights: Tensor::from_vec(pairs.iter().map(|pair| pair.weight).collect::<Vec<_>>(), pairs.len(), device)?,
         })
+    }
+
+    /// The model's scores of the chosen and of the rejected sides, `[pairs]` each.
+    pub fn scores(&self, model: &RewardModel) -> TrainResult<(Tensor, Tensor)> {
+        let scores = model.score(&self.sequences)?;
+        Ok((scores.narrow(0, 0, self.pairs)?, scores.narrow(0, self.pairs, self.pairs)?))
     }
 }
 

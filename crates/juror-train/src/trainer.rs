@@ -114,8 +114,7 @@ impl Trainer {
 
     /// One optimizer step on a batch of pairs, through the whole model.
     pub fn step(&mut self, batch: &PairBatch) -> TrainResult<StepReport> {
-        let chosen = self.model.score(&batch.chosen)?;
-        let rejected = self.model.score(&batch.rejected)?;
+        let (chosen, rejected) = batch.scores(&self.model)?;
         let loss = bradley_terry(&chosen, &rejected, &batch.targets, &batch.weights)?;
         self.apply(&loss)
     }
@@ -137,7 +136,8 @@ impl Trainer {
         let (mut grads, mut loss): (Option<GradStore>, f32) = (None, 0.0);
         for chunk in pairs.chunks(size) {
             let batch = PairBatch::new(chunk, device)?;
-            let part = bradley_terry_part(&self.model.score(&batch.chosen)?, &self.model.score(&batch.rejected)?, &batch.targets, &batch.weights, batch_weight)?;
+            let (chosen, rejected) = batch.scores(&self.model)?;
+            let part = bradley_terry_part(&chosen, &rejected, &batch.targets, &batch.weights, batch_weight)?;
             loss += part.to_scalar::<f32>()?;
             let part_grads = self.trained_only(part.backward()?);
             drop(part);
@@ -229,8 +229,7 @@ pub fn evaluate(model: &RewardModel, pairs: &[TrainingPair], batch_size: usize, 
     let (mut right, mut judged, mut margin, mut loss) = (0usize, 0usize, 0.0f64, 0.0f64);
     for chunk in pairs.chunks(batch_size.max(1)) {
         let batch = PairBatch::new(chunk, device)?;
-        let chosen = model.score(&batch.chosen)?;
-        let rejected = model.score(&batch.rejected)?;
+        let (chosen, rejected) = batch.scores(model)?;
         loss += f64::from(bradley_terry(&chosen, &rejected, &batch.targets, &batch.weights)?.to_scalar::<f32>()?) * chunk.len() as f64;
         let differences: Vec<f32> = chosen.sub(&rejected)?.to_vec1()?;
         for (pair, difference) in chunk.iter().zip(differences) {
