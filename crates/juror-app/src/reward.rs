@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use juror_core::ids::{DatasetId, RecordId};
+use juror_core::ids::{DatasetId, QuestionId, RecordId};
 use juror_core::quality::pair_verdicts;
 use juror_core::record::RecordRelations;
 use juror_core::response::{NewSuggestion, ResponseStatus, SuggestionType};
@@ -37,6 +37,8 @@ pub struct RecordToScore {
 #[derive(Debug)]
 pub struct ScoringPages {
     settings: PreferenceSettings,
+    /// The preference question's id, for suggestions.
+    question_id: QuestionId,
     pages: RecordPages,
 }
 
@@ -158,22 +160,20 @@ impl App {
         self.dataset_for(caller, id, Action::Manage).await?;
         let schema = self.schema(id).await?;
         let settings = detect_settings(&schema, question, prompt_field)?;
+        let question_id = schema.questions.iter().find(|question| question.name == settings.question).map(|question| question.id).ok_or_else(|| AppError::Invalid(format!("no question `{}`", settings.question)))?;
         let pages = RecordPages::new(id, juror_store::RecordInclude::default()).leaving_out(self.gold_records(id).await?);
-        Ok(ScoringPages { settings, pages })
+        Ok(ScoringPages { settings, question_id, pages })
     }
 
-    /// Writes a reward model's ranking of a record's responses as the suggestion for the
+    /// Writes a reward model's ranking of one of `pages`' records as the suggestion for the
     /// preference question (replacing the question's earlier suggestion), agent
     /// `juror-reward-model/NAME` (owners and admins).
-    pub async fn suggest_ranking(&self, caller: &Caller, settings: &PreferenceSettings, record_id: RecordId, scores: &[(String, f32)], model_name: &str) -> AppResult<()> {
-        if settings.kind != PreferenceKind::Ranking {
-            return Err(AppError::Invalid(format!("question `{}` is not a ranking question: a reward model's suggestions rank responses", settings.question)));
+    pub async fn suggest_ranking(&self, caller: &Caller, pages: &ScoringPages, record_id: RecordId, scores: &[(String, f32)], model_name: &str) -> AppResult<()> {
+        if pages.settings.kind != PreferenceKind::Ranking {
+            return Err(AppError::Invalid(format!("question `{}` is not a ranking question: a reward model's suggestions rank responses", pages.settings.question)));
         }
-        let record = self.stored_record(record_id).await?;
-        let schema = self.schema(record.dataset_id).await?;
-        let question = schema.questions.iter().find(|question| question.name == settings.question).ok_or_else(|| AppError::Invalid(format!("no question `{}`", settings.question)))?;
         let (value, score) = ranking_suggestion(scores);
-        let suggestion = NewSuggestion { question_id: question.id, kind: Some(SuggestionType::Model), value, agent: Some(format!("{REWARD_MODEL_AGENT}/{model_name}")), score: Some(score) };
+        let suggestion = NewSuggestion { question_id: pages.question_id, kind: Some(SuggestionType::Model), value, agent: Some(format!("{REWARD_MODEL_AGENT}/{model_name}")), score: Some(score) };
         self.upsert_suggestion(caller, record_id, suggestion).await?;
         Ok(())
     }

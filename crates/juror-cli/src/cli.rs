@@ -505,31 +505,40 @@ pub enum ExportFileFormat {
     Parquet,
 }
 
-/// Where pairs come from, and how a dataset's are resolved.
+/// A dataset whose prompts and responses a reward model reads (with `juror train` and
+/// `juror score`, the other source is a file).
 #[derive(Debug, Args)]
-pub struct PairSourceArgs {
+pub struct DatasetTextArgs {
     #[command(flatten)]
     pub data: DataArgs,
-    /// Take the pairs of this dataset (its labelers' rankings, resolved as `juror export` does).
-    #[arg(long, conflicts_with = "pairs", required_unless_present = "pairs")]
+    /// The dataset.
+    #[arg(long)]
     pub dataset: Option<String>,
     /// Workspace of the dataset, when the name is not unique.
     #[arg(long)]
     pub workspace: Option<String>,
-    /// Take the pairs of a TRL-format file: JSON lines or Parquet, with `chosen` and `rejected`
-    /// and an explicit `prompt` or none (the two sides' common beginning is the prompt), as
-    /// strings or message lists.
-    #[arg(long)]
-    pub pairs: Option<PathBuf>,
-    /// Conflict resolution between labelers (with --dataset).
-    #[arg(long, value_enum, default_value_t = StrategyArg::Majority)]
-    pub strategy: StrategyArg,
     /// The preference question (with --dataset; default: the first ranking question).
     #[arg(long)]
     pub question: Option<String>,
     /// The prompt field (with --dataset; default: `prompt`, else the first field).
     #[arg(long)]
     pub prompt_field: Option<String>,
+}
+
+/// Where pairs come from, and how a dataset's are resolved.
+#[derive(Debug, Args)]
+pub struct PairSourceArgs {
+    /// With --dataset: its labelers' rankings, resolved as `juror export` does.
+    #[command(flatten)]
+    pub target: DatasetTextArgs,
+    /// Take the pairs of a TRL-format file: JSON lines or Parquet, with `chosen` and `rejected`
+    /// and an explicit `prompt` or none (the two sides' common beginning is the prompt), as
+    /// strings or message lists.
+    #[arg(long, conflicts_with = "dataset", required_unless_present = "dataset")]
+    pub pairs: Option<PathBuf>,
+    /// Conflict resolution between labelers (with --dataset).
+    #[arg(long, value_enum, default_value_t = StrategyArg::Majority)]
+    pub strategy: StrategyArg,
 }
 
 #[derive(Debug, Args)]
@@ -607,8 +616,9 @@ pub struct TrainArgs {
 
 #[derive(Debug, Args)]
 pub struct ScoreArgs {
+    /// With --dataset: the responses of its records.
     #[command(flatten)]
-    pub data: DataArgs,
+    pub target: DatasetTextArgs,
     /// A reward model written by `juror train`.
     #[arg(long)]
     pub model: PathBuf,
@@ -617,18 +627,6 @@ pub struct ScoreArgs {
     /// `rejected_score`).
     #[arg(long, conflicts_with = "dataset", required_unless_present = "dataset")]
     pub input: Option<PathBuf>,
-    /// Score the responses of this dataset's records.
-    #[arg(long)]
-    pub dataset: Option<String>,
-    /// Workspace of the dataset, when the name is not unique.
-    #[arg(long)]
-    pub workspace: Option<String>,
-    /// The ranking question the suggestions answer (with --dataset; default: the first).
-    #[arg(long)]
-    pub question: Option<String>,
-    /// The prompt field (with --dataset; default: `prompt`, else the first field).
-    #[arg(long)]
-    pub prompt_field: Option<String>,
     /// Write the model's ranking of each record's responses as a suggestion (with its scores,
     /// agent `juror-reward-model/NAME`), on records the model was not trained on.
     #[arg(long, requires = "dataset")]

@@ -112,20 +112,15 @@ impl Trainer {
         self.step = steps;
     }
 
-    /// One optimizer step on a batch of pairs, through the whole model.
-    pub fn step(&mut self, batch: &PairBatch) -> TrainResult<StepReport> {
-        let (chosen, rejected) = batch.scores(&self.model)?;
-        let loss = bradley_terry(&chosen, &rejected, &batch.targets, &batch.weights)?;
-        self.apply(&loss)
-    }
-
     /// One optimizer step of the head on pooled embeddings computed beforehand (a frozen
     /// backbone embeds each sequence once): `[batch, hidden]` each.
     pub fn step_on_embeddings(&mut self, chosen: &Tensor, rejected: &Tensor, targets: &Tensor, weights: &Tensor) -> TrainResult<StepReport> {
         let chosen = self.model.score_embeddings(&chosen.detach())?;
         let rejected = self.model.score_embeddings(&rejected.detach())?;
         let loss = bradley_terry(&chosen, &rejected, targets, weights)?;
-        self.apply(&loss)
+        let value = loss.to_scalar::<f32>()?;
+        let grads = self.trained_only(loss.backward()?);
+        self.apply_grads(grads, value)
     }
 
     /// One optimizer step on `pairs`, through the whole model, `micro_batch` pairs per forward
@@ -169,11 +164,6 @@ impl Trainer {
             Some(_) => self.head_vars.iter().chain(&self.backbone_vars).collect(),
             None => self.head_vars.iter().collect(),
         }
-    }
-
-    fn apply(&mut self, loss: &Tensor) -> TrainResult<StepReport> {
-        let value = loss.to_dtype(DType::F32)?.to_scalar::<f32>()?;
-        self.apply_grads(loss.backward()?, value)
     }
 
     fn apply_grads(&mut self, mut grads: GradStore, loss: f32) -> TrainResult<StepReport> {

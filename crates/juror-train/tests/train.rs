@@ -7,7 +7,7 @@ use candle_nn::VarMap;
 use juror_train::batch::encode;
 use juror_train::checkpoint::{fresh, fresh_seeded, load, load_backbone, save};
 use juror_train::trainer::evaluate;
-use juror_train::{BertConfig, PairBatch, Sequence, TrainSettings, Trainer, TrainingPair};
+use juror_train::{BertConfig, Sequence, TrainSettings, Trainer, TrainingPair};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -53,7 +53,7 @@ fn one_step_moves_weights_deep_in_the_backbone() {
     let probes = ["encoder.layer.0.attention.self.query.weight", "encoder.layer.0.attention.output.LayerNorm.weight", "embeddings.word_embeddings.weight", "score.weight"];
     let before: Vec<Tensor> = probes.iter().map(|name| weight(&varmap, name)).collect();
     let mut trainer = Trainer::new(model, varmap, settings(10)).unwrap();
-    let report = trainer.step(&PairBatch::new(&pairs(7, 8), &device).unwrap()).unwrap();
+    let report = trainer.step_pairs(&pairs(7, 8), &device).unwrap();
     assert!(report.loss.is_finite() && report.grad_norm > 0.0, "{report:?}");
     for (name, before) in probes.iter().zip(&before) {
         let moved = distance(before, &weight(trainer.varmap(), name));
@@ -72,7 +72,7 @@ fn a_tiny_encoder_learns_a_learnable_preference() {
     let mut trainer = Trainer::new(model, varmap, settings(epochs * train.len() / batch)).unwrap();
     for _ in 0..epochs {
         for chunk in train.chunks(batch) {
-            trainer.step(&PairBatch::new(chunk, &device).unwrap()).unwrap();
+            trainer.step_pairs(chunk, &device).unwrap();
         }
     }
     let after = evaluate(trainer.model(), &held_out, 64, &device).unwrap();

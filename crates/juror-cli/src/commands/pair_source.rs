@@ -30,7 +30,7 @@ pub(super) struct PairSource {
 /// Reads the pairs the arguments name; ties are kept only when asked, and every pair weighs the
 /// same unless `weighted`.
 pub(super) async fn read(args: &PairSourceArgs, keep_ties: bool, weighted: bool) -> anyhow::Result<PairSource> {
-    let mut source = match (&args.dataset, &args.pairs) {
+    let mut source = match (&args.target.dataset, &args.pairs) {
         (Some(dataset), _) => dataset_pairs(args, dataset, keep_ties).await?,
         (None, Some(path)) => PairSource { pairs: file_pairs(path)?, description: path.display().to_string(), dataset_id: None, records_by_prompt: HashMap::new() },
         (None, None) => anyhow::bail!("give --dataset or --pairs"),
@@ -46,12 +46,13 @@ pub(super) async fn read(args: &PairSourceArgs, keep_ties: bool, weighted: bool)
 }
 
 async fn dataset_pairs(args: &PairSourceArgs, name: &str, keep_ties: bool) -> anyhow::Result<PairSource> {
-    let (app, store) = open_app_for_one_pass(&args.data).await?;
+    let target = &args.target;
+    let (app, store) = open_app_for_one_pass(&target.data).await?;
     let caller = cli_caller(&app).await?;
-    let schema = find_dataset(&app, &caller, name, args.workspace.as_deref()).await?;
+    let schema = find_dataset(&app, &caller, name, target.workspace.as_deref()).await?;
     let request = PreferenceRequest {
-        question: args.question.clone(),
-        prompt_field: args.prompt_field.clone(),
+        question: target.question.clone(),
+        prompt_field: target.prompt_field.clone(),
         strategy: strategy_of(args.strategy),
         binarization: Binarization::AllPairs,
         ties: if keep_ties { TiePolicy::Keep } else { TiePolicy::Drop },

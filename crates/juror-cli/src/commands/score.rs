@@ -37,7 +37,7 @@ fn spinner(unit: &str) -> ProgressBar {
 pub(super) async fn score(args: ScoreArgs) -> anyhow::Result<()> {
     let device = device(args.cpu)?;
     let scorer = Arc::new(Scorer::load(&args.model, &device, args.batch_size)?);
-    match (&args.input, &args.dataset) {
+    match (&args.input, &args.target.dataset) {
         (Some(input), _) => {
             let out = output(args.output.as_deref().context("give --output")?)?;
             let (input, scorer) = (input.clone(), scorer.clone());
@@ -119,11 +119,11 @@ fn score_file(scorer: &Scorer, input: &Path, mut out: Box<dyn Write + Send>) -> 
 /// Scores a dataset's records: each response field's score as a JSON line, and with
 /// `--as-suggestions` the model's ranking written on every record it was not trained on.
 async fn score_dataset(args: &ScoreArgs, name: &str, scorer: Arc<Scorer>) -> anyhow::Result<()> {
-    let (app, store) = open_app(&args.data).await?;
+    let target = &args.target;
+    let (app, store) = open_app(&target.data).await?;
     let caller = cli_caller(&app).await?;
-    let schema = find_dataset(&app, &caller, name, args.workspace.as_deref()).await?;
-    let mut pages = app.records_to_score(&caller, schema.dataset.id, args.question.as_deref(), args.prompt_field.as_deref()).await?;
-    let settings = pages.settings().clone();
+    let schema = find_dataset(&app, &caller, name, target.workspace.as_deref()).await?;
+    let mut pages = app.records_to_score(&caller, schema.dataset.id, target.question.as_deref(), target.prompt_field.as_deref()).await?;
     let about = scorer.about();
     let trained: HashSet<String> = if about.dataset_id.as_deref() == Some(&schema.dataset.id.to_string()) { about.trained_records.iter().cloned().collect() } else { HashSet::new() };
     let model_name = args.model.canonicalize().ok().and_then(|path| path.file_name().map(|name| name.to_string_lossy().into_owned())).unwrap_or_else(|| "model".into());
@@ -152,7 +152,7 @@ async fn score_dataset(args: &ScoreArgs, name: &str, scorer: Arc<Scorer>) -> any
                 }
             }
             if args.as_suggestions && record_scores.len() >= 2 {
-                app.suggest_ranking(&caller, &settings, record.record_id, &record_scores, &model_name).await?;
+                app.suggest_ranking(&caller, &pages, record.record_id, &record_scores, &model_name).await?;
                 suggested += 1;
             }
             scored += 1;
@@ -164,7 +164,7 @@ async fn score_dataset(args: &ScoreArgs, name: &str, scorer: Arc<Scorer>) -> any
     }
     progress.finish_and_clear();
     store.close().await;
-    eprint!("scored the responses of {scored} records of `{name}` (question `{}`)", settings.question);
+    eprint!("scored the responses of {scored} records of `{name}` (question `{}`)", pages.settings().question);
     if args.as_suggestions {
         eprint!("; wrote {suggested} suggestions as juror-reward-model/{model_name}; left out {skipped} records the model was trained on");
     }

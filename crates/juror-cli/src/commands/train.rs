@@ -326,9 +326,6 @@ fn train_blocking(args: &TrainArgs, source: PairSource, stop: &Arc<AtomicBool>) 
         ProgressStyle::with_template("{bar:30} {pos}/{len} steps · {msg} · ETA {eta}").unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut watcher = Bar { bar, stop_after: args.stop_after, stop: stop.clone(), losses: Vec::new() };
-    if let Some(before) = &history.before.filter(|_| position.steps > 0) {
-        eprintln!("held out before training: accuracy {:.3}", before.accuracy);
-    }
     let outcome = run(&mut trainer, &data, &run_settings, &mut position, &mut history, stop, &mut watcher, &mut save_checkpoint, &device)?;
     watcher.bar.finish_and_clear();
     if let Some(before) = &history.before {
