@@ -541,6 +541,22 @@ pub struct PairSourceArgs {
     pub strategy: StrategyArg,
 }
 
+/// Which tokens a reward model pools (`juror train --pooling`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PoolingArg {
+    Response,
+    Mean,
+}
+
+impl From<PoolingArg> for juror_train::config::Pooling {
+    fn from(pooling: PoolingArg) -> Self {
+        match pooling {
+            PoolingArg::Response => Self::Response,
+            PoolingArg::Mean => Self::Mean,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     #[command(flatten)]
@@ -591,6 +607,11 @@ pub struct TrainArgs {
     /// Train the head only, on embeddings the backbone computes once (fast, less accurate).
     #[arg(long)]
     pub freeze_backbone: bool,
+    /// The tokens whose states are averaged for the head: the response's (which have attended to
+    /// the prompt; the prompt, the same on both sides of a pair, no longer dilutes them) or every
+    /// token, as sentence-embedding checkpoints were trained.
+    #[arg(long, value_enum, default_value_t = PoolingArg::Response)]
+    pub pooling: PoolingArg,
     /// Pairs held out for evaluation, by prompt: a count (`500`) or a share (`0.2`).
     #[arg(long, default_value = "0.2")]
     pub held_out: String,

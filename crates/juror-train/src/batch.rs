@@ -34,15 +34,22 @@ pub struct TrainingPair {
 /// Sequences padded with id 0 to the longest, with their mask.
 pub fn encode(sequences: &[&Sequence], device: &Device) -> TrainResult<Encoded> {
     let length = sequences.iter().map(|sequence| sequence.ids.len()).max().unwrap_or(0).max(1);
-    let (mut ids, mut type_ids, mut mask) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut ids, mut type_ids, mut mask, mut response_mask) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for sequence in sequences {
         let padding = length - sequence.ids.len();
         ids.extend(sequence.ids.iter().copied().chain(std::iter::repeat_n(0, padding)));
         type_ids.extend(sequence.type_ids.iter().copied().chain(std::iter::repeat_n(0, padding)));
         mask.extend(std::iter::repeat_n(1f32, sequence.ids.len()).chain(std::iter::repeat_n(0.0, padding)));
+        let has_response = sequence.type_ids.contains(&1);
+        response_mask.extend(sequence.type_ids.iter().map(|segment| if *segment == 1 || !has_response { 1f32 } else { 0.0 }).chain(std::iter::repeat_n(0.0, padding)));
     }
     let shape = (sequences.len(), length);
-    Ok(Encoded { ids: Tensor::from_vec(ids, shape, device)?, type_ids: Tensor::from_vec(type_ids, shape, device)?, mask: Tensor::from_vec(mask, shape, device)? })
+    Ok(Encoded {
+        ids: Tensor::from_vec(ids, shape, device)?,
+        type_ids: Tensor::from_vec(type_ids, shape, device)?,
+        mask: Tensor::from_vec(mask, shape, device)?,
+        response_mask: Tensor::from_vec(response_mask, shape, device)?,
+    })
 }
 
 /// A batch of pairs as tensors: the chosen sequences then the rejected ones, padded together so
@@ -84,5 +91,6 @@ mod tests {
         assert_eq!(encoded.ids.to_vec2::<u32>().unwrap(), vec![vec![5, 0, 0], vec![7, 8, 9]]);
         assert_eq!(encoded.type_ids.to_vec2::<u32>().unwrap(), vec![vec![0, 0, 0], vec![0, 1, 1]]);
         assert_eq!(encoded.mask.to_vec2::<f32>().unwrap(), vec![vec![1.0, 0.0, 0.0], vec![1.0, 1.0, 1.0]]);
+        assert_eq!(encoded.response_mask.to_vec2::<f32>().unwrap(), vec![vec![1.0, 0.0, 0.0], vec![0.0, 1.0, 1.0]], "a sequence without a response pools every token");
     }
 }

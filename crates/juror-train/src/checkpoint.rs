@@ -7,7 +7,7 @@ use std::path::Path;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 
-use crate::config::BertConfig;
+use crate::config::{BertConfig, Pooling};
 use crate::reward::{RewardModel, HEAD};
 use crate::{TrainError, TrainResult};
 
@@ -102,9 +102,10 @@ fn set_from(varmap: &VarMap, tensors: &HashMap<String, Tensor>, lookup: impl Fn(
 }
 
 /// Loads a pretrained BERT backbone (a directory with `config.json` and `model.safetensors`,
-/// parameters named with or without a `bert.` prefix) into a new reward model with a fresh head.
-pub fn load_backbone(dir: &Path, device: &Device) -> TrainResult<(RewardModel, VarMap)> {
-    let config = read_config(dir)?;
+/// parameters named with or without a `bert.` prefix) into a new reward model with a fresh head
+/// that scores the vectors `pooling` makes.
+pub fn load_backbone(dir: &Path, pooling: Pooling, device: &Device) -> TrainResult<(RewardModel, VarMap)> {
+    let config = BertConfig { pooling, ..read_config(dir)? };
     let (model, varmap) = fresh(&config, device)?;
     let path = dir.join(WEIGHTS);
     let tensors = read_tensors(&path, device)?;

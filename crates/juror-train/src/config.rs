@@ -19,6 +19,22 @@ pub struct BertConfig {
     pub layer_norm_eps: f64,
     #[serde(default = "default_act")]
     pub hidden_act: String,
+    /// How a reward model pools token states into one vector (Juror's own key; a backbone's
+    /// config has none, and reads as `mean`).
+    #[serde(default, rename = "juror_pooling")]
+    pub pooling: Pooling,
+}
+
+/// Which tokens' states a reward model averages into the vector its head scores.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pooling {
+    /// Every real token, prompt and response (what sentence-embedding checkpoints were trained with).
+    #[default]
+    Mean,
+    /// The response's tokens alone, which have attended to the prompt; the prompt, the same on
+    /// both sides of a pair, no longer dilutes the vector.
+    Response,
 }
 
 fn two() -> usize {
@@ -53,6 +69,7 @@ impl BertConfig {
             type_vocab_size: 2,
             layer_norm_eps: 1e-12,
             hidden_act: "gelu".into(),
+            pooling: Pooling::Mean,
         }
     }
 
@@ -90,5 +107,9 @@ mod tests {
         let odd = text.replace("\"num_attention_heads\": 12", "\"num_attention_heads\": 7");
         assert!(BertConfig::from_json(&odd).unwrap_err().to_string().contains("multiple"));
         assert!(BertConfig::from_json("{}").unwrap_err().to_string().contains("config.json"));
+        assert_eq!(config.pooling, Pooling::Mean, "a backbone's config pools every token");
+        let saved = serde_json::to_string(&BertConfig { pooling: Pooling::Response, ..config }).unwrap();
+        assert!(saved.contains(r#""juror_pooling":"response""#), "{saved}");
+        assert_eq!(BertConfig::from_json(&saved).unwrap().pooling, Pooling::Response);
     }
 }

@@ -3,20 +3,23 @@
 //! ...), so a pretrained checkpoint loads into it by name. Dropout is left out: the models trained
 //! here are small and trained briefly.
 
-use candle_core::{DType, Tensor, D};
+use candle_core::{DType, Tensor};
 use candle_nn::{Embedding, Linear, Module, VarBuilder};
 
 use crate::config::BertConfig;
+use crate::fused;
 use crate::layer_norm::LayerNorm;
 use crate::TrainResult;
 
-/// Token ids, their segment (0 the prompt, 1 the response) and which positions are real (1.0)
-/// rather than padding (0.0), each `[batch, length]`.
+/// Token ids, their segment (0 the prompt, 1 the response), which positions are real (1.0)
+/// rather than padding (0.0), and which are the response's (1.0; every real position of a
+/// sequence without a response), each `[batch, length]`.
 #[derive(Debug, Clone)]
 pub struct Encoded {
     pub ids: Tensor,
     pub type_ids: Tensor,
     pub mask: Tensor,
+    pub response_mask: Tensor,
 }
 
 #[derive(Debug, Clone)]
@@ -97,21 +100,20 @@ impl Layer {
         Ok(x.reshape((batch, length, self.heads, self.head_size))?.transpose(1, 2)?.contiguous()?)
     }
 
-    /// One layer: self-attention (padding masked by `bias`, `[batch, 1, 1, length]`), then the
+    /// One layer: self-attention (padding masked by `bias`, `[batch, length]`), then the
     /// feed-forward block, each with its residual and normalisation.
     fn forward(&self, x: &Tensor, bias: &Tensor) -> TrainResult<Tensor> {
         let (batch, length, hidden) = x.dims3()?;
         let query = self.split_heads(&self.query.forward(x)?)?;
         let key = self.split_heads(&self.key.forward(x)?)?;
         let value = self.split_heads(&self.value.forward(x)?)?;
-        let scores = query.matmul(&key.t()?.contiguous()?)?.affine(1.0 / (self.head_size as f64).sqrt(), 0.0)?.broadcast_add(bias)?;
-        // The generic softmax has a backward pass (the last-dimension fast path does not).
-        let weights = candle_nn::ops::softmax(&scores, D::Minus1)?;
+        let scores = query.matmul(&key.t()?)?;
+        let weights = fused::masked_softmax(&scores, bias, 1.0 / (self.head_size as f64).sqrt())?;
         let context = weights.matmul(&value)?.transpose(1, 2)?.contiguous()?.reshape((batch, length, hidden))?;
         let attended = self.attention_norm.forward(&self.attention_out.forward(&context)?.add(x)?)?;
         let inner = self.intermediate.forward(&attended)?;
         let inner = match self.activation {
-            Activation::Gelu => inner.gelu_erf()?,
+            Activation::Gelu => fused::gelu(&inner)?,
             Activation::GeluTanh => inner.gelu()?,
             Activation::Relu => inner.relu()?,
         };
@@ -138,7 +140,7 @@ impl Encoder {
     /// The last layer's hidden states, `[batch, length, hidden]`.
     pub fn forward(&self, input: &Encoded) -> TrainResult<Tensor> {
         // Padding gets a large negative bias before the softmax, so no position attends to it.
-        let bias = input.mask.to_dtype(DType::F32)?.affine(1e4, -1e4)?.unsqueeze(1)?.unsqueeze(1)?;
+        let bias = input.mask.to_dtype(DType::F32)?.affine(1e4, -1e4)?;
         let mut hidden = self.embeddings.forward(&input.ids, &input.type_ids)?;
         for layer in &self.layers {
             hidden = layer.forward(&hidden, &bias)?;

@@ -1,6 +1,7 @@
-//! Layer normalisation from primitive operations, so that it has a backward pass.
+//! Layer normalisation with a backward pass (candle's own fused one has none): the fused kernel
+//! of [`crate::fused`] on the CPU, primitive operations elsewhere.
 
-use candle_core::{Tensor, D};
+use candle_core::Tensor;
 use candle_nn::{Init, VarBuilder};
 
 use crate::TrainResult;
@@ -22,11 +23,7 @@ impl LayerNorm {
     }
 
     pub fn forward(&self, x: &Tensor) -> TrainResult<Tensor> {
-        let mean = x.mean_keepdim(D::Minus1)?;
-        let centered = x.broadcast_sub(&mean)?;
-        let variance = centered.sqr()?.mean_keepdim(D::Minus1)?;
-        let normed = centered.broadcast_div(&variance.affine(1.0, self.eps)?.sqrt()?)?;
-        Ok(normed.broadcast_mul(&self.weight)?.broadcast_add(&self.bias)?)
+        crate::fused::layer_norm(x, &self.weight, &self.bias, self.eps)
     }
 }
 

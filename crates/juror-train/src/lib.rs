@@ -4,18 +4,19 @@
 //! it learns from (prompt, chosen, rejected) pairs with the Bradley-Terry loss
 //! `-log sigmoid(r_chosen - r_rejected)`. The pieces:
 //! - [`config`]: a BERT-family checkpoint's `config.json`;
-//! - [`layer_norm`] and [`encoder`]: the encoder, written here on candle's primitive operations so
-//!   that gradients reach every backbone weight (candle's fused LayerNorm and last-dimension
-//!   softmax record no backward pass, and fine-tuning through them silently trains the head only);
-//! - [`reward`]: encoder, masked mean pooling and a scalar head;
+//! - [`layer_norm`] and [`encoder`]: the encoder, written here so that gradients reach every
+//!   backbone weight (candle's fused LayerNorm and last-dimension softmax record no backward pass,
+//!   and fine-tuning through them silently trains the head only);
+//! - [`fused`]: one-pass CPU kernels with backward passes for the encoder's LayerNorm, attention
+//!   softmax and GELU, with primitive-operation fallbacks for other devices;
+//! - [`reward`]: encoder, masked mean pooling (every token, or the response's) and a scalar head;
 //! - [`batch`]: token ids padded into tensors, a batch of pairs;
 //! - [`loss`]: the Bradley-Terry loss with soft targets (a tie is 0.5) and per-pair weights;
 //! - [`schedule`] and [`trainer`]: AdamW with warm-up and linear decay, gradient clipping, separate
 //!   learning rates for the head and the backbone, or a frozen backbone;
 //! - [`checkpoint`]: loading a pretrained backbone and saving or loading a whole reward model;
 //! - [`pairs`]: pairs as text from TRL-format JSON lines, split into training and evaluation sets
-//!   by prompt.
-//!
+//!   by prompt;
 //! - [`tokenize`]: a checkpoint's `tokenizer.json` turning (prompt, response) text into a sentence pair.
 //!
 //! No storage: callers bring pairs as text or token ids.
@@ -25,6 +26,7 @@ pub mod chart;
 pub mod checkpoint;
 pub mod config;
 pub mod encoder;
+pub mod fused;
 pub mod layer_norm;
 pub mod loss;
 pub mod model_dir;

@@ -1,10 +1,10 @@
-//! A reward model: the encoder, masked mean pooling and a scalar head (`score.weight`,
-//! `score.bias`).
+//! A reward model: the encoder, masked mean pooling (of every token or of the response's, as its
+//! config says) and a scalar head (`score.weight`, `score.bias`).
 
 use candle_core::{Tensor, D};
 use candle_nn::{Linear, Module, VarBuilder};
 
-use crate::config::BertConfig;
+use crate::config::{BertConfig, Pooling};
 use crate::encoder::{mean_pool, Encoded, Encoder};
 use crate::TrainResult;
 
@@ -30,7 +30,11 @@ impl RewardModel {
     /// The pooled embeddings of the sequences, `[batch, hidden]`: what a frozen backbone computes
     /// once for its cached training.
     pub fn embed(&self, input: &Encoded) -> TrainResult<Tensor> {
-        mean_pool(&self.encoder.forward(input)?, &input.mask)
+        let pooled = match self.config.pooling {
+            Pooling::Mean => &input.mask,
+            Pooling::Response => &input.response_mask,
+        };
+        mean_pool(&self.encoder.forward(input)?, pooled)
     }
 
     /// The head's score of pooled embeddings, `[batch]`.

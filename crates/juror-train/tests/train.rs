@@ -6,6 +6,7 @@ use candle_core::{Device, Tensor, Var};
 use candle_nn::VarMap;
 use juror_train::batch::encode;
 use juror_train::checkpoint::{fresh, fresh_seeded, load, load_backbone, save};
+use juror_train::config::Pooling;
 use juror_train::trainer::evaluate;
 use juror_train::{BertConfig, Sequence, TrainSettings, Trainer, TrainingPair};
 use rand::rngs::StdRng;
@@ -132,7 +133,7 @@ fn a_saved_model_scores_the_same_once_loaded_and_bad_directories_say_why() {
     assert_eq!(scores, again);
 
     // A saved reward model is also a backbone: its encoder loads, with a new head.
-    let (backbone, _) = load_backbone(dir.path(), &device).unwrap();
+    let (backbone, _) = load_backbone(dir.path(), Pooling::Mean, &device).unwrap();
     let embedded = |model: &juror_train::RewardModel| model.embed(&encoded).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
     assert_eq!(embedded(&backbone), embedded(&loaded));
 
@@ -143,7 +144,7 @@ fn a_saved_model_scores_the_same_once_loaded_and_bad_directories_say_why() {
     let bigger = BertConfig { num_hidden_layers: 3, ..BertConfig::tiny(VOCAB) };
     std::fs::write(other.path().join("config.json"), serde_json::to_string(&bigger).unwrap()).unwrap();
     std::fs::copy(dir.path().join("model.safetensors"), other.path().join("model.safetensors")).unwrap();
-    let mismatch = load_backbone(other.path(), &device).err().unwrap().to_string();
+    let mismatch = load_backbone(other.path(), Pooling::Mean, &device).err().unwrap().to_string();
     assert!(mismatch.contains("lacks encoder.layer.2"), "{mismatch}");
 }
 

@@ -14,6 +14,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 use juror_train::checkpoint;
+use juror_train::config::BertConfig;
 use juror_train::model_dir::{self, About};
 use juror_train::pairs::{split_by_prompt, TextPair};
 use juror_train::run::{run, EpochFigures, History, Moment, Outcome, Position, RunData, RunSettings, StepFigures, Watcher};
@@ -230,18 +231,18 @@ fn train_blocking(args: &TrainArgs, source: PairSource, stop: &Arc<AtomicBool>) 
         }
         None
     };
-    let config = checkpoint::read_config(&args.backbone)?;
+    let config = BertConfig { pooling: args.pooling.into(), ..checkpoint::read_config(&args.backbone)? };
     let tokenizer = PairTokenizer::load(&args.backbone, &config, args.max_length)?;
     let (model, varmap) = match &resumed {
         Some((dir, _)) => checkpoint::load(dir, &device)?,
         None if args.from_scratch => checkpoint::fresh_seeded(&config, &device, args.seed)?,
         None => {
-            let (model, varmap) = checkpoint::load_backbone(&args.backbone, &device)?;
+            let (model, varmap) = checkpoint::load_backbone(&args.backbone, config.pooling, &device)?;
             checkpoint::seed_head(&varmap, args.seed)?;
             (model, varmap)
         }
     };
-    anyhow::ensure!(model.config() == &config, "the checkpoint's config.json differs from the backbone's: resume with the same --backbone");
+    anyhow::ensure!(model.config() == &config, "the checkpoint's config.json differs from the backbone's: resume with the same --backbone and --pooling");
     let data = RunData { train: tokenize(&tokenizer, &split.train)?, held_out: tokenize(&tokenizer, &split.held_out)? };
     let run_settings = RunSettings { epochs: args.epochs, batch_size: args.batch_size, eval_batch_size: args.batch_size.max(32), seed: args.seed };
     let total_steps = run_settings.total_steps(data.train.len());
@@ -283,7 +284,7 @@ fn train_blocking(args: &TrainArgs, source: PairSource, stop: &Arc<AtomicBool>) 
             "device": if device.is_cpu() { "cpu" } else { "cuda" },
             "threads": juror_train::threads(),
             "settings": {
-                "run": run_settings, "train": train_settings, "max_length": args.max_length, "held_out": args.held_out,
+                "run": run_settings, "train": train_settings, "max_length": args.max_length, "pooling": config.pooling, "held_out": args.held_out,
                 "eval_pairs": args.eval_pairs.as_ref().map(|path| path.display().to_string()), "keep_ties": args.keep_ties, "weighted": args.weighted,
             },
             "data": {
