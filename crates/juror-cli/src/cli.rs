@@ -607,6 +607,10 @@ pub struct TrainArgs {
     /// Train the head only, on embeddings the backbone computes once (fast, less accurate).
     #[arg(long)]
     pub freeze_backbone: bool,
+    /// Keep the word embeddings as the backbone has them and train the rest: half of MiniLM's
+    /// weights, about 10% of a step's time and 0.5 GB of memory.
+    #[arg(long)]
+    pub freeze_word_embeddings: bool,
     /// The tokens whose states are averaged for the head: the response's (which have attended to
     /// the prompt; the prompt, the same on both sides of a pair, no longer dilutes them) or every
     /// token, as sentence-embedding checkpoints were trained.

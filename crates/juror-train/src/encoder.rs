@@ -22,6 +22,9 @@ pub struct Encoded {
     pub response_mask: Tensor,
 }
 
+/// The parameter name of the word embeddings, half of a small BERT's weights.
+pub const WORD_EMBEDDINGS: &str = "embeddings.word_embeddings.weight";
+
 #[derive(Debug, Clone)]
 struct Embeddings {
     words: Embedding,
@@ -38,6 +41,12 @@ impl Embeddings {
             types: candle_nn::embedding(config.type_vocab_size, config.hidden_size, vb.pp("token_type_embeddings"))?,
             norm: LayerNorm::new(config.hidden_size, config.layer_norm_eps, vb.pp("LayerNorm"))?,
         })
+    }
+
+    /// Word embeddings cut off from the graph: no gradient is computed for them (a dense tensor
+    /// of the vocabulary's size at every backward pass).
+    fn freeze_words(&mut self) {
+        self.words = Embedding::new(self.words.embeddings().detach(), self.words.hidden_size());
     }
 
     fn forward(&self, ids: &Tensor, type_ids: &Tensor) -> TrainResult<Tensor> {
@@ -135,6 +144,11 @@ impl Encoder {
         let embeddings = Embeddings::new(config, vb.pp("embeddings"))?;
         let layers = (0..config.num_hidden_layers).map(|index| Layer::new(config, vb.pp("encoder").pp("layer").pp(index))).collect::<TrainResult<Vec<_>>>()?;
         Ok(Self { embeddings, layers })
+    }
+
+    /// Stops the word embeddings from being trained (see [`WORD_EMBEDDINGS`]).
+    pub fn freeze_word_embeddings(&mut self) {
+        self.embeddings.freeze_words();
     }
 
     /// The last layer's hidden states, `[batch, length, hidden]`.

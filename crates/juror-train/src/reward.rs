@@ -23,6 +23,11 @@ impl RewardModel {
         Ok(Self { encoder: Encoder::new(config, vb.clone())?, head: candle_nn::linear(config.hidden_size, 1, vb.pp(HEAD))?, config: config.clone() })
     }
 
+    /// Stops the word embeddings from being trained; the rest of the backbone still is.
+    pub fn freeze_word_embeddings(&mut self) {
+        self.encoder.freeze_word_embeddings();
+    }
+
     pub fn config(&self) -> &BertConfig {
         &self.config
     }

@@ -6,6 +6,7 @@ use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarMap};
 
 use crate::batch::{PairBatch, TrainingPair};
+use crate::encoder::WORD_EMBEDDINGS;
 use crate::loss::{bradley_terry, bradley_terry_part};
 use crate::reward::{RewardModel, HEAD};
 use crate::schedule::learning_rate_factor;
@@ -26,6 +27,10 @@ pub struct TrainSettings {
     pub max_grad_norm: Option<f64>,
     /// Train the head only.
     pub freeze_backbone: bool,
+    /// Keep the word embeddings as they are (the rest of the backbone is trained): half of a small
+    /// BERT's weights, and the least to gain from a few thousand pairs.
+    #[serde(default)]
+    pub freeze_word_embeddings: bool,
     /// Pairs per forward and backward pass within a step (the gradients are summed, so the step
     /// is the same with less memory); `None` takes the whole batch at once.
     #[serde(default)]
@@ -34,7 +39,7 @@ pub struct TrainSettings {
 
 impl Default for TrainSettings {
     fn default() -> Self {
-        Self { backbone_learning_rate: 5e-5, head_learning_rate: 1e-3, weight_decay: 0.01, warmup_steps: 0, total_steps: 1, max_grad_norm: Some(1.0), freeze_backbone: false, micro_batch: None }
+        Self { backbone_learning_rate: 5e-5, head_learning_rate: 1e-3, weight_decay: 0.01, warmup_steps: 0, total_steps: 1, max_grad_norm: Some(1.0), freeze_backbone: false, freeze_word_embeddings: false, micro_batch: None }
     }
 }
 
@@ -71,8 +76,13 @@ fn split_vars(varmap: &VarMap) -> (Vec<Var>, Vec<Var>) {
 
 impl Trainer {
     /// A trainer of `model`, whose parameters are all in `varmap`.
-    pub fn new(model: RewardModel, varmap: VarMap, settings: TrainSettings) -> TrainResult<Self> {
-        let (head_vars, backbone_vars) = split_vars(&varmap);
+    pub fn new(mut model: RewardModel, varmap: VarMap, settings: TrainSettings) -> TrainResult<Self> {
+        let (head_vars, mut backbone_vars) = split_vars(&varmap);
+        if settings.freeze_word_embeddings {
+            model.freeze_word_embeddings();
+            let words = varmap.data().lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(WORD_EMBEDDINGS).map(|var| var.as_tensor().id());
+            backbone_vars.retain(|var| Some(var.as_tensor().id()) != words);
+        }
         let params = |lr| ParamsAdamW { lr, weight_decay: settings.weight_decay, ..ParamsAdamW::default() };
         let head = AdamW::new(head_vars.clone(), params(settings.head_learning_rate))?;
         let backbone = (!settings.freeze_backbone).then(|| AdamW::new(backbone_vars.clone(), params(settings.backbone_learning_rate))).transpose()?;

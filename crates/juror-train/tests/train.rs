@@ -44,7 +44,7 @@ fn distance(left: &Tensor, right: &Tensor) -> f32 {
 }
 
 fn settings(total_steps: usize) -> TrainSettings {
-    TrainSettings { backbone_learning_rate: 2e-3, head_learning_rate: 5e-3, weight_decay: 0.0, warmup_steps: 5, total_steps, max_grad_norm: Some(1.0), freeze_backbone: false, micro_batch: None }
+    TrainSettings { backbone_learning_rate: 2e-3, head_learning_rate: 5e-3, weight_decay: 0.0, warmup_steps: 5, total_steps, max_grad_norm: Some(1.0), freeze_backbone: false, freeze_word_embeddings: false, micro_batch: None }
 }
 
 #[test]
@@ -60,6 +60,20 @@ fn one_step_moves_weights_deep_in_the_backbone() {
         let moved = distance(before, &weight(trainer.varmap(), name));
         assert!(moved > 0.0, "`{name}` did not move after one step: the gradient stopped above it");
     }
+}
+
+#[test]
+fn frozen_word_embeddings_stay_while_the_rest_of_the_backbone_moves() {
+    let device = Device::Cpu;
+    let (model, varmap) = fresh(&BertConfig::tiny(VOCAB), &device).unwrap();
+    let (words, deep) = ("embeddings.word_embeddings.weight", "encoder.layer.0.attention.self.query.weight");
+    let (words_before, deep_before) = (weight(&varmap, words), weight(&varmap, deep));
+    let mut trainer = Trainer::new(model, varmap, TrainSettings { freeze_word_embeddings: true, weight_decay: 0.1, ..settings(10) }).unwrap();
+    for _ in 0..3 {
+        trainer.step_pairs(&pairs(7, 8), &device).unwrap();
+    }
+    assert_eq!(distance(&words_before, &weight(trainer.varmap(), words)), 0.0, "not even weight decay touches them");
+    assert!(distance(&deep_before, &weight(trainer.varmap(), deep)) > 0.0);
 }
 
 #[test]

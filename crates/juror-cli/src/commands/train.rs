@@ -122,7 +122,7 @@ fn fingerprint(split: &Split, args: &TrainArgs) -> String {
         hash.update(pair.weight.to_le_bytes());
     }
     hash.update(format!(
-        "{} {} {} {} {} {} {} {} {} {} {}",
+        "{} {} {} {} {} {} {} {} {} {} {} {}",
         split.train.len(),
         args.epochs,
         args.batch_size,
@@ -133,6 +133,7 @@ fn fingerprint(split: &Split, args: &TrainArgs) -> String {
         args.warmup,
         args.max_grad_norm,
         args.freeze_backbone,
+        args.freeze_word_embeddings,
         args.seed
     ));
     format!("{:x}", hash.finalize())
@@ -254,6 +255,7 @@ fn train_blocking(args: &TrainArgs, source: PairSource, stop: &Arc<AtomicBool>) 
         total_steps,
         max_grad_norm: (args.max_grad_norm > 0.0).then_some(args.max_grad_norm),
         freeze_backbone: args.freeze_backbone,
+        freeze_word_embeddings: args.freeze_word_embeddings,
         micro_batch: Some(args.micro_batch.max(1)),
     };
     let mut trainer = Trainer::new(model, varmap, train_settings.clone())?;
