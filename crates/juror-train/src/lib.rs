@@ -12,7 +12,8 @@
 //! - [`reward`]: encoder, masked mean pooling (every token, or the response's) and a scalar head;
 //! - [`batch`]: token ids padded into tensors, a batch of pairs;
 //! - [`loss`]: the Bradley-Terry loss with soft targets (a tie is 0.5) and per-pair weights;
-//! - [`schedule`] and [`trainer`]: AdamW with warm-up and linear decay, gradient clipping, separate
+//! - [`optimizer`]: AdamW with fused in-place updates on the CPU, and moments that are saved;
+//! - [`schedule`] and [`trainer`]: warm-up and linear decay, gradient clipping, separate
 //!   learning rates for the head and the backbone, or a frozen backbone;
 //! - [`checkpoint`]: loading a pretrained backbone and saving or loading a whole reward model;
 //! - [`pairs`]: pairs as text from TRL-format JSON lines, split into training and evaluation sets
@@ -30,6 +31,7 @@ pub mod fused;
 pub mod layer_norm;
 pub mod loss;
 pub mod model_dir;
+pub mod optimizer;
 pub mod pairs;
 pub mod reward;
 pub mod run;

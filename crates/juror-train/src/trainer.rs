@@ -1,16 +1,20 @@
 //! Training a reward model: AdamW with warm-up and linear decay, the backbone and the head each at
 //! their own learning rate (or the backbone frozen), gradients clipped to a global norm.
 
+use std::collections::HashMap;
+use std::path::Path;
+
 use candle_core::backprop::GradStore;
-use candle_core::{DType, Device, Tensor, Var};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarMap};
+use candle_core::{Device, Tensor, Var};
+use candle_nn::VarMap;
 
 use crate::batch::{PairBatch, TrainingPair};
 use crate::encoder::WORD_EMBEDDINGS;
 use crate::loss::{bradley_terry, bradley_terry_part};
+use crate::optimizer::AdamW;
 use crate::reward::{RewardModel, HEAD};
 use crate::schedule::learning_rate_factor;
-use crate::TrainResult;
+use crate::{TrainError, TrainResult};
 
 /// How a reward model is trained.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -65,13 +69,17 @@ pub struct Trainer {
     step: usize,
 }
 
+/// The optimizer moments file of a checkpoint, beside its weights.
+pub const MOMENTS: &str = "optimizer.safetensors";
+
+type NamedVars = Vec<(String, Var)>;
+
 /// Splits a model's parameters into the head's and the backbone's, each in name order.
-fn split_vars(varmap: &VarMap) -> (Vec<Var>, Vec<Var>) {
+fn split_vars(varmap: &VarMap) -> (NamedVars, NamedVars) {
     let data = varmap.data().lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let mut named: Vec<(&String, &Var)> = data.iter().collect();
-    named.sort_by(|left, right| left.0.cmp(right.0));
-    let (head, backbone): (Vec<_>, Vec<_>) = named.into_iter().partition(|(name, _)| name.starts_with(&format!("{HEAD}.")));
-    (head.into_iter().map(|(_, var)| var.clone()).collect(), backbone.into_iter().map(|(_, var)| var.clone()).collect())
+    let mut named: NamedVars = data.iter().map(|(name, var)| (name.clone(), var.clone())).collect();
+    named.sort_by(|left, right| left.0.cmp(&right.0));
+    named.into_iter().partition(|(name, _)| name.starts_with(&format!("{HEAD}.")))
 }
 
 impl Trainer {
@@ -80,13 +88,32 @@ impl Trainer {
         let (head_vars, mut backbone_vars) = split_vars(&varmap);
         if settings.freeze_word_embeddings {
             model.freeze_word_embeddings();
-            let words = varmap.data().lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(WORD_EMBEDDINGS).map(|var| var.as_tensor().id());
-            backbone_vars.retain(|var| Some(var.as_tensor().id()) != words);
+            backbone_vars.retain(|(name, _)| name != WORD_EMBEDDINGS);
         }
-        let params = |lr| ParamsAdamW { lr, weight_decay: settings.weight_decay, ..ParamsAdamW::default() };
-        let head = AdamW::new(head_vars.clone(), params(settings.head_learning_rate))?;
-        let backbone = (!settings.freeze_backbone).then(|| AdamW::new(backbone_vars.clone(), params(settings.backbone_learning_rate))).transpose()?;
-        Ok(Self { model, varmap, head_vars, backbone_vars, head, backbone, settings, step: 0 })
+        let head = AdamW::new(head_vars.clone(), settings.weight_decay)?;
+        let backbone = (!settings.freeze_backbone).then(|| AdamW::new(backbone_vars.clone(), settings.weight_decay)).transpose()?;
+        let strip = |vars: NamedVars| vars.into_iter().map(|(_, var)| var).collect();
+        Ok(Self { model, varmap, head_vars: strip(head_vars), backbone_vars: strip(backbone_vars), head, backbone, settings, step: 0 })
+    }
+
+    /// Writes the optimizer's moments into `dir` ([`MOMENTS`]), so that a run resumed from there
+    /// takes the same steps as one never stopped.
+    pub fn save_moments(&self, dir: &Path) -> TrainResult<()> {
+        let moments: HashMap<String, Tensor> = self.head.moments().chain(self.backbone.iter().flat_map(AdamW::moments)).map(|(name, moments)| (name.to_owned(), moments.clone())).collect();
+        let path = dir.join(MOMENTS);
+        candle_core::safetensors::save(&moments, &path).map_err(|error| TrainError::File { path: path.display().to_string(), message: error.to_string() })
+    }
+
+    /// Reads the moments [`Trainer::save_moments`] wrote into `dir`.
+    pub fn load_moments(&mut self, dir: &Path, device: &Device) -> TrainResult<()> {
+        let path = dir.join(MOMENTS);
+        let file_error = |message: String| TrainError::File { path: path.display().to_string(), message };
+        let mut saved = candle_core::safetensors::load(&path, device).map_err(|error| file_error(error.to_string()))?;
+        self.head.load_moments(&mut saved).map_err(|error| file_error(error.to_string()))?;
+        if let Some(backbone) = &mut self.backbone {
+            backbone.load_moments(&mut saved).map_err(|error| file_error(error.to_string()))?;
+        }
+        Ok(())
     }
 
     pub fn model(&self) -> &RewardModel {
@@ -176,42 +203,25 @@ impl Trainer {
         }
     }
 
-    fn apply_grads(&mut self, mut grads: GradStore, loss: f32) -> TrainResult<StepReport> {
+    fn apply_grads(&mut self, grads: GradStore, loss: f32) -> TrainResult<StepReport> {
         let factor = learning_rate_factor(self.step, self.settings.warmup_steps, self.settings.total_steps);
         self.head.set_learning_rate(self.settings.head_learning_rate * factor);
         let learning_rate = self.backbone.as_ref().map_or(0.0, |_| self.settings.backbone_learning_rate * factor);
+        let mut squared_norm = self.head.squared_norm(&grads)?;
         if let Some(backbone) = &mut self.backbone {
             backbone.set_learning_rate(learning_rate);
+            squared_norm += backbone.squared_norm(&grads)?;
         }
-        let grad_norm = clip(&mut grads, &self.trained_vars(), self.settings.max_grad_norm)?;
-        self.head.step(&grads)?;
-        if let Some(backbone) = &mut self.backbone {
-            backbone.step(&grads)?;
-        }
+        // Clipping to a global norm scales every gradient by one factor, folded into the update.
+        let grad_norm = squared_norm.sqrt();
+        let scale = self.settings.max_grad_norm.filter(|max| grad_norm > *max).map_or(1.0, |max| max / (grad_norm + 1e-6));
         self.step += 1;
+        self.head.step(&grads, self.step, scale)?;
+        if let Some(backbone) = &mut self.backbone {
+            backbone.step(&grads, self.step, scale)?;
+        }
         Ok(StepReport { loss, grad_norm, learning_rate })
     }
-}
-
-/// Scales the gradients of `vars` down to a global norm of `max` when above it; the norm before.
-fn clip(grads: &mut GradStore, vars: &[&Var], max: Option<f64>) -> TrainResult<f64> {
-    let mut total = 0.0;
-    for var in vars {
-        if let Some(grad) = grads.get(var.as_tensor()) {
-            total += grad.sqr()?.sum_all()?.to_dtype(DType::F64)?.to_scalar::<f64>()?;
-        }
-    }
-    let norm = total.sqrt();
-    if let Some(max) = max.filter(|max| norm > *max) {
-        let scale = max / (norm + 1e-6);
-        for var in vars {
-            if let Some(grad) = grads.get(var.as_tensor()) {
-                let scaled = grad.affine(scale, 0.0)?;
-                grads.insert(var.as_tensor(), scaled);
-            }
-        }
-    }
-    Ok(norm)
 }
 
 /// How a model does on held-out pairs: the share it orders as their target says (ties left

@@ -259,6 +259,9 @@ fn train_blocking(args: &TrainArgs, source: PairSource, stop: &Arc<AtomicBool>) 
         micro_batch: Some(args.micro_batch.max(1)),
     };
     let mut trainer = Trainer::new(model, varmap, train_settings.clone())?;
+    if let Some((dir, _)) = &resumed {
+        trainer.load_moments(dir, &device)?;
+    }
     let (mut position, mut history) = resumed.map(|(_, state)| (state.position, state.history)).unwrap_or_default();
     eprintln!(
         "training on {} pairs ({} prompts), holding out {} ({} prompts), from {}; {} steps of {} pairs{}",

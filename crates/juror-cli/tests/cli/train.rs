@@ -130,11 +130,9 @@ fn a_reward_model_learns_from_a_datasets_rankings_stops_resumes_and_suggests() {
     let steps: Vec<u64> = resumed["steps"].as_array().unwrap().iter().map(|step| step["step"].as_u64().unwrap()).collect();
     assert_eq!(steps, (1..=whole["steps"].as_array().unwrap().len() as u64).collect::<Vec<_>>());
     let figures = |report: &Value, step: usize| (report["steps"][step]["loss"].clone(), report["steps"][step]["learning_rate"].clone());
-    for step in 0..10 {
-        assert_eq!(figures(&resumed, step), figures(&whole, step), "step {} before the stop is the whole run's", step + 1);
+    for step in 0..steps.len() {
+        assert_eq!(figures(&resumed, step), figures(&whole, step), "step {} is the whole run's: the schedule, the batches and the optimizer's moments go on where they stopped", step + 1);
     }
-    let (resumed_lr, whole_lr) = (figures(&resumed, 10).1, figures(&whole, 10).1);
-    assert_eq!(resumed_lr, whole_lr, "the schedule goes on where it stopped");
     assert_eq!(resumed["before"], whole["before"]);
     assert!(!halves.join("checkpoints/interrupted").exists(), "the epoch after the stop replaced it");
 
