@@ -4,11 +4,12 @@
 //! here are small and trained briefly.
 
 use candle_core::{DType, Tensor};
-use candle_nn::{Embedding, Linear, Module, VarBuilder};
+use candle_nn::{Embedding, Module, VarBuilder};
 
 use crate::config::BertConfig;
 use crate::fused;
 use crate::layer_norm::LayerNorm;
+use crate::linear::Linear;
 use crate::TrainResult;
 
 /// Token ids, their segment (0 the prompt, 1 the response), which positions are real (1.0)
@@ -89,13 +90,13 @@ impl Layer {
             _ => Activation::Gelu,
         };
         Ok(Self {
-            query: candle_nn::linear(hidden, hidden, attention.pp("self").pp("query"))?,
-            key: candle_nn::linear(hidden, hidden, attention.pp("self").pp("key"))?,
-            value: candle_nn::linear(hidden, hidden, attention.pp("self").pp("value"))?,
-            attention_out: candle_nn::linear(hidden, hidden, attention.pp("output").pp("dense"))?,
+            query: Linear::new(hidden, hidden, attention.pp("self").pp("query"))?,
+            key: Linear::new(hidden, hidden, attention.pp("self").pp("key"))?,
+            value: Linear::new(hidden, hidden, attention.pp("self").pp("value"))?,
+            attention_out: Linear::new(hidden, hidden, attention.pp("output").pp("dense"))?,
             attention_norm: LayerNorm::new(hidden, eps, attention.pp("output").pp("LayerNorm"))?,
-            intermediate: candle_nn::linear(hidden, config.intermediate_size, vb.pp("intermediate").pp("dense"))?,
-            output: candle_nn::linear(config.intermediate_size, hidden, vb.pp("output").pp("dense"))?,
+            intermediate: Linear::new(hidden, config.intermediate_size, vb.pp("intermediate").pp("dense"))?,
+            output: Linear::new(config.intermediate_size, hidden, vb.pp("output").pp("dense"))?,
             output_norm: LayerNorm::new(hidden, eps, vb.pp("output").pp("LayerNorm"))?,
             heads: config.num_attention_heads,
             head_size: config.head_size(),

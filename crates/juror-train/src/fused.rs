@@ -1,6 +1,6 @@
-//! Fused CPU kernels with hand-written backward passes, for the three operations that dominate a
+//! Fused CPU kernels with hand-written backward passes, for the operations that dominate a
 //! training step outside the matrix products: layer normalisation, the attention softmax (scaled
-//! and masked) and the exact GELU.
+//! and masked), the exact GELU, and a linear layer's bias.
 //!
 //! Built from candle's primitive operations, each of these is several full passes over memory
 //! forward and more backward, each pass a fresh tensor and a single thread. Here each is one pass
@@ -274,6 +274,78 @@ impl CustomOp2 for SoftmaxGrad {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Bias
+
+/// `x + bias` over the last dimension. Its backward pass sums the gradient's rows for the bias
+/// in one parallel pass (candle's broadcast addition reduces over the leading dimensions one
+/// value at a time, on one thread).
+pub fn add_bias(x: &Tensor, bias: &Tensor) -> TrainResult<Tensor> {
+    if !fusable(x) {
+        return Ok(x.broadcast_add(bias)?);
+    }
+    Ok(x.contiguous()?.apply_op2(&bias.contiguous()?, AddBias)?)
+}
+
+struct AddBias;
+
+impl CustomOp2 for AddBias {
+    fn name(&self) -> &'static str {
+        "juror-add-bias"
+    }
+
+    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> OpResult<(CpuStorage, Shape)> {
+        let (x, bias) = (values(s1, l1, self.name())?, values(s2, l2, self.name())?);
+        let width = last_dim(l1)?;
+        if bias.len() != width {
+            candle_core::bail!("a bias of {} for rows of {width}", bias.len());
+        }
+        let mut out = vec![0f32; x.len()];
+        let chunk = rows_per_task(width) * width;
+        out.par_chunks_mut(chunk).zip(x.par_chunks(chunk)).for_each(|(out, x)| {
+            for (out, x) in out.chunks_mut(width).zip(x.chunks(width)) {
+                out.iter_mut().zip(x).zip(bias).for_each(|((out, x), bias)| *out = x + bias);
+            }
+        });
+        Ok((CpuStorage::F32(out), l1.shape().clone()))
+    }
+
+    fn bwd(&self, _x: &Tensor, _bias: &Tensor, _res: &Tensor, grad: &Tensor) -> OpResult<(Option<Tensor>, Option<Tensor>)> {
+        let to_bias = grad.contiguous()?.apply_op1_no_bwd(&RowSums)?;
+        Ok((Some(grad.clone()), Some(to_bias)))
+    }
+}
+
+/// The sum of a tensor's rows (over every dimension but the last), added in row order.
+struct RowSums;
+
+impl CustomOp1 for RowSums {
+    fn name(&self) -> &'static str {
+        "juror-row-sums"
+    }
+
+    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> OpResult<(CpuStorage, Shape)> {
+        let x = values(storage, layout, self.name())?;
+        let width = last_dim(layout)?;
+        let chunk = rows_per_task(width) * width;
+        let parts = x
+            .par_chunks(chunk)
+            .map(|rows| {
+                let mut sums = vec![0f32; width];
+                for row in rows.chunks(width) {
+                    sums.iter_mut().zip(row).for_each(|(sum, value)| *sum += value);
+                }
+                sums
+            })
+            .collect::<Vec<_>>();
+        let total = parts.into_iter().reduce(|mut total, part| {
+            total.iter_mut().zip(&part).for_each(|(total, part)| *total += part);
+            total
+        });
+        Ok((CpuStorage::F32(total.unwrap_or_else(|| vec![0f32; width])), Shape::from(width)))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // GELU
 
 /// The exact GELU, `x * Φ(x)` with `Φ` the standard normal distribution function.
@@ -424,6 +496,19 @@ mod tests {
             assert!((f64::from(cdf) - exact).abs() < 3e-7, "Φ({x}) = {cdf}, not {exact}");
             let exact_density = (-0.5 * f64::from(x).powi(2)).exp() / (2.0 * std::f64::consts::PI).sqrt();
             assert!((f64::from(density) - exact_density).abs() < 1e-7, "φ({x}) = {density}, not {exact_density}");
+        }
+    }
+
+    #[test]
+    fn add_bias_matches_the_broadcast_addition_forward_and_backward() {
+        let hidden = 24;
+        let rows = 2 * rows_per_task(hidden) + 3;
+        let (x, bias) = (random(&[rows / 3, 3, hidden], 13), random(&[hidden], 14));
+        let (fused, primitive) = (add_bias(x.as_tensor(), bias.as_tensor()).unwrap(), x.as_tensor().broadcast_add(bias.as_tensor()).unwrap());
+        assert_close(&fused, &primitive, "forward");
+        let (fused_grads, primitive_grads) = (weighted_sum(&fused, 15).backward().unwrap(), weighted_sum(&primitive, 15).backward().unwrap());
+        for (var, name) in [(&x, "input"), (&bias, "bias")] {
+            assert_close(fused_grads.get(var.as_tensor()).unwrap(), primitive_grads.get(var.as_tensor()).unwrap(), name);
         }
     }
 

@@ -8,7 +8,8 @@
 //!   backbone weight (candle's fused LayerNorm and last-dimension softmax record no backward pass,
 //!   and fine-tuning through them silently trains the head only);
 //! - [`fused`]: one-pass CPU kernels with backward passes for the encoder's LayerNorm, attention
-//!   softmax and GELU, with primitive-operation fallbacks for other devices;
+//!   softmax, GELU and biases, with primitive-operation fallbacks for other devices; [`linear`]
+//!   the layer that uses the last;
 //! - [`reward`]: encoder, masked mean pooling (every token, or the response's) and a scalar head;
 //! - [`batch`]: token ids padded into tensors, a batch of pairs;
 //! - [`loss`]: the Bradley-Terry loss with soft targets (a tie is 0.5) and per-pair weights;
@@ -29,6 +30,7 @@ pub mod config;
 pub mod encoder;
 pub mod fused;
 pub mod layer_norm;
+pub mod linear;
 pub mod loss;
 pub mod model_dir;
 pub mod optimizer;
