@@ -41,6 +41,18 @@ fn last_dim(layout: &Layout) -> OpResult<usize> {
     Ok(layout.shape().dims().last().copied().unwrap_or(1).max(1))
 }
 
+/// The element-wise sum of the threads' partial sums, added in order, so that a step's gradients
+/// do not depend on how the thread pool split the work.
+fn sum_in_order(parts: Vec<Vec<f32>>, width: usize) -> Vec<f32> {
+    parts
+        .into_iter()
+        .reduce(|mut total, part| {
+            total.iter_mut().zip(&part).for_each(|(total, part)| *total += part);
+            total
+        })
+        .unwrap_or_else(|| vec![0f32; width])
+}
+
 // ---------------------------------------------------------------------------------------------
 // Layer normalisation
 
@@ -172,12 +184,7 @@ impl CustomOp2 for LayerNormParamGrads {
                 sums
             })
             .collect::<Vec<_>>();
-        // Added in order, so that a step's gradients do not depend on how the threads split it.
-        let total = sums.into_iter().reduce(|mut total, part| {
-            total.iter_mut().zip(&part).for_each(|(total, part)| *total += part);
-            total
-        });
-        Ok((CpuStorage::F32(total.unwrap_or_else(|| vec![0f32; 2 * hidden])), Shape::from((2, hidden))))
+        Ok((CpuStorage::F32(sum_in_order(sums, 2 * hidden)), Shape::from((2, hidden))))
     }
 }
 
@@ -337,11 +344,7 @@ impl CustomOp1 for RowSums {
                 sums
             })
             .collect::<Vec<_>>();
-        let total = parts.into_iter().reduce(|mut total, part| {
-            total.iter_mut().zip(&part).for_each(|(total, part)| *total += part);
-            total
-        });
-        Ok((CpuStorage::F32(total.unwrap_or_else(|| vec![0f32; width])), Shape::from(width)))
+        Ok((CpuStorage::F32(sum_in_order(parts, width)), Shape::from(width)))
     }
 }
 
