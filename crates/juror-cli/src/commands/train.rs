@@ -317,6 +317,7 @@ fn train_blocking(args: &TrainArgs, source: PairSource, stop: &Arc<AtomicBool>) 
         let written = std::fs::create_dir_all(&checkpoints).map_err(anyhow::Error::from).and_then(|()| {
             write_dir(&checkpoints.join(name), |dir| {
                 model_dir::save(dir, trainer.model(), trainer.varmap(), &tokenizer, &about)?;
+                trainer.save_moments(dir)?;
                 let state = State { position: *position, history: history.clone(), fingerprint: fingerprint.clone() };
                 std::fs::write(dir.join(STATE), serde_json::to_string(&state)?)?;
                 Ok(())
