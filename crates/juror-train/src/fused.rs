@@ -29,7 +29,7 @@ fn fusable(x: &Tensor) -> bool {
 }
 
 /// The values of a contiguous f32 tensor's storage.
-fn values<'a>(storage: &'a CpuStorage, layout: &Layout, op: &str) -> OpResult<&'a [f32]> {
+pub(crate) fn values<'a>(storage: &'a CpuStorage, layout: &Layout, op: &str) -> OpResult<&'a [f32]> {
     let data = storage.as_slice::<f32>()?;
     match layout.contiguous_offsets() {
         Some((start, end)) => Ok(&data[start..end]),

@@ -12,7 +12,7 @@ use candle_core::backprop::GradStore;
 use candle_core::{CpuStorage, DType, InplaceOp2, Layout, Tensor, Var};
 use rayon::prelude::*;
 
-use crate::{TrainError, TrainResult};
+use crate::{fused, TrainError, TrainResult};
 
 const BETA1: f64 = 0.9;
 const BETA2: f64 = 0.999;
@@ -149,13 +149,6 @@ impl Update {
     }
 }
 
-fn f32_values<'a>(storage: &'a CpuStorage, layout: &Layout, op: &str) -> candle_core::Result<&'a [f32]> {
-    match layout.contiguous_offsets() {
-        Some((start, end)) => Ok(&storage.as_slice::<f32>()?[start..end]),
-        None => candle_core::bail!("{op} needs a contiguous input"),
-    }
-}
-
 fn f32_values_mut<'a>(storage: &'a mut CpuStorage, layout: &Layout, op: &str) -> candle_core::Result<&'a mut [f32]> {
     match (storage, layout.contiguous_offsets()) {
         (CpuStorage::F32(values), Some((start, end))) => Ok(&mut values[start..end]),
@@ -172,7 +165,7 @@ impl InplaceOp2 for MomentsUpdate {
     }
 
     fn cpu_fwd(&self, dst: &mut CpuStorage, dst_l: &Layout, source: &CpuStorage, source_l: &Layout) -> candle_core::Result<()> {
-        let grad = f32_values(source, source_l, self.name())?;
+        let grad = fused::values(source, source_l, self.name())?;
         let moments = f32_values_mut(dst, dst_l, self.name())?;
         if moments.len() != 2 * grad.len() {
             candle_core::bail!("{}: {} moments for {} gradient values", self.name(), moments.len(), grad.len());
@@ -197,7 +190,7 @@ impl InplaceOp2 for WeightsUpdate {
     }
 
     fn cpu_fwd(&self, dst: &mut CpuStorage, dst_l: &Layout, source: &CpuStorage, source_l: &Layout) -> candle_core::Result<()> {
-        let moments = f32_values(source, source_l, self.name())?;
+        let moments = fused::values(source, source_l, self.name())?;
         let weights = f32_values_mut(dst, dst_l, self.name())?;
         if moments.len() != 2 * weights.len() {
             candle_core::bail!("{}: {} moments for {} weights", self.name(), moments.len(), weights.len());
