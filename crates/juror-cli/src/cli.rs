@@ -541,6 +541,22 @@ pub struct PairSourceArgs {
     pub strategy: StrategyArg,
 }
 
+/// What the learning rates do after the warm-up (`juror train --schedule`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScheduleArg {
+    Linear,
+    Constant,
+}
+
+impl From<ScheduleArg> for juror_train::schedule::Schedule {
+    fn from(schedule: ScheduleArg) -> Self {
+        match schedule {
+            ScheduleArg::Linear => Self::Linear,
+            ScheduleArg::Constant => Self::Constant,
+        }
+    }
+}
+
 /// Which tokens a reward model pools (`juror train --pooling`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum PoolingArg {
@@ -598,9 +614,13 @@ pub struct TrainArgs {
     /// AdamW's weight decay.
     #[arg(long, default_value_t = 0.01)]
     pub weight_decay: f64,
-    /// The share of the steps spent warming the learning rates up, before they decay linearly to 0.
+    /// The share of the steps spent warming the learning rates up, before --schedule.
     #[arg(long, default_value_t = 0.1)]
     pub warmup: f64,
+    /// After the warm-up, the learning rates decay linearly to 0 at the last step, or stay
+    /// constant.
+    #[arg(long, value_enum, default_value_t = ScheduleArg::Linear)]
+    pub schedule: ScheduleArg,
     /// Gradients are scaled down to this global norm (0: no clipping).
     #[arg(long, default_value_t = 1.0)]
     pub max_grad_norm: f64,

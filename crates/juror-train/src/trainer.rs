@@ -13,7 +13,7 @@ use crate::encoder::WORD_EMBEDDINGS;
 use crate::loss::{bradley_terry, bradley_terry_part};
 use crate::optimizer::AdamW;
 use crate::reward::{RewardModel, HEAD};
-use crate::schedule::learning_rate_factor;
+use crate::schedule::Schedule;
 use crate::{TrainError, TrainResult};
 
 /// How a reward model is trained.
@@ -24,8 +24,11 @@ pub struct TrainSettings {
     /// The head's peak learning rate.
     pub head_learning_rate: f64,
     pub weight_decay: f64,
-    /// Steps of linear warm-up, then linear decay to zero at `total_steps`.
+    /// Steps of linear warm-up, then what `schedule` says until `total_steps`.
     pub warmup_steps: usize,
+    /// Linear decay to zero after the warm-up, or the full rate to the end.
+    #[serde(default)]
+    pub schedule: Schedule,
     pub total_steps: usize,
     /// Gradients are scaled down to this global norm when above it.
     pub max_grad_norm: Option<f64>,
@@ -43,7 +46,7 @@ pub struct TrainSettings {
 
 impl Default for TrainSettings {
     fn default() -> Self {
-        Self { backbone_learning_rate: 5e-5, head_learning_rate: 1e-3, weight_decay: 0.01, warmup_steps: 0, total_steps: 1, max_grad_norm: Some(1.0), freeze_backbone: false, freeze_word_embeddings: false, micro_batch: None }
+        Self { backbone_learning_rate: 5e-5, head_learning_rate: 1e-3, weight_decay: 0.01, warmup_steps: 0, schedule: Schedule::Linear, total_steps: 1, max_grad_norm: Some(1.0), freeze_backbone: false, freeze_word_embeddings: false, micro_batch: None }
     }
 }
 
@@ -204,7 +207,7 @@ impl Trainer {
     }
 
     fn apply_grads(&mut self, grads: GradStore, loss: f32) -> TrainResult<StepReport> {
-        let factor = learning_rate_factor(self.step, self.settings.warmup_steps, self.settings.total_steps);
+        let factor = self.settings.schedule.factor(self.step, self.settings.warmup_steps, self.settings.total_steps);
         self.head.set_learning_rate(self.settings.head_learning_rate * factor);
         let learning_rate = self.backbone.as_ref().map_or(0.0, |_| self.settings.backbone_learning_rate * factor);
         let mut squared_norm = self.head.squared_norm(&grads)?;

@@ -44,7 +44,7 @@ fn distance(left: &Tensor, right: &Tensor) -> f32 {
 }
 
 fn settings(total_steps: usize) -> TrainSettings {
-    TrainSettings { backbone_learning_rate: 2e-3, head_learning_rate: 5e-3, weight_decay: 0.0, warmup_steps: 5, total_steps, max_grad_norm: Some(1.0), freeze_backbone: false, freeze_word_embeddings: false, micro_batch: None }
+    TrainSettings { backbone_learning_rate: 2e-3, head_learning_rate: 5e-3, weight_decay: 0.0, warmup_steps: 5, schedule: Default::default(), total_steps, max_grad_norm: Some(1.0), freeze_backbone: false, freeze_word_embeddings: false, micro_batch: None }
 }
 
 #[test]

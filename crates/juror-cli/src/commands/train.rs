@@ -25,7 +25,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::pair_source::{self, PairSource};
-use crate::cli::TrainArgs;
+use crate::cli::{ScheduleArg, TrainArgs};
 
 /// Where a checkpoint stands, beside its model files.
 #[derive(Debug, Serialize, Deserialize)]
@@ -136,6 +136,11 @@ fn fingerprint(split: &Split, args: &TrainArgs) -> String {
         args.freeze_word_embeddings,
         args.seed
     ));
+    // Only a schedule other than the first one counts, so that checkpoints written before the
+    // flag existed still resume.
+    if args.schedule != ScheduleArg::Linear {
+        hash.update(format!(" {:?}", args.schedule));
+    }
     format!("{:x}", hash.finalize())
 }
 
@@ -252,6 +257,7 @@ fn train_blocking(args: &TrainArgs, source: PairSource, stop: &Arc<AtomicBool>) 
         head_learning_rate: args.head_learning_rate,
         weight_decay: args.weight_decay,
         warmup_steps: (args.warmup * total_steps as f64).round() as usize,
+        schedule: args.schedule.into(),
         total_steps,
         max_grad_norm: (args.max_grad_norm > 0.0).then_some(args.max_grad_norm),
         freeze_backbone: args.freeze_backbone,

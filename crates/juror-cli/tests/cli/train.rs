@@ -99,6 +99,7 @@ fn a_reward_model_learns_from_a_datasets_rankings_stops_resumes_and_suggests() {
     let whole = report(&model);
     assert_eq!(whole["outcome"], "finished");
     assert_eq!(whole["settings"]["pooling"], "response", "the response's tokens are pooled by default");
+    assert_eq!(whole["settings"]["train"]["schedule"], "linear", "the rates decay linearly by default");
     assert_eq!((whole["data"]["train_pairs"].as_u64(), whole["data"]["held_out_pairs"].as_u64()), (Some(60), Some(20)), "{}", whole["data"]);
     let accuracy = whole["epochs"].as_array().unwrap().last().unwrap()["held_out"]["accuracy"].as_f64().unwrap();
     assert!(accuracy > 0.9, "held-out accuracy {accuracy}, before {}", whole["before"]);
@@ -121,6 +122,8 @@ fn a_reward_model_learns_from_a_datasets_rankings_stops_resumes_and_suggests() {
     assert!(!again.status.success() && text(&again.stderr).contains("--resume"), "{}", text(&again.stderr));
     let other = juror(&train_args(backbone_arg, halves.to_str().unwrap(), &["--resume", "--weight-decay", "0.1"]), data.path());
     assert!(!other.status.success() && text(&other.stderr).contains("other pairs or settings"), "{}", text(&other.stderr));
+    let scheduled_otherwise = juror(&train_args(backbone_arg, halves.to_str().unwrap(), &["--resume", "--schedule", "constant"]), data.path());
+    assert!(!scheduled_otherwise.status.success() && text(&scheduled_otherwise.stderr).contains("other pairs or settings"), "{}", text(&scheduled_otherwise.stderr));
     let pooled_otherwise = juror(&train_args(backbone_arg, halves.to_str().unwrap(), &["--resume", "--pooling", "mean"]), data.path());
     assert!(!pooled_otherwise.status.success() && text(&pooled_otherwise.stderr).contains("--pooling"), "{}", text(&pooled_otherwise.stderr));
     let output = juror(&train_args(backbone_arg, halves.to_str().unwrap(), &["--resume"]), data.path());
