@@ -55,7 +55,7 @@ mod tests {
     }
 
     #[test]
-    fn settings_without_a_schedule_read_as_linear() {
+    fn a_schedule_is_written_in_lowercase_and_is_linear_by_default() {
         assert_eq!(serde_json::to_string(&Schedule::Constant).unwrap(), "\"constant\"");
         assert_eq!(Schedule::default(), Schedule::Linear);
     }
