@@ -69,7 +69,6 @@ struct Layer {
     output: Linear,
     output_norm: LayerNorm,
     heads: usize,
-    head_size: usize,
     activation: Activation,
 }
 
@@ -99,27 +98,15 @@ impl Layer {
             output: Linear::new(config.intermediate_size, hidden, vb.pp("output").pp("dense"))?,
             output_norm: LayerNorm::new(hidden, eps, vb.pp("output").pp("LayerNorm"))?,
             heads: config.num_attention_heads,
-            head_size: config.head_size(),
             activation,
         })
-    }
-
-    /// `[batch, length, hidden]` to heads: `[batch, heads, length, head_size]`.
-    fn split_heads(&self, x: &Tensor) -> TrainResult<Tensor> {
-        let (batch, length, _) = x.dims3()?;
-        Ok(x.reshape((batch, length, self.heads, self.head_size))?.transpose(1, 2)?.contiguous()?)
     }
 
     /// One layer: self-attention (padding masked by `bias`, `[batch, length]`), then the
     /// feed-forward block, each with its residual and normalisation.
     fn forward(&self, x: &Tensor, bias: &Tensor) -> TrainResult<Tensor> {
-        let (batch, length, hidden) = x.dims3()?;
-        let query = self.split_heads(&self.query.forward(x)?)?;
-        let key = self.split_heads(&self.key.forward(x)?)?;
-        let value = self.split_heads(&self.value.forward(x)?)?;
-        let scores = query.matmul(&key.t()?)?;
-        let weights = fused::masked_softmax(&scores, bias, 1.0 / (self.head_size as f64).sqrt())?;
-        let context = weights.matmul(&value)?.transpose(1, 2)?.contiguous()?.reshape((batch, length, hidden))?;
+        let projections = Linear::stacked(&[&self.query, &self.key, &self.value])?.forward(x)?;
+        let context = fused::attention(&projections, bias, self.heads)?;
         let attended = self.attention_norm.forward(&self.attention_out.forward(&context)?.add(x)?)?;
         let inner = self.intermediate.forward(&attended)?;
         let inner = match self.activation {

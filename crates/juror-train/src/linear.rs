@@ -1,7 +1,7 @@
-//! A linear layer (`weight` `[out, in]` and `bias` `[out]`, as BERT checkpoints name them) whose
-//! bias goes through the fused kernel, so its gradient is one parallel pass.
+//! A linear layer (`weight` `[out, in]` and `bias` `[out]`, as BERT checkpoints name them) that
+//! runs as one fused operation ([`crate::fused::dense`]).
 
-use candle_core::{Tensor, D};
+use candle_core::Tensor;
 use candle_nn::VarBuilder;
 
 use crate::fused;
@@ -21,15 +21,17 @@ impl Linear {
         Ok(Self { weight: layer.weight().clone(), bias })
     }
 
+    /// One layer computing `layers`' outputs side by side (their weights stacked; gradients still
+    /// reach each of them).
+    pub fn stacked(layers: &[&Linear]) -> TrainResult<Self> {
+        let weights: Vec<&Tensor> = layers.iter().map(|layer| &layer.weight).collect();
+        let biases: Vec<&Tensor> = layers.iter().map(|layer| &layer.bias).collect();
+        Ok(Self { weight: Tensor::cat(&weights, 0)?, bias: Tensor::cat(&biases, 0)? })
+    }
+
     /// `x · weightᵀ + bias` over the last dimension of `x`, whatever dimensions lead.
     pub fn forward(&self, x: &Tensor) -> TrainResult<Tensor> {
-        let mut dims = x.dims().to_vec();
-        let rows = x.contiguous()?.flatten_to(D::Minus2)?;
-        let product = rows.matmul(&self.weight.t()?)?;
-        if let Some(last) = dims.last_mut() {
-            *last = self.weight.dim(0)?;
-        }
-        Ok(fused::add_bias(&product, &self.bias)?.reshape(dims)?)
+        fused::dense(x, &self.weight, &self.bias)
     }
 }
 

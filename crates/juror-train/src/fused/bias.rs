@@ -39,7 +39,7 @@ impl CustomOp2 for AddBias {
 }
 
 /// The sum of a tensor's rows (over every dimension but the last), added in row order.
-struct RowSums;
+pub(super) struct RowSums;
 
 impl CustomOp1 for RowSums {
     fn name(&self) -> &'static str {

@@ -12,16 +12,21 @@
 //! rows over the thread pool. Each kernel lives in its own file; `math.rs` has the scalar
 //! functions they need, written so that the compiler can vectorise the loops they are in.
 
+mod attention;
 mod bias;
+mod dense;
 mod gelu;
 mod layer_norm;
 mod math;
+mod product;
 mod softmax;
 
 use candle_core::{CpuStorage, DType, Layout, Tensor};
 use rayon::prelude::*;
 
+pub use attention::{attention, attention_primitive};
 pub use bias::add_bias;
+pub use dense::{dense, dense_primitive};
 pub use gelu::gelu;
 pub use layer_norm::{layer_norm, layer_norm_primitive};
 pub use softmax::{masked_softmax, masked_softmax_primitive};

@@ -21,6 +21,27 @@ pub fn masked_softmax_primitive(scores: &Tensor, bias: &Tensor, scale: f64) -> T
     Ok(candle_nn::ops::softmax(&biased, D::Minus1)?)
 }
 
+/// A row of scores replaced by `softmax(scores * scale + bias)`.
+pub(super) fn softmax_in_place(row: &mut [f32], bias: &[f32], scale: f32) {
+    for (value, bias) in row.iter_mut().zip(bias) {
+        *value = *value * scale + bias;
+    }
+    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    // Apart, so that the exponentials are vectorised; the sum then runs in order.
+    row.iter_mut().for_each(|value| *value = math::exp(*value - max));
+    let sum: f32 = row.iter().sum();
+    row.iter_mut().for_each(|value| *value /= sum);
+}
+
+/// The gradient reaching a row of scaled scores from the gradient of its softmax `probabilities`:
+/// `scale * p * (grad - sum(grad * p))`.
+pub(super) fn softmax_grad(probabilities: &[f32], grad: &[f32], scale: f32, out: &mut [f32]) {
+    let dot: f32 = probabilities.iter().zip(grad).map(|(p, grad)| p * grad).sum();
+    for ((out, p), grad) in out.iter_mut().zip(probabilities).zip(grad) {
+        *out = scale * p * (grad - dot);
+    }
+}
+
 struct MaskedSoftmax {
     scale: f32,
 }
@@ -40,15 +61,8 @@ impl CustomOp2 for MaskedSoftmax {
         let rows_per_sequence = scores.len() / (batch * keys);
         let out = map_rows([scores], keys, |row, [scores], out| {
             let sequence = row / rows_per_sequence;
-            let bias = &bias[sequence * keys..(sequence + 1) * keys];
-            for ((out, score), bias) in out.iter_mut().zip(scores).zip(bias) {
-                *out = score * self.scale + bias;
-            }
-            let max = out.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            // Apart, so that the exponentials are vectorised; the sum then runs in order.
-            out.iter_mut().for_each(|out| *out = math::exp(*out - max));
-            let sum: f32 = out.iter().sum();
-            out.iter_mut().for_each(|out| *out /= sum);
+            out.copy_from_slice(scores);
+            softmax_in_place(out, &bias[sequence * keys..(sequence + 1) * keys], self.scale);
         });
         Ok((CpuStorage::F32(out), l1.shape().clone()))
     }
@@ -72,12 +86,7 @@ impl CustomOp2 for SoftmaxGrad {
     fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> OpResult<(CpuStorage, Shape)> {
         let (res, grad) = (values(s1, l1, self.name())?, values(s2, l2, self.name())?);
         let keys = last_dim(l1)?;
-        let out = map_rows([res, grad], keys, |_, [res, grad], out| {
-            let dot: f32 = res.iter().zip(grad).map(|(res, grad)| res * grad).sum();
-            for ((out, res), grad) in out.iter_mut().zip(res).zip(grad) {
-                *out = self.scale * res * (grad - dot);
-            }
-        });
+        let out = map_rows([res, grad], keys, |_, [res, grad], out| softmax_grad(res, grad, self.scale, out));
         Ok((CpuStorage::F32(out), l1.shape().clone()))
     }
 }
