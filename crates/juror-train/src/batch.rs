@@ -2,7 +2,7 @@
 
 use candle_core::{Device, Tensor};
 
-use crate::encoder::Encoded;
+use crate::encoder::{Encoded, Packed};
 use crate::reward::RewardModel;
 use crate::TrainResult;
 
@@ -49,6 +49,40 @@ pub fn encode(sequences: &[&Sequence], device: &Device) -> TrainResult<Encoded> 
         type_ids: Tensor::from_vec(type_ids, shape, device)?,
         mask: Tensor::from_vec(mask, shape, device)?,
         response_mask: Tensor::from_vec(response_mask, shape, device)?,
+        packed: pack(sequences, device)?,
+    })
+}
+
+/// The sequences one after another, with the weights that average each one's tokens.
+fn pack(sequences: &[&Sequence], device: &Device) -> TrainResult<Packed> {
+    let lengths: Vec<usize> = sequences.iter().map(|sequence| sequence.ids.len()).collect();
+    let tokens: usize = lengths.iter().sum();
+    let ids: Vec<u32> = sequences.iter().flat_map(|sequence| sequence.ids.iter().copied()).collect();
+    let type_ids: Vec<u32> = sequences.iter().flat_map(|sequence| sequence.type_ids.iter().copied()).collect();
+    let positions: Vec<u32> = lengths.iter().flat_map(|length| 0..*length as u32).collect();
+    let (mut mean, mut response_mean) = (vec![0f32; sequences.len() * tokens], vec![0f32; sequences.len() * tokens]);
+    let mut start = 0;
+    for (index, sequence) in sequences.iter().enumerate() {
+        let row = index * tokens + start;
+        let length = sequence.ids.len();
+        mean[row..row + length].fill(1.0 / length.max(1) as f32);
+        let responses = sequence.type_ids.iter().filter(|segment| **segment == 1).count();
+        for (weight, segment) in response_mean[row..row + length].iter_mut().zip(&sequence.type_ids) {
+            *weight = match responses {
+                0 => 1.0 / length.max(1) as f32,
+                _ if *segment == 1 => 1.0 / responses as f32,
+                _ => 0.0,
+            };
+        }
+        start += length;
+    }
+    Ok(Packed {
+        ids: Tensor::from_vec(ids, tokens, device)?,
+        type_ids: Tensor::from_vec(type_ids, tokens, device)?,
+        positions: Tensor::from_vec(positions, tokens, device)?,
+        lengths,
+        mean: Tensor::from_vec(mean, (sequences.len(), tokens), device)?,
+        response_mean: Tensor::from_vec(response_mean, (sequences.len(), tokens), device)?,
     })
 }
 
@@ -92,5 +126,18 @@ mod tests {
         assert_eq!(encoded.type_ids.to_vec2::<u32>().unwrap(), vec![vec![0, 0, 0], vec![0, 1, 1]]);
         assert_eq!(encoded.mask.to_vec2::<f32>().unwrap(), vec![vec![1.0, 0.0, 0.0], vec![1.0, 1.0, 1.0]]);
         assert_eq!(encoded.response_mask.to_vec2::<f32>().unwrap(), vec![vec![1.0, 0.0, 0.0], vec![0.0, 1.0, 1.0]], "a sequence without a response pools every token");
+    }
+
+    #[test]
+    fn packed_sequences_hold_no_padding_and_average_their_own_tokens() {
+        let (short, long) = (Sequence::plain(vec![5]), Sequence { ids: vec![7, 8, 9], type_ids: vec![0, 1, 1] });
+        let packed = encode(&[&short, &long], &Device::Cpu).unwrap().packed;
+        assert_eq!(packed.ids.to_vec1::<u32>().unwrap(), vec![5, 7, 8, 9]);
+        assert_eq!(packed.type_ids.to_vec1::<u32>().unwrap(), vec![0, 0, 1, 1]);
+        assert_eq!(packed.positions.to_vec1::<u32>().unwrap(), vec![0, 0, 1, 2]);
+        assert_eq!(packed.lengths, vec![1, 3]);
+        let third = 1.0 / 3.0;
+        assert_eq!(packed.mean.to_vec2::<f32>().unwrap(), vec![vec![1.0, 0.0, 0.0, 0.0], vec![0.0, third, third, third]]);
+        assert_eq!(packed.response_mean.to_vec2::<f32>().unwrap(), vec![vec![1.0, 0.0, 0.0, 0.0], vec![0.0, 0.0, 0.5, 0.5]]);
     }
 }

@@ -6,7 +6,7 @@
 use candle_core::{DType, Tensor};
 use candle_nn::{Embedding, Module, VarBuilder};
 
-use crate::config::BertConfig;
+use crate::config::{BertConfig, Pooling};
 use crate::fused;
 use crate::layer_norm::LayerNorm;
 use crate::linear::Linear;
@@ -14,13 +14,28 @@ use crate::TrainResult;
 
 /// Token ids, their segment (0 the prompt, 1 the response), which positions are real (1.0)
 /// rather than padding (0.0), and which are the response's (1.0; every real position of a
-/// sequence without a response), each `[batch, length]`.
+/// sequence without a response), each `[batch, length]`; and the same sequences packed.
 #[derive(Debug, Clone)]
 pub struct Encoded {
     pub ids: Tensor,
     pub type_ids: Tensor,
     pub mask: Tensor,
     pub response_mask: Tensor,
+    pub packed: Packed,
+}
+
+/// The sequences without padding, one after another (what the CPU kernels run on: a quarter of
+/// the positions of a typical padded batch are padding): each token's id, segment and position
+/// (`[tokens]` each), the sequences' lengths, and the weights that average each sequence's
+/// tokens (`[batch, tokens]`), all of them or the response's.
+#[derive(Debug, Clone)]
+pub struct Packed {
+    pub ids: Tensor,
+    pub type_ids: Tensor,
+    pub positions: Tensor,
+    pub lengths: Vec<usize>,
+    pub mean: Tensor,
+    pub response_mean: Tensor,
 }
 
 /// The parameter name of the word embeddings, half of a small BERT's weights.
@@ -50,10 +65,10 @@ impl Embeddings {
         self.words = Embedding::new(self.words.embeddings().detach(), self.words.hidden_size());
     }
 
-    fn forward(&self, ids: &Tensor, type_ids: &Tensor) -> TrainResult<Tensor> {
-        let length = ids.dim(1)?;
-        let positions = Tensor::arange(0u32, length as u32, ids.device())?.unsqueeze(0)?;
-        let summed = self.words.forward(ids)?.add(&self.types.forward(type_ids)?)?.broadcast_add(&self.positions.forward(&positions)?)?;
+    /// `positions` broadcast against `ids` (`[length]` for `[batch, length]` ids, or one per
+    /// packed token).
+    fn forward(&self, ids: &Tensor, type_ids: &Tensor, positions: &Tensor) -> TrainResult<Tensor> {
+        let summed = self.words.forward(ids)?.add(&self.types.forward(type_ids)?)?.broadcast_add(&self.positions.forward(positions)?)?;
         self.norm.forward(&summed)
     }
 }
@@ -102,11 +117,14 @@ impl Layer {
         })
     }
 
-    /// One layer: self-attention (padding masked by `bias`, `[batch, length]`), then the
-    /// feed-forward block, each with its residual and normalisation.
-    fn forward(&self, x: &Tensor, bias: &Tensor) -> TrainResult<Tensor> {
+    /// One layer: self-attention within each sequence, then the feed-forward block, each with
+    /// its residual and normalisation.
+    fn forward(&self, x: &Tensor, sequences: &Sequences) -> TrainResult<Tensor> {
         let projections = Linear::stacked(&[&self.query, &self.key, &self.value])?.forward(x)?;
-        let context = fused::attention(&projections, bias, self.heads)?;
+        let context = match sequences {
+            Sequences::Padded { bias } => fused::attention_primitive(&projections, bias, self.heads)?,
+            Sequences::Packed { lengths } => fused::attention(&projections, lengths, self.heads)?,
+        };
         let attended = self.attention_norm.forward(&self.attention_out.forward(&context)?.add(x)?)?;
         let inner = self.intermediate.forward(&attended)?;
         let inner = match self.activation {
@@ -116,6 +134,13 @@ impl Layer {
         };
         self.output_norm.forward(&self.output.forward(&inner)?.add(&attended)?)
     }
+}
+
+/// How the hidden states hold the sequences: padded, `[batch, length, hidden]`, with a bias that
+/// keeps attention off the padding (`[batch, length]`); or packed, `[tokens, hidden]`.
+enum Sequences<'a> {
+    Padded { bias: Tensor },
+    Packed { lengths: &'a [usize] },
 }
 
 /// The encoder: embeddings and the layers.
@@ -139,13 +164,43 @@ impl Encoder {
         self.embeddings.freeze_words();
     }
 
-    /// The last layer's hidden states, `[batch, length, hidden]`.
+    /// The last layer's hidden states over padded sequences, `[batch, length, hidden]` (other
+    /// devices than the CPU, and the tests' reference).
     pub fn forward(&self, input: &Encoded) -> TrainResult<Tensor> {
         // Padding gets a large negative bias before the softmax, so no position attends to it.
         let bias = input.mask.to_dtype(DType::F32)?.affine(1e4, -1e4)?;
-        let mut hidden = self.embeddings.forward(&input.ids, &input.type_ids)?;
+        let positions = Tensor::arange(0u32, input.ids.dim(1)? as u32, input.ids.device())?;
+        let hidden = self.embeddings.forward(&input.ids, &input.type_ids, &positions)?;
+        self.layers(hidden, &Sequences::Padded { bias })
+    }
+
+    /// The last layer's hidden states over the packed sequences, `[tokens, hidden]`: the CPU
+    /// kernels, which compute nothing for padding.
+    pub fn forward_packed(&self, packed: &Packed) -> TrainResult<Tensor> {
+        let hidden = self.embeddings.forward(&packed.ids, &packed.type_ids, &packed.positions)?;
+        self.layers(hidden, &Sequences::Packed { lengths: &packed.lengths })
+    }
+
+    /// The mean of the last layer's hidden states over each sequence's real tokens (or its
+    /// response's), `[batch, hidden]`: packed on the CPU, padded elsewhere.
+    pub fn pooled(&self, input: &Encoded, pooling: Pooling) -> TrainResult<Tensor> {
+        if input.ids.device().is_cpu() {
+            let weights = match pooling {
+                Pooling::Mean => &input.packed.mean,
+                Pooling::Response => &input.packed.response_mean,
+            };
+            return Ok(weights.matmul(&self.forward_packed(&input.packed)?)?);
+        }
+        let mask = match pooling {
+            Pooling::Mean => &input.mask,
+            Pooling::Response => &input.response_mask,
+        };
+        mean_pool(&self.forward(input)?, mask)
+    }
+
+    fn layers(&self, mut hidden: Tensor, sequences: &Sequences) -> TrainResult<Tensor> {
         for layer in &self.layers {
-            hidden = layer.forward(&hidden, &bias)?;
+            hidden = layer.forward(&hidden, sequences)?;
         }
         Ok(hidden)
     }
@@ -157,4 +212,37 @@ pub fn mean_pool(hidden: &Tensor, mask: &Tensor) -> TrainResult<Tensor> {
     let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
     let counts = mask.sum(1)?.clamp(1e-6, f64::MAX)?;
     Ok(summed.broadcast_div(&counts)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use candle_core::Device;
+    use candle_nn::VarMap;
+
+    use super::*;
+    use crate::batch::{encode, Sequence};
+
+    #[test]
+    fn packed_sequences_pool_and_backpropagate_as_padded_ones_do() {
+        let device = Device::Cpu;
+        let config = BertConfig::tiny(30);
+        let map = VarMap::new();
+        let encoder = Encoder::new(&config, VarBuilder::from_varmap(&map, DType::F32, &device)).unwrap();
+        let sequences = [Sequence { ids: vec![2, 9, 4, 7, 11], type_ids: vec![0, 0, 1, 1, 1] }, Sequence::plain(vec![5, 6]), Sequence { ids: vec![3, 8, 12], type_ids: vec![0, 1, 1] }];
+        let input = encode(&sequences.iter().collect::<Vec<_>>(), &device).unwrap();
+        let weights = Tensor::new(&[[1f32], [-2.0], [0.5]], &device).unwrap();
+        for (pooling, mask) in [(Pooling::Mean, &input.mask), (Pooling::Response, &input.response_mask)] {
+            let packed = encoder.pooled(&input, pooling).unwrap();
+            let padded = mean_pool(&encoder.forward(&input).unwrap(), mask).unwrap();
+            let difference: f32 = packed.sub(&padded).unwrap().abs().unwrap().max_all().unwrap().to_scalar().unwrap();
+            assert!(difference < 1e-5, "{pooling:?}: pooled states differ by {difference}");
+            let loss = |pooled: &Tensor| pooled.broadcast_mul(&weights).unwrap().sum_all().unwrap().backward().unwrap();
+            let (packed_grads, padded_grads) = (loss(&packed), loss(&padded));
+            for (name, var) in map.data().lock().unwrap().iter() {
+                let (ours, reference) = (packed_grads.get(var.as_tensor()).unwrap(), padded_grads.get(var.as_tensor()).unwrap());
+                let difference: f32 = ours.sub(reference).unwrap().abs().unwrap().max_all().unwrap().to_scalar().unwrap();
+                assert!(difference < 1e-4, "{pooling:?}: the gradients of {name} differ by {difference}");
+            }
+        }
+    }
 }

@@ -7,11 +7,11 @@
 //! - [`layer_norm`] and [`encoder`]: the encoder, written here so that gradients reach every
 //!   backbone weight (candle's fused LayerNorm and last-dimension softmax record no backward pass,
 //!   and fine-tuning through them silently trains the head only);
-//! - [`fused`]: one-pass CPU kernels with backward passes for the encoder's LayerNorm, attention
-//!   softmax, GELU and biases, with primitive-operation fallbacks for other devices; [`linear`]
-//!   the layer that uses the last;
+//! - [`fused`]: CPU kernels with backward passes for the encoder's LayerNorm, GELU, dense layers
+//!   and attention over packed sequences, with primitive-operation fallbacks for other devices;
+//!   [`linear`] the layer that runs the dense kernel;
 //! - [`reward`]: encoder, masked mean pooling (every token, or the response's) and a scalar head;
-//! - [`batch`]: token ids padded into tensors, a batch of pairs;
+//! - [`batch`]: token ids into tensors, padded and packed, a batch of pairs;
 //! - [`loss`]: the Bradley-Terry loss with soft targets (a tie is 0.5) and per-pair weights;
 //! - [`optimizer`]: AdamW with fused in-place updates on the CPU, and moments that are saved;
 //! - [`schedule`] and [`trainer`]: warm-up and linear decay, gradient clipping, separate

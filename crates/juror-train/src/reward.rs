@@ -4,8 +4,8 @@
 use candle_core::{Tensor, D};
 use candle_nn::{Linear, Module, VarBuilder};
 
-use crate::config::{BertConfig, Pooling};
-use crate::encoder::{mean_pool, Encoded, Encoder};
+use crate::config::BertConfig;
+use crate::encoder::{Encoded, Encoder};
 use crate::TrainResult;
 
 /// The name prefix of the head's parameters; everything else is the backbone.
@@ -35,11 +35,7 @@ impl RewardModel {
     /// The pooled embeddings of the sequences, `[batch, hidden]`: what a frozen backbone computes
     /// once for its cached training.
     pub fn embed(&self, input: &Encoded) -> TrainResult<Tensor> {
-        let pooled = match self.config.pooling {
-            Pooling::Mean => &input.mask,
-            Pooling::Response => &input.response_mask,
-        };
-        mean_pool(&self.encoder.forward(input)?, pooled)
+        self.encoder.pooled(input, self.config.pooling)
     }
 
     /// The head's score of pooled embeddings, `[batch]`.

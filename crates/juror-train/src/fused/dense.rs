@@ -5,12 +5,11 @@
 //! it is one product forward (onto rows that start as the bias) and two products and a row sum
 //! backward.
 
-use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Shape, Tensor, D};
+use candle_core::{CpuStorage, CustomOp1, CustomOp2, CustomOp3, Layout, Shape, Tensor, D};
 use rayon::prelude::*;
 
-use super::bias::RowSums;
 use super::product::{product, Threads, View};
-use super::{fusable, last_dim, values, OpResult};
+use super::{fusable, last_dim, sum_rows, values, OpResult};
 use crate::TrainResult;
 
 /// `x · weightᵀ + bias` over the last dimension of `x`, whatever dimensions lead; `weight` is
@@ -114,6 +113,23 @@ impl CustomOp2 for WeightGrad {
     }
 }
 
+/// The gradient reaching the bias: the sum of the gradient's rows (over every dimension but the
+/// last), added in row order, in parallel.
+struct RowSums;
+
+impl CustomOp1 for RowSums {
+    fn name(&self) -> &'static str {
+        "juror-row-sums"
+    }
+
+    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> OpResult<(CpuStorage, Shape)> {
+        let x = values(storage, layout, self.name())?;
+        let width = last_dim(layout)?;
+        let sums = sum_rows([x], width, width, |[row], sums| sums.iter_mut().zip(row).for_each(|(sum, value)| *sum += value));
+        Ok((CpuStorage::F32(sums), Shape::from(width)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::test_support::{assert_close, random, weighted_sum};
@@ -121,10 +137,12 @@ mod tests {
 
     #[test]
     fn dense_matches_the_primitive_product_forward_and_backward() {
-        let (x, weight, bias) = (random(&[3, 7, 12], 21), random(&[5, 12], 22), random(&[5], 23));
+        // Enough rows that the bias's gradient is summed by several tasks.
+        let rows = 2 * super::super::rows_per_task(12) + 3;
+        let (x, weight, bias) = (random(&[rows, 3, 12], 21), random(&[5, 12], 22), random(&[5], 23));
         let fused = dense(x.as_tensor(), weight.as_tensor(), bias.as_tensor()).unwrap();
         let primitive = dense_primitive(x.as_tensor(), weight.as_tensor(), bias.as_tensor()).unwrap();
-        assert_eq!(fused.dims(), &[3, 7, 5]);
+        assert_eq!(fused.dims(), &[rows, 3, 5]);
         assert_close(&fused, &primitive, "forward");
         let (fused_grads, primitive_grads) = (weighted_sum(&fused, 24).backward().unwrap(), weighted_sum(&primitive, 24).backward().unwrap());
         for (var, name) in [(&x, "input"), (&weight, "weight"), (&bias, "bias")] {

@@ -1,19 +1,20 @@
-//! Fused CPU kernels with hand-written backward passes, for the operations that dominate a
-//! training step outside the matrix products: layer normalisation, the attention softmax (scaled
-//! and masked), the exact GELU, and a linear layer's bias.
+//! Fused CPU kernels with hand-written backward passes, for what a training step does besides
+//! its matrix products, and for the products themselves where candle would copy around them:
+//! layer normalisation, the exact GELU, the dense layer `x · weightᵀ + bias`, and
+//! multi-head attention over sequences packed without padding.
 //!
 //! Built from candle's primitive operations, each of these is several full passes over memory
-//! forward and more backward, each pass a fresh tensor and a single thread. Here each is one pass
-//! forward and one or two backward, split by rows over the thread pool. On other devices or
-//! dtypes the same functions fall back to primitive (differentiable) operations, which are also
-//! what the tests compare against.
+//! forward and more backward, each pass a fresh tensor (and, backward, a zeroed one), many on a
+//! single thread. Here each is one operation forward and one or a few backward, split by rows or
+//! by (sequence, head) over the thread pool. On other devices or dtypes the same functions fall
+//! back to primitive (differentiable) operations, which are also what the tests compare against.
 //!
 //! This module holds what the kernels share: reading a tensor's values, and mapping or summing
-//! rows over the thread pool. Each kernel lives in its own file; `math.rs` has the scalar
-//! functions they need, written so that the compiler can vectorise the loops they are in.
+//! rows over the thread pool. Each kernel lives in its own file; `product.rs` wraps `gemm`'s
+//! matrix product over strided views, `softmax.rs` has a row's softmax and its gradient, and
+//! `math.rs` the scalar functions, written so that the compiler can vectorise the loops they are in.
 
 mod attention;
-mod bias;
 mod dense;
 mod gelu;
 mod layer_norm;
@@ -25,11 +26,9 @@ use candle_core::{CpuStorage, DType, Layout, Tensor};
 use rayon::prelude::*;
 
 pub use attention::{attention, attention_primitive};
-pub use bias::add_bias;
 pub use dense::{dense, dense_primitive};
 pub use gelu::gelu;
 pub use layer_norm::{layer_norm, layer_norm_primitive};
-pub use softmax::{masked_softmax, masked_softmax_primitive};
 
 type OpResult<T> = candle_core::Result<T>;
 
