@@ -3,7 +3,7 @@
 
 use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Shape, Tensor, D};
 
-use super::{fusable, last_dim, map_rows, sum_rows, values, OpResult};
+use super::{fusable, last_dim, map_rows, math, sum_rows, values, OpResult};
 use crate::TrainResult;
 
 /// `(x - mean) / sqrt(var + eps) * weight + bias` over the last dimension.
@@ -24,10 +24,11 @@ pub fn layer_norm_primitive(x: &Tensor, weight: &Tensor, bias: &Tensor, eps: f64
 }
 
 /// A row's mean and reciprocal standard deviation.
+#[inline(always)]
 fn moments(row: &[f32], eps: f32) -> (f32, f32) {
     let count = row.len() as f32;
-    let mean = row.iter().sum::<f32>() / count;
-    let variance = row.iter().map(|value| (value - mean) * (value - mean)).sum::<f32>() / count;
+    let mean = math::sum(row) / count;
+    let variance = math::squared_deviations(row, mean) / count;
     (mean, 1.0 / (variance + eps).sqrt())
 }
 
@@ -79,12 +80,7 @@ impl CustomOp3 for LayerNormInputGrad {
         let hidden = last_dim(l1)?;
         let out = map_rows([x, grad], hidden, |_, [x, grad], out| {
             let (mean, rstd) = moments(x, self.eps);
-            let (mut sum_h, mut sum_hn) = (0f32, 0f32);
-            for ((x, grad), weight) in x.iter().zip(grad).zip(weight) {
-                let h = grad * weight;
-                sum_h += h;
-                sum_hn += h * (x - mean) * rstd;
-            }
+            let (sum_h, sum_hn) = (math::dot(grad, weight), math::dot_centered(grad, weight, x, mean) * rstd);
             let (mean_h, mean_hn) = (sum_h / hidden as f32, sum_hn / hidden as f32);
             for (((out, x), grad), weight) in out.iter_mut().zip(x).zip(grad).zip(weight) {
                 let normed = (x - mean) * rstd;

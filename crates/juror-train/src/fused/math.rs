@@ -48,9 +48,89 @@ pub(super) fn normal_cdf_and_density(x: f32) -> (f32, f32) {
     (0.5 * (1.0 + erf), NORMAL_DENSITY_AT_ZERO * gauss)
 }
 
+/// Partial sums kept side by side by the reductions below: a running sum in one variable cannot
+/// be vectorised (the compiler may not reorder float additions), sixteen of them can. The
+/// partial sums are then added in order, so a row's result never depends on anything but its
+/// values.
+const LANES: usize = 16;
+
+/// The sum of `term` over the values at each position of `inputs` (as far as the shortest goes),
+/// into [`LANES`] partial sums, then one. Whole chunks are read as fixed-size arrays, so the
+/// loop over lanes has no bounds to check and is vectorised.
+#[inline(always)]
+fn lane_sum<const N: usize>(inputs: [&[f32]; N], term: impl Fn([f32; N]) -> f32) -> f32 {
+    let len = inputs.iter().map(|input| input.len()).min().unwrap_or(0);
+    let full = len - len % LANES;
+    let mut lanes = [0f32; LANES];
+    for start in (0..full).step_by(LANES) {
+        let chunks: [&[f32; LANES]; N] = inputs.map(|input| input[start..start + LANES].try_into().expect("a whole chunk"));
+        for (lane, sum) in lanes.iter_mut().enumerate() {
+            *sum += term(chunks.map(|chunk| chunk[lane]));
+        }
+    }
+    for (lane, position) in (full..len).enumerate() {
+        lanes[lane] += term(inputs.map(|input| input[position]));
+    }
+    lanes.iter().sum()
+}
+
+/// `Σ values`.
+#[inline(always)]
+pub(super) fn sum(values: &[f32]) -> f32 {
+    lane_sum([values], |[value]| value)
+}
+
+/// `Σ a·b` over the shorter of the two.
+#[inline(always)]
+pub(super) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    lane_sum([a, b], |[a, b]| a * b)
+}
+
+/// `Σ (value - mean)²`.
+#[inline(always)]
+pub(super) fn squared_deviations(values: &[f32], mean: f32) -> f32 {
+    lane_sum([values], |[value]| (value - mean) * (value - mean))
+}
+
+/// `Σ a·b·(x - mean)` over the shortest of the three.
+#[inline(always)]
+pub(super) fn dot_centered(a: &[f32], b: &[f32], x: &[f32], mean: f32) -> f32 {
+    lane_sum([a, b, x], |[a, b, x]| a * b * (x - mean))
+}
+
+/// The largest value (negative infinity for none).
+#[inline(always)]
+pub(super) fn max(values: &[f32]) -> f32 {
+    let mut lanes = [f32::NEG_INFINITY; LANES];
+    let mut chunks = values.chunks_exact(LANES);
+    for chunk in &mut chunks {
+        for (lane, value) in lanes.iter_mut().zip(chunk) {
+            *lane = lane.max(*value);
+        }
+    }
+    chunks.remainder().iter().chain(&lanes).copied().fold(f32::NEG_INFINITY, f32::max)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_reductions_agree_with_plain_double_precision_ones_at_every_remainder() {
+        for len in [0, 1, 15, 16, 17, 37, 384] {
+            let a: Vec<f32> = (0..len).map(|i| ((i * 7) % 11) as f32 - 5.0).collect();
+            let b: Vec<f32> = (0..len).map(|i| ((i * 5) % 13) as f32 * 0.25).collect();
+            let x: Vec<f32> = (0..len).map(|i| (i as f32).sin() * 3.0).collect();
+            let close = |ours: f32, exact: f64| assert!((f64::from(ours) - exact).abs() <= 1e-4 * exact.abs().max(1.0), "length {len}: {ours} against {exact}");
+            let wide = |values: &[f32]| values.iter().map(|value| f64::from(*value)).collect::<Vec<_>>();
+            let (wa, wb, wx) = (wide(&a), wide(&b), wide(&x));
+            close(sum(&a), wa.iter().sum());
+            close(dot(&a, &b), wa.iter().zip(&wb).map(|(a, b)| a * b).sum());
+            close(squared_deviations(&x, 0.5), wx.iter().map(|x| (x - 0.5) * (x - 0.5)).sum());
+            close(dot_centered(&a, &b, &x, 0.5), wa.iter().zip(&wb).zip(&wx).map(|((a, b), x)| a * b * (x - 0.5)).sum());
+            assert_eq!(f64::from(max(&x)), wx.iter().copied().fold(f64::NEG_INFINITY, f64::max), "length {len}");
+        }
+    }
 
     #[test]
     fn exp_is_within_two_ten_millionths_of_the_exact_value() {

@@ -3,22 +3,23 @@
 use super::math;
 
 /// A row of scores replaced by `softmax(scores * scale + bias)` (no bias: zero).
+#[inline(always)]
 pub(super) fn softmax_in_place(row: &mut [f32], bias: Option<&[f32]>, scale: f32) {
     match bias {
         Some(bias) => row.iter_mut().zip(bias).for_each(|(value, bias)| *value = *value * scale + bias),
         None => row.iter_mut().for_each(|value| *value *= scale),
     }
-    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    // Apart, so that the exponentials are vectorised; the sum then runs in order.
+    let max = math::max(row);
     row.iter_mut().for_each(|value| *value = math::exp(*value - max));
-    let sum: f32 = row.iter().sum();
-    row.iter_mut().for_each(|value| *value /= sum);
+    let scale = 1.0 / math::sum(row);
+    row.iter_mut().for_each(|value| *value *= scale);
 }
 
 /// The gradient reaching a row of scaled scores from the gradient of its softmax `probabilities`:
 /// `scale * p * (grad - sum(grad * p))`.
+#[inline(always)]
 pub(super) fn softmax_grad(probabilities: &[f32], grad: &[f32], scale: f32, out: &mut [f32]) {
-    let dot: f32 = probabilities.iter().zip(grad).map(|(p, grad)| p * grad).sum();
+    let dot = math::dot(probabilities, grad);
     for ((out, p), grad) in out.iter_mut().zip(probabilities).zip(grad) {
         *out = scale * p * (grad - dot);
     }
