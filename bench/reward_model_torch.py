@@ -123,7 +123,7 @@ def main():
         for start in range(0, len(sequences), 32):
             score(*tensors(sequences[start:start + 32]))
     scoring = time.perf_counter() - started
-    print(json.dumps({"step_seconds": statistics.median(times), "steps": len(times), "threads": args.threads,
+    print(json.dumps({"step_seconds": statistics.mean(times), "steps": len(times), "threads": args.threads,
                       "sequences_per_second": len(sequences) / scoring, "torch": torch.__version__}))
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reward-model training and scoring, Juror against PyTorch on the same CPU, in one run: the same
 # backbone (all-MiniLM-L6-v2), batch, maximum length and threads, alternating ROUNDS times.
-# Prints each side's seconds per training step and scored sequences per second, and the ratios
+# Prints each side's mean seconds per training step and scored sequences per second, and the ratios
 # (above 1: Juror is faster).
 #   scripts/bench-reward-model.sh PAIRS.jsonl [ROUNDS] [STEPS]
 # PAIRS.jsonl is any TRL-format file. Needs `cargo build --release -p juror-cli`; the PyTorch side
@@ -20,23 +20,29 @@ if ! "$venv/bin/python" -c "import torch, transformers" 2>/dev/null; then
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-python3 - "$pairs" "$work/rows.jsonl" <<'PY'
+# Both sides train on the same pairs (the first batch * (steps + 1), which is what the PyTorch side
+# reads of PAIRS.jsonl): Juror computes nothing for padding, so its step time depends on the
+# sequences' real lengths, and the mean step over the same pairs is what compares. Juror's scoring
+# rate counts the whole command (start, loading, tokenizing); PyTorch's the scoring loop alone.
+python3 - "$pairs" "$work/rows.jsonl" "$work/pairs.jsonl" $((batch * (steps + 1))) <<'PY'
 import json, sys
-with open(sys.argv[1]) as pairs, open(sys.argv[2], "w") as rows:
+with open(sys.argv[1]) as pairs, open(sys.argv[2], "w") as rows, open(sys.argv[3], "w") as subset:
     for number, line in enumerate(pairs):
         if number == 256:
             break
+        if number < int(sys.argv[4]):
+            subset.write(line)
         pair = json.loads(line)
         rows.write(json.dumps({"chosen": pair["chosen"], "rejected": pair["rejected"], **({"prompt": pair["prompt"]} if "prompt" in pair else {})}) + "\n")
 PY
-median_step() {
-    python3 -c "import json,statistics,sys; r=json.load(open(sys.argv[1])); print(statistics.median(s['seconds'] for s in r['steps'][1:]), r['peak_rss_mib'])" "$1"
+mean_step() {
+    python3 -c "import json,statistics,sys; r=json.load(open(sys.argv[1])); print(statistics.mean(s['seconds'] for s in r['steps'][1:]), r['peak_rss_mib'])" "$1"
 }
 for round in $(seq "$rounds"); do
     rm -rf "$work/rm"
-    RAYON_NUM_THREADS=$threads "$juror" train --pairs "$pairs" --backbone "$model" --output "$work/rm" --held-out 0 \
+    RAYON_NUM_THREADS=$threads "$juror" train --pairs "$work/pairs.jsonl" --backbone "$model" --output "$work/rm" --held-out 0 \
         --batch-size "$batch" --micro-batch "$batch" --max-length "$max_length" --stop-after $((steps + 1)) 2>/dev/null
-    read -r juror_step juror_rss < <(median_step "$work/rm/report.json")
+    read -r juror_step juror_rss < <(mean_step "$work/rm/report.json")
     started=$(date +%s.%N)
     RAYON_NUM_THREADS=$threads "$juror" score --model "$work/rm/checkpoints/interrupted" --input "$work/rows.jsonl" --output "$work/scores.jsonl" 2>/dev/null
     juror_rate=$(python3 -c "import sys; print(512 / (float(sys.argv[2]) - float(sys.argv[1])))" "$started" "$(date +%s.%N)")
