@@ -40,8 +40,7 @@ pub fn encode(sequences: &[&Sequence], device: &Device) -> TrainResult<Encoded> 
         ids.extend(sequence.ids.iter().copied().chain(std::iter::repeat_n(0, padding)));
         type_ids.extend(sequence.type_ids.iter().copied().chain(std::iter::repeat_n(0, padding)));
         mask.extend(std::iter::repeat_n(1f32, sequence.ids.len()).chain(std::iter::repeat_n(0.0, padding)));
-        let has_response = sequence.type_ids.contains(&1);
-        response_mask.extend(sequence.type_ids.iter().map(|segment| if *segment == 1 || !has_response { 1f32 } else { 0.0 }).chain(std::iter::repeat_n(0.0, padding)));
+        response_mask.extend(pooled_by_response(sequence).map(f32::from).chain(std::iter::repeat_n(0.0, padding)));
     }
     let shape = (sequences.len(), length);
     Ok(Encoded {
@@ -51,6 +50,13 @@ pub fn encode(sequences: &[&Sequence], device: &Device) -> TrainResult<Encoded> 
         response_mask: Tensor::from_vec(response_mask, shape, device)?,
         packed: pack(sequences, device)?,
     })
+}
+
+/// Which tokens response pooling averages: the response's, or every token of a sequence
+/// without a response.
+fn pooled_by_response(sequence: &Sequence) -> impl Iterator<Item = bool> + '_ {
+    let has_response = sequence.type_ids.contains(&1);
+    sequence.type_ids.iter().map(move |segment| *segment == 1 || !has_response)
 }
 
 /// The sequences one after another, with the weights that average each one's tokens.
@@ -66,13 +72,9 @@ fn pack(sequences: &[&Sequence], device: &Device) -> TrainResult<Packed> {
         let row = index * tokens + start;
         let length = sequence.ids.len();
         mean[row..row + length].fill(1.0 / length.max(1) as f32);
-        let responses = sequence.type_ids.iter().filter(|segment| **segment == 1).count();
-        for (weight, segment) in response_mean[row..row + length].iter_mut().zip(&sequence.type_ids) {
-            *weight = match responses {
-                0 => 1.0 / length.max(1) as f32,
-                _ if *segment == 1 => 1.0 / responses as f32,
-                _ => 0.0,
-            };
+        let count = pooled_by_response(sequence).filter(|pooled| *pooled).count().max(1) as f32;
+        for (weight, pooled) in response_mean[row..row + length].iter_mut().zip(pooled_by_response(sequence)) {
+            *weight = f32::from(pooled) / count;
         }
         start += length;
     }

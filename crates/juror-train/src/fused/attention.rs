@@ -92,7 +92,7 @@ impl Geometry {
         let keys = View::columns(self.projection(sequence, head, 1), stride);
         product((probabilities, View::rows(0, length)), false, (qkv, query), (qkv, keys), (length, length, self.head_size), Threads::Caller);
         let scale = 1.0 / (self.head_size as f32).sqrt();
-        probabilities[..length * length].chunks_mut(length).for_each(|row| softmax_in_place(row, None, scale));
+        probabilities[..length * length].chunks_mut(length).for_each(|row| softmax_in_place(row, scale));
     }
 
     /// `blocks` (`heads × tokens × head_size`, head by head) cut into each task's

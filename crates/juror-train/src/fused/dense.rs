@@ -23,13 +23,18 @@ pub fn dense(x: &Tensor, weight: &Tensor, bias: &Tensor) -> TrainResult<Tensor> 
 
 /// The same from candle's primitive operations (other devices, and the tests' reference).
 pub fn dense_primitive(x: &Tensor, weight: &Tensor, bias: &Tensor) -> TrainResult<Tensor> {
-    let mut dims = x.dims().to_vec();
     let rows = x.contiguous()?.flatten_to(D::Minus2)?;
     let product = rows.matmul(&weight.t()?)?.broadcast_add(bias)?;
-    if let Some(last) = dims.last_mut() {
-        *last = weight.dim(0)?;
+    Ok(product.reshape(with_last(x.dims(), weight.dim(0)?))?)
+}
+
+/// `dims` with `last` for the last one.
+fn with_last(dims: &[usize], last: usize) -> Vec<usize> {
+    let mut dims = dims.to_vec();
+    if let Some(end) = dims.last_mut() {
+        *end = last;
     }
-    Ok(product.reshape(dims)?)
+    dims
 }
 
 /// `[out, in]` of a weight's layout.
@@ -57,11 +62,7 @@ impl CustomOp3 for Dense {
         let mut result = vec![0f32; rows * out];
         result.par_chunks_mut(out).for_each(|row| row.copy_from_slice(bias));
         product((&mut result, View::rows(0, out)), true, (x, View::rows(0, input)), (weight, View::columns(0, input)), (rows, out, input), Threads::Pool);
-        let mut dims = l1.shape().dims().to_vec();
-        if let Some(last) = dims.last_mut() {
-            *last = out;
-        }
-        Ok((CpuStorage::F32(result), Shape::from(dims)))
+        Ok((CpuStorage::F32(result), Shape::from(with_last(l1.shape().dims(), out))))
     }
 
     fn bwd(&self, x: &Tensor, weight: &Tensor, _bias: &Tensor, _res: &Tensor, grad: &Tensor) -> OpResult<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
@@ -87,11 +88,7 @@ impl CustomOp2 for InputGrad {
         let rows = grad.len() / out.max(1);
         let mut result = vec![0f32; rows * input];
         product((&mut result, View::rows(0, input)), false, (grad, View::rows(0, out)), (weight, View::rows(0, input)), (rows, input, out), Threads::Pool);
-        let mut dims = l1.shape().dims().to_vec();
-        if let Some(last) = dims.last_mut() {
-            *last = input;
-        }
-        Ok((CpuStorage::F32(result), Shape::from(dims)))
+        Ok((CpuStorage::F32(result), Shape::from(with_last(l1.shape().dims(), input))))
     }
 }
 
