@@ -116,7 +116,8 @@ def main():
             times.append(time.perf_counter() - started)
 
     backbone.eval()
-    sequences = [encode(p, c) for p, c, _ in pairs[: args.score]]
+    # What `juror score` reads in the bench: the chosen and the rejected response of each pair.
+    sequences = [encode(p, response) for p, c, r in pairs[: args.score // 2] for response in (c, r)]
     sequences.sort(key=lambda sequence: len(sequence[0]))
     started = time.perf_counter()
     with torch.no_grad():

@@ -54,7 +54,7 @@ pub fn encode(sequences: &[&Sequence], device: &Device) -> TrainResult<Encoded> 
 
 /// Which tokens response pooling averages: the response's, or every token of a sequence
 /// without a response.
-fn pooled_by_response(sequence: &Sequence) -> impl Iterator<Item = bool> + '_ {
+pub(crate) fn pooled_by_response(sequence: &Sequence) -> impl Iterator<Item = bool> + '_ {
     let has_response = sequence.type_ids.contains(&1);
     sequence.type_ids.iter().map(move |segment| *segment == 1 || !has_response)
 }

@@ -8,6 +8,7 @@ use candle_nn::{Embedding, Module, VarBuilder};
 
 use crate::config::{BertConfig, Pooling};
 use crate::fused;
+use crate::inference::{self, Activation};
 use crate::layer_norm::LayerNorm;
 use crate::linear::Linear;
 use crate::TrainResult;
@@ -71,6 +72,20 @@ impl Embeddings {
         let summed = self.words.forward(ids)?.add(&self.types.forward(type_ids)?)?.broadcast_add(&self.positions.forward(positions)?)?;
         self.norm.forward(&summed)
     }
+
+    fn for_scoring(&self) -> TrainResult<inference::Embeddings> {
+        Ok(inference::Embeddings {
+            words: values(self.words.embeddings())?,
+            positions: values(self.positions.embeddings())?,
+            types: values(self.types.embeddings())?,
+            norm: self.norm.for_scoring()?,
+        })
+    }
+}
+
+/// A tensor's values in order.
+pub(crate) fn values(tensor: &Tensor) -> TrainResult<Vec<f32>> {
+    Ok(tensor.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?)
 }
 
 #[derive(Debug, Clone)]
@@ -87,22 +102,11 @@ struct Layer {
     activation: Activation,
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Activation {
-    Gelu,
-    GeluTanh,
-    Relu,
-}
-
 impl Layer {
     fn new(config: &BertConfig, vb: VarBuilder) -> TrainResult<Self> {
         let (hidden, eps) = (config.hidden_size, config.layer_norm_eps);
         let attention = vb.pp("attention");
-        let activation = match config.hidden_act.as_str() {
-            "gelu_new" => Activation::GeluTanh,
-            "relu" => Activation::Relu,
-            _ => Activation::Gelu,
-        };
+        let activation = Activation::from_config(&config.hidden_act);
         Ok(Self {
             query: Linear::new(hidden, hidden, attention.pp("self").pp("query"))?,
             key: Linear::new(hidden, hidden, attention.pp("self").pp("key"))?,
@@ -133,6 +137,19 @@ impl Layer {
             Activation::Relu => inner.relu()?,
         };
         self.output_norm.forward(&self.output.forward(&inner)?.add(&attended)?)
+    }
+
+    fn for_scoring(&self) -> TrainResult<inference::Layer> {
+        Ok(inference::Layer {
+            qkv: Linear::stacked(&[&self.query, &self.key, &self.value])?.for_scoring()?,
+            attention_out: self.attention_out.for_scoring()?,
+            attention_norm: self.attention_norm.for_scoring()?,
+            intermediate: self.intermediate.for_scoring()?,
+            output: self.output.for_scoring()?,
+            output_norm: self.output_norm.for_scoring()?,
+            heads: self.heads,
+            activation: self.activation,
+        })
     }
 }
 
@@ -196,6 +213,11 @@ impl Encoder {
             Pooling::Response => &input.response_mask,
         };
         mean_pool(&self.forward(input)?, mask)
+    }
+
+    /// The embeddings and layers as plain values, for scoring on the CPU ([`crate::inference`]).
+    pub(crate) fn for_scoring(&self) -> TrainResult<(inference::Embeddings, Vec<inference::Layer>)> {
+        Ok((self.embeddings.for_scoring()?, self.layers.iter().map(Layer::for_scoring).collect::<TrainResult<_>>()?))
     }
 
     fn layers(&self, mut hidden: Tensor, sequences: &Sequences) -> TrainResult<Tensor> {

@@ -22,6 +22,11 @@ impl LayerNorm {
         Ok(Self { weight, bias, eps })
     }
 
+    /// The parameters as plain values, for scoring on the CPU.
+    pub(crate) fn for_scoring(&self) -> TrainResult<crate::inference::Norm> {
+        Ok(crate::inference::Norm { weight: crate::encoder::values(&self.weight)?, bias: crate::encoder::values(&self.bias)?, eps: self.eps as f32 })
+    }
+
     pub fn forward(&self, x: &Tensor) -> TrainResult<Tensor> {
         crate::fused::layer_norm(x, &self.weight, &self.bias, self.eps)
     }

@@ -10,6 +10,8 @@
 //! - [`fused`]: CPU kernels with backward passes for the encoder's LayerNorm, GELU, dense layers
 //!   and attention over packed sequences, with primitive-operation fallbacks for other devices;
 //!   [`linear`] the layer that runs the dense kernel;
+//! - [`inference`]: the same model as plain values, scoring on the CPU outside the graph, in
+//!   buffers reused from layer to layer;
 //! - [`reward`]: encoder, masked mean pooling (every token, or the response's) and a scalar head;
 //! - [`batch`]: token ids into tensors, padded and packed, a batch of pairs;
 //! - [`loss`]: the Bradley-Terry loss with soft targets (a tie is 0.5) and per-pair weights;
@@ -29,6 +31,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod encoder;
 pub mod fused;
+pub mod inference;
 pub mod layer_norm;
 pub mod linear;
 pub mod loss;

@@ -29,6 +29,11 @@ impl Linear {
         Ok(Self { weight: Tensor::cat(&weights, 0)?, bias: Tensor::cat(&biases, 0)? })
     }
 
+    /// The weight and bias as plain values, for scoring on the CPU.
+    pub(crate) fn for_scoring(&self) -> TrainResult<crate::inference::Dense> {
+        Ok(crate::inference::Dense { weight: crate::encoder::values(&self.weight)?, bias: crate::encoder::values(&self.bias)? })
+    }
+
     /// `x · weightᵀ + bias` over the last dimension of `x`, whatever dimensions lead.
     pub fn forward(&self, x: &Tensor) -> TrainResult<Tensor> {
         fused::dense(x, &self.weight, &self.bias)

@@ -3,13 +3,16 @@
 //! `reward_model.json` (how its text is cut, and what it was trained on); and scoring text with it.
 
 use std::path::Path;
+use std::sync::{Mutex, PoisonError};
 
 use candle_core::Device;
 use candle_nn::VarMap;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::batch::{encode, Sequence};
 use crate::checkpoint;
+use crate::inference::{Buffers, ScoringModel};
 use crate::reward::RewardModel;
 use crate::tokenize::PairTokenizer;
 use crate::{TrainError, TrainResult};
@@ -56,11 +59,18 @@ pub fn read_about(dir: &Path) -> TrainResult<About> {
 
 /// A saved reward model ready to score (prompt, response) pairs.
 pub struct Scorer {
-    model: RewardModel,
+    engine: Engine,
     tokenizer: PairTokenizer,
     about: About,
-    device: Device,
     batch_size: usize,
+}
+
+/// What runs the model.
+enum Engine {
+    /// On the CPU: the weights as plain values and the buffers the batches run through.
+    Cpu(ScoringModel, Mutex<Buffers>),
+    /// Elsewhere: the model on candle's tensors.
+    Tensors(RewardModel, Device),
 }
 
 impl Scorer {
@@ -69,7 +79,11 @@ impl Scorer {
         let about = read_about(dir)?;
         let model = checkpoint::load_for_inference(dir, device)?;
         let tokenizer = PairTokenizer::load(dir, model.config(), about.max_length)?;
-        Ok(Self { model, tokenizer, about, device: device.clone(), batch_size: batch_size.max(1) })
+        let engine = match device {
+            Device::Cpu => Engine::Cpu(model.for_scoring()?, Mutex::default()),
+            _ => Engine::Tensors(model, device.clone()),
+        };
+        Ok(Self { engine, tokenizer, about, batch_size: batch_size.max(1) })
     }
 
     pub fn about(&self) -> &About {
@@ -78,7 +92,7 @@ impl Scorer {
 
     /// One score per (prompt, response), higher for better responses.
     pub fn score(&self, items: &[(&str, &str)]) -> TrainResult<Vec<f32>> {
-        let sequences = items.iter().map(|(prompt, response)| self.tokenizer.encode(prompt, response)).collect::<TrainResult<Vec<Sequence>>>()?;
+        let sequences = items.par_iter().map(|(prompt, response)| self.tokenizer.encode(prompt, response)).collect::<TrainResult<Vec<Sequence>>>()?;
         self.score_sequences(&sequences)
     }
 
@@ -90,7 +104,10 @@ impl Scorer {
         let mut scores = vec![0f32; sequences.len()];
         for chunk in order.chunks(self.batch_size) {
             let batch: Vec<&Sequence> = chunk.iter().map(|index| &sequences[*index]).collect();
-            let batch_scores: Vec<f32> = self.model.score(&encode(&batch, &self.device)?)?.to_vec1()?;
+            let batch_scores = match &self.engine {
+                Engine::Cpu(model, buffers) => model.score(&batch, &mut buffers.lock().unwrap_or_else(PoisonError::into_inner))?,
+                Engine::Tensors(model, device) => model.score(&encode(&batch, device)?)?.to_vec1()?,
+            };
             for (index, score) in chunk.iter().zip(batch_scores) {
                 scores[*index] = score;
             }

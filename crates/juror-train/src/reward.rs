@@ -5,7 +5,8 @@ use candle_core::{Tensor, D};
 use candle_nn::{Linear, Module, VarBuilder};
 
 use crate::config::BertConfig;
-use crate::encoder::{Encoded, Encoder};
+use crate::encoder::{values, Encoded, Encoder};
+use crate::inference::{Dense, ScoringModel};
 use crate::TrainResult;
 
 /// The name prefix of the head's parameters; everything else is the backbone.
@@ -41,6 +42,13 @@ impl RewardModel {
     /// The head's score of pooled embeddings, `[batch]`.
     pub fn score_embeddings(&self, embeddings: &Tensor) -> TrainResult<Tensor> {
         Ok(self.head.forward(embeddings)?.squeeze(D::Minus1)?)
+    }
+
+    /// The whole model as plain values, for scoring on the CPU outside candle's graph.
+    pub fn for_scoring(&self) -> TrainResult<ScoringModel> {
+        let (embeddings, layers) = self.encoder.for_scoring()?;
+        let bias = self.head.bias().map(values).transpose()?.unwrap_or_else(|| vec![0.0]);
+        Ok(ScoringModel { embeddings, layers, pooling: self.config.pooling, head: Dense { weight: values(self.head.weight())?, bias } })
     }
 
     /// One score per sequence, `[batch]`.

@@ -26,6 +26,19 @@ pub fn attention(qkv: &Tensor, lengths: &[usize], heads: usize) -> TrainResult<T
     Ok(qkv.contiguous()?.apply_op1(Attention { geometry: Geometry::new(lengths, heads) })?)
 }
 
+/// [`attention`] on plain values, into `out` (`[tokens, hidden]`), with `blocks` (as long) for
+/// the heads' contexts; whatever both held is overwritten.
+pub(crate) fn attention_into(qkv: &[f32], lengths: &[usize], heads: usize, blocks: &mut [f32], out: &mut [f32]) -> TrainResult<()> {
+    let geometry = Geometry::new(lengths, heads);
+    let geometry = geometry.sized_for(geometry.tokens, qkv.len() / geometry.tokens.max(1))?;
+    let size = geometry.tokens * geometry.hidden();
+    if qkv.len() != 3 * size || blocks.len() != size || out.len() != size {
+        return Err(crate::TrainError::Invalid(format!("attention over {} projections into {} values", qkv.len(), out.len())));
+    }
+    geometry.attend(qkv, blocks, out);
+    Ok(())
+}
+
 /// Self-attention over padded sequences from candle's primitive operations (other devices, and
 /// the tests' reference): `qkv` is `[batch, length, 3 * hidden]` and `bias` `[batch, length]`,
 /// added to every score of a key (large and negative at padding).
@@ -63,8 +76,13 @@ impl Geometry {
         let &[tokens, packed] = layout.shape().dims() else {
             candle_core::bail!("attention over {:?}, not [tokens, 3 * hidden]", layout.shape());
         };
+        self.sized_for(tokens, packed)
+    }
+
+    /// The geometry for `tokens` rows of `packed` projections (`3 * hidden`), checked against it.
+    fn sized_for(&self, tokens: usize, packed: usize) -> OpResult<Self> {
         if self.heads == 0 || !packed.is_multiple_of(3 * self.heads) || tokens != self.tokens {
-            candle_core::bail!("attention of {} heads over {:?} for sequences of {} tokens in all", self.heads, layout.shape(), self.tokens);
+            candle_core::bail!("attention of {} heads over [{tokens}, {packed}] for sequences of {} tokens in all", self.heads, self.tokens);
         }
         Ok(Self { head_size: packed / 3 / self.heads, ..self.clone() })
     }
@@ -113,8 +131,14 @@ impl Geometry {
     /// blocks (see [`Geometry::task_blocks`]): part `p` of head `h` lands at
     /// `p * hidden + h * head_size` of its token's row.
     fn join_heads(&self, blocks: &[f32], parts: usize) -> Vec<f32> {
+        let mut rows = vec![0f32; self.tokens * parts * self.hidden()];
+        self.join_heads_into(blocks, parts, &mut rows);
+        rows
+    }
+
+    /// [`Geometry::join_heads`] into `rows`, whatever it held.
+    fn join_heads_into(&self, blocks: &[f32], parts: usize, rows: &mut [f32]) {
         let (hidden, head_size, tokens) = (self.hidden(), self.head_size, self.tokens);
-        let mut rows = vec![0f32; tokens * parts * hidden];
         rows.par_chunks_mut(parts * hidden).enumerate().for_each(|(token, row)| {
             for part in 0..parts {
                 for head in 0..self.heads {
@@ -123,7 +147,23 @@ impl Geometry {
                 }
             }
         });
-        rows
+    }
+
+    /// The heads' contexts into `out` (`[tokens, hidden]`), through `blocks` (as long, whatever
+    /// both held).
+    fn attend(&self, qkv: &[f32], blocks: &mut [f32], out: &mut [f32]) {
+        let (head_size, longest) = (self.head_size, self.longest());
+        self.task_blocks(blocks).into_par_iter().enumerate().for_each_init(
+            || vec![0f32; longest * longest],
+            |probabilities, (task, context)| {
+                let (sequence, head) = self.task(task);
+                let length = self.lengths[sequence];
+                self.probabilities(qkv, sequence, head, probabilities);
+                let values = View::rows(self.projection(sequence, head, 2), 3 * self.hidden());
+                product((context, View::rows(0, head_size)), false, (probabilities, View::rows(0, length)), (qkv, values), (length, head_size, length), Threads::Caller);
+            },
+        );
+        self.join_heads_into(blocks, 1, out);
     }
 
     fn longest(&self) -> usize {
@@ -143,20 +183,8 @@ impl CustomOp1 for Attention {
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> OpResult<(CpuStorage, Shape)> {
         let qkv = values(storage, layout, self.name())?;
         let geometry = self.geometry.sized(layout)?;
-        let head_size = geometry.head_size;
-        let mut contexts = vec![0f32; geometry.tokens * geometry.hidden()];
-        let longest = geometry.longest();
-        geometry.task_blocks(&mut contexts).into_par_iter().enumerate().for_each_init(
-            || vec![0f32; longest * longest],
-            |probabilities, (task, context)| {
-                let (sequence, head) = geometry.task(task);
-                let length = geometry.lengths[sequence];
-                geometry.probabilities(qkv, sequence, head, probabilities);
-                let values = View::rows(geometry.projection(sequence, head, 2), 3 * geometry.hidden());
-                product((context, View::rows(0, head_size)), false, (probabilities, View::rows(0, length)), (qkv, values), (length, head_size, length), Threads::Caller);
-            },
-        );
-        let out = geometry.join_heads(&contexts, 1);
+        let (mut blocks, mut out) = (vec![0f32; geometry.tokens * geometry.hidden()], vec![0f32; geometry.tokens * geometry.hidden()]);
+        geometry.attend(qkv, &mut blocks, &mut out);
         Ok((CpuStorage::F32(out), Shape::from((geometry.tokens, geometry.hidden()))))
     }
 

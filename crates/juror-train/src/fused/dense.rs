@@ -37,6 +37,15 @@ fn with_last(dims: &[usize], last: usize) -> Vec<usize> {
     dims
 }
 
+/// `x · weightᵀ + bias` into `out`, whatever it held: `x` is rows of `input` values, `weight`
+/// `[bias.len(), input]`, and `out` as many rows of `bias.len()` values.
+pub(crate) fn dense_into(x: &[f32], weight: &[f32], bias: &[f32], out: &mut [f32]) {
+    let (width, input) = (bias.len(), weight.len() / bias.len().max(1));
+    let rows = x.len() / input.max(1);
+    out.par_chunks_mut(width).for_each(|row| row.copy_from_slice(bias));
+    product((out, View::rows(0, width)), true, (x, View::rows(0, input)), (weight, View::columns(0, input)), (rows, width, input), Threads::Pool);
+}
+
 /// `[out, in]` of a weight's layout.
 fn weight_dims(layout: &Layout) -> OpResult<(usize, usize)> {
     match layout.shape().dims() {
@@ -58,10 +67,8 @@ impl CustomOp3 for Dense {
         if last_dim(l1)? != input || bias.len() != out {
             candle_core::bail!("a dense layer {out}×{input} (bias {}) on rows of {}", bias.len(), last_dim(l1)?);
         }
-        let rows = x.len() / input;
-        let mut result = vec![0f32; rows * out];
-        result.par_chunks_mut(out).for_each(|row| row.copy_from_slice(bias));
-        product((&mut result, View::rows(0, out)), true, (x, View::rows(0, input)), (weight, View::columns(0, input)), (rows, out, input), Threads::Pool);
+        let mut result = vec![0f32; x.len() / input * out];
+        dense_into(x, weight, bias, &mut result);
         Ok((CpuStorage::F32(result), Shape::from(with_last(l1.shape().dims(), out))))
     }
 

@@ -2,7 +2,7 @@
 
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Shape, Tensor};
 
-use super::{fusable, map_rows, map_values, math::normal_cdf_and_density, values, OpResult, VALUES_PER_TASK};
+use super::{fusable, map_rows, map_values, math::normal_cdf_and_density, update_rows, values, OpResult, VALUES_PER_TASK};
 use crate::TrainResult;
 
 /// The exact GELU, `x * Φ(x)` with `Φ` the standard normal distribution function.
@@ -13,6 +13,16 @@ pub fn gelu(x: &Tensor) -> TrainResult<Tensor> {
     Ok(x.contiguous()?.apply_op1(Gelu)?)
 }
 
+#[inline(always)]
+fn exact_gelu(x: f32) -> f32 {
+    x * normal_cdf_and_density(x).0
+}
+
+/// The exact GELU of every value of `x`, in place.
+pub(crate) fn gelu_in_place(x: &mut [f32]) {
+    update_rows(x, VALUES_PER_TASK, |_, values| values.iter_mut().for_each(|value| *value = exact_gelu(*value)));
+}
+
 struct Gelu;
 
 impl CustomOp1 for Gelu {
@@ -21,7 +31,7 @@ impl CustomOp1 for Gelu {
     }
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> OpResult<(CpuStorage, Shape)> {
-        let out = map_values(values(storage, layout, self.name())?, |x| x * normal_cdf_and_density(x).0);
+        let out = map_values(values(storage, layout, self.name())?, exact_gelu);
         Ok((CpuStorage::F32(out), layout.shape().clone()))
     }
 

@@ -3,7 +3,7 @@
 
 use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Shape, Tensor, D};
 
-use super::{fusable, last_dim, map_rows, math, sum_rows, values, OpResult};
+use super::{fusable, last_dim, map_rows, math, sum_rows, update_rows, values, OpResult};
 use crate::TrainResult;
 
 /// `(x - mean) / sqrt(var + eps) * weight + bias` over the last dimension.
@@ -32,6 +32,28 @@ fn moments(row: &[f32], eps: f32) -> (f32, f32) {
     (mean, 1.0 / (variance + eps).sqrt())
 }
 
+/// A row replaced by its normalisation, `(x - mean) * rstd * weight + bias`.
+#[inline(always)]
+fn normalize_row(row: &mut [f32], weight: &[f32], bias: &[f32], eps: f32) {
+    let (mean, rstd) = moments(row, eps);
+    for ((value, weight), bias) in row.iter_mut().zip(weight).zip(bias) {
+        *value = (*value - mean) * rstd * weight + bias;
+    }
+}
+
+/// Each row of `rows` (of `weight.len()` values) replaced by the normalisation of itself plus
+/// the same row of `residual`, where one is given: what follows each of a BERT layer's blocks,
+/// in one pass and in place.
+pub(crate) fn normalize_in_place(rows: &mut [f32], residual: Option<&[f32]>, weight: &[f32], bias: &[f32], eps: f32) {
+    let width = weight.len();
+    update_rows(rows, width, |index, row| {
+        if let Some(residual) = residual {
+            row.iter_mut().zip(&residual[index * width..][..width]).for_each(|(value, residual)| *value += residual);
+        }
+        normalize_row(row, weight, bias, eps);
+    });
+}
+
 struct LayerNorm {
     eps: f32,
 }
@@ -48,10 +70,8 @@ impl CustomOp3 for LayerNorm {
             candle_core::bail!("layer norm over {hidden} values with a weight of {} and a bias of {}", weight.len(), bias.len());
         }
         let out = map_rows([x], hidden, |_, [x], out| {
-            let (mean, rstd) = moments(x, self.eps);
-            for (((out, x), weight), bias) in out.iter_mut().zip(x).zip(weight).zip(bias) {
-                *out = (x - mean) * rstd * weight + bias;
-            }
+            out.copy_from_slice(x);
+            normalize_row(out, weight, bias, self.eps);
         });
         Ok((CpuStorage::F32(out), l1.shape().clone()))
     }

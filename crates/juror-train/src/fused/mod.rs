@@ -29,6 +29,10 @@ pub use attention::{attention, attention_primitive};
 pub use dense::{dense, dense_primitive};
 pub use gelu::gelu;
 pub use layer_norm::{layer_norm, layer_norm_primitive};
+pub(crate) use attention::attention_into;
+pub(crate) use dense::dense_into;
+pub(crate) use gelu::gelu_in_place;
+pub(crate) use layer_norm::normalize_in_place;
 
 type OpResult<T> = candle_core::Result<T>;
 
@@ -73,6 +77,17 @@ fn map_rows<const N: usize>(inputs: [&[f32]; N], width: usize, row: impl Fn(usiz
         }
     });
     out
+}
+
+/// Every row of `width` values of `rows` changed in place, split over the thread pool:
+/// `row(index, the row)`.
+fn update_rows(rows: &mut [f32], width: usize, row: impl Fn(usize, &mut [f32]) + Sync) {
+    let rows_in_task = rows_per_task(width);
+    rows.par_chunks_mut(rows_in_task * width).enumerate().for_each(|(task, rows)| {
+        for (offset, values) in rows.chunks_mut(width).enumerate() {
+            row(task * rows_in_task + offset, values);
+        }
+    });
 }
 
 /// `x` mapped value by value, split over the thread pool.
@@ -150,6 +165,15 @@ mod tests {
         });
         let expected: Vec<f32> = (0..rows * width).map(|i| 3.0 * i as f32 + (i / width) as f32).collect();
         assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn update_rows_hands_each_row_its_index() {
+        let width = 5;
+        let rows = 2 * rows_per_task(width) + 3;
+        let mut x: Vec<f32> = (0..rows * width).map(|i| i as f32).collect();
+        update_rows(&mut x, width, |index, row| row.iter_mut().for_each(|value| *value += (1000 * index) as f32));
+        assert!(x.iter().enumerate().all(|(i, value)| *value == (i + 1000 * (i / width)) as f32));
     }
 
     #[test]
