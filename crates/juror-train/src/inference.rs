@@ -4,8 +4,9 @@
 //! backward pass. Scoring keeps nothing, so here the weights are plain values (the query, key and
 //! value layers stacked once, when the model is loaded) and a batch runs through a few buffers
 //! that are reused from layer to layer and from batch to batch. Each step is one of
-//! [`crate::fused`]'s kernels writing in place: the GELU where the dense layer wrote, each
-//! residual addition inside the layer norm after it. The tests hold this pass to the graph's
+//! [`crate::fused`]'s kernels writing in place: the GELU where the dense layer wrote, and each
+//! dense layer's bias and residual addition inside the pass that follows it (the activation or
+//! the layer norm). The tests hold this pass to the graph's
 //! scores.
 
 use rayon::prelude::*;
@@ -28,6 +29,11 @@ impl Dense {
         fused::dense_into(x, &self.weight, &self.bias, out);
     }
 
+    /// The same without the bias, for a next step that adds it as it passes over the rows.
+    fn apply_unbiased(&self, x: &[f32], out: &mut [f32]) {
+        fused::unbiased_into(x, &self.weight, self.width(), out);
+    }
+
     fn width(&self) -> usize {
         self.bias.len()
     }
@@ -42,9 +48,10 @@ pub(crate) struct Norm {
 }
 
 impl Norm {
-    /// Each row of `rows` replaced by the normalisation of itself plus `residual`'s same row.
-    fn apply(&self, rows: &mut [f32], residual: Option<&[f32]>) {
-        fused::normalize_in_place(rows, residual, &self.weight, &self.bias, self.eps);
+    /// Each row of `rows` replaced by the normalisation of itself plus `shift` plus `residual`'s
+    /// same row.
+    fn apply(&self, rows: &mut [f32], shift: Option<&[f32]>, residual: Option<&[f32]>) {
+        fused::normalize_in_place(rows, shift, residual, &self.weight, &self.bias, self.eps);
     }
 }
 
@@ -67,14 +74,19 @@ impl Activation {
         }
     }
 
-    fn apply_in_place(self, x: &mut [f32]) {
+    /// Each row of `x` (of `bias.len()` values) plus `bias`, activated, in place.
+    fn apply_in_place(self, x: &mut [f32], bias: &[f32]) {
+        let rows = x.par_chunks_mut(bias.len().max(1)).with_min_len(8);
         match self {
-            Self::Gelu => fused::gelu_in_place(x),
-            Self::GeluTanh => x.par_iter_mut().for_each(|x| {
-                let inner = (2.0 / std::f32::consts::PI).sqrt() * (*x + 0.044_715 * *x * *x * *x);
-                *x = 0.5 * *x * (1.0 + inner.tanh());
+            Self::Gelu => fused::gelu_in_place(x, bias),
+            Self::GeluTanh => rows.for_each(|row| {
+                for (x, bias) in row.iter_mut().zip(bias) {
+                    let x_biased = *x + bias;
+                    let inner = (2.0 / std::f32::consts::PI).sqrt() * (x_biased + 0.044_715 * x_biased * x_biased * x_biased);
+                    *x = 0.5 * x_biased * (1.0 + inner.tanh());
+                }
             }),
-            Self::Relu => x.par_iter_mut().for_each(|x| *x = x.max(0.0)),
+            Self::Relu => rows.for_each(|row| row.iter_mut().zip(bias).for_each(|(x, bias)| *x = (*x + bias).max(0.0))),
         }
     }
 }
@@ -115,7 +127,7 @@ impl Embeddings {
                 *value = (word + segment) + position;
             }
         });
-        self.norm.apply(out, None);
+        self.norm.apply(out, None, None);
         Ok(())
     }
 }
@@ -144,12 +156,12 @@ impl Layer {
         let (blocks, context, attended) = (sized(blocks, tokens * hidden), sized(context, tokens * hidden), sized(attended, tokens * hidden));
         self.qkv.apply(x, qkv);
         fused::attention_into(qkv, lengths, self.heads, blocks, context)?;
-        self.attention_out.apply(context, attended);
-        self.attention_norm.apply(attended, Some(x));
-        self.intermediate.apply(attended, inner);
-        self.activation.apply_in_place(inner);
-        self.output.apply(inner, x);
-        self.output_norm.apply(x, Some(attended));
+        self.attention_out.apply_unbiased(context, attended);
+        self.attention_norm.apply(attended, Some(&self.attention_out.bias), Some(x));
+        self.intermediate.apply_unbiased(attended, inner);
+        self.activation.apply_in_place(inner, &self.intermediate.bias);
+        self.output.apply_unbiased(inner, x);
+        self.output_norm.apply(x, Some(&self.output.bias), Some(attended));
         Ok(())
     }
 }
@@ -233,7 +245,7 @@ mod tests {
     use crate::config::BertConfig;
 
     #[test]
-    fn scores_as_the_graph_does_for_either_pooling_with_buffers_reused_across_batches() {
+    fn scores_as_the_graph_does_for_each_pooling_and_activation_with_buffers_reused_across_batches() {
         let device = Device::Cpu;
         let long = Sequence { ids: (0..40).map(|i| (i * 7) % 30).collect(), type_ids: (0..40).map(|i| u32::from(i >= 15)).collect() };
         let batches = [
@@ -241,8 +253,8 @@ mod tests {
             // A smaller batch after a larger one: the buffers hold more than it needs.
             vec![Sequence { ids: vec![3, 8, 12], type_ids: vec![0, 1, 1] }],
         ];
-        for (pooling, seed) in [(Pooling::Mean, 1), (Pooling::Response, 2)] {
-            let config = BertConfig { pooling, ..BertConfig::tiny(30) };
+        for (pooling, activation, seed) in [(Pooling::Mean, "gelu", 1), (Pooling::Response, "gelu", 2), (Pooling::Response, "gelu_new", 4), (Pooling::Mean, "relu", 5)] {
+            let config = BertConfig { pooling, hidden_act: activation.into(), ..BertConfig::tiny(30) };
             let (model, _) = checkpoint::fresh_seeded(&config, &device, seed).unwrap();
             let scoring = model.for_scoring().unwrap();
             let mut buffers = Buffers::default();
@@ -252,7 +264,7 @@ mod tests {
                 let plain = scoring.score(&batch, &mut buffers).unwrap();
                 assert_eq!(plain.len(), graph.len());
                 for (plain, graph) in plain.iter().zip(&graph) {
-                    assert!((plain - graph).abs() <= 1e-5 * graph.abs().max(1.0), "{pooling:?}: {plain} against the graph's {graph}");
+                    assert!((plain - graph).abs() <= 1e-5 * graph.abs().max(1.0), "{pooling:?}, {activation}: {plain} against the graph's {graph}");
                 }
                 assert!(graph.iter().any(|score| score.abs() > 1e-3), "scores that tell nothing: {graph:?}");
             }

@@ -13,6 +13,7 @@ use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Shape, Tensor, D};
 use rayon::prelude::*;
 
 use super::product::{product, Threads, View};
+use super::simd;
 use super::softmax::{softmax_grad, softmax_in_place};
 use super::{values, OpResult};
 use crate::TrainResult;
@@ -110,7 +111,14 @@ impl Geometry {
         let keys = View::columns(self.projection(sequence, head, 1), stride);
         product((probabilities, View::rows(0, length)), false, (qkv, query), (qkv, keys), (length, length, self.head_size), Threads::Caller);
         let scale = 1.0 / (self.head_size as f32).sqrt();
-        probabilities[..length * length].chunks_mut(length).for_each(|row| softmax_in_place(row, scale));
+        simd::widest(
+            #[inline(always)]
+            || {
+                for row in probabilities[..length * length].chunks_mut(length) {
+                    softmax_in_place(row, scale);
+                }
+            },
+        );
     }
 
     /// `blocks` (`heads × tokens × head_size`, head by head) cut into each task's
@@ -231,9 +239,11 @@ impl CustomOp2 for AttentionGrad {
             let scale = 1.0 / (head_size as f32).sqrt();
             let square_values = length * length;
             let rows = probabilities[..square_values].chunks(length).zip(to_probabilities[..square_values].chunks(length));
-            for ((p, grad), out) in rows.zip(to_scores[..square_values].chunks_mut(length)) {
-                softmax_grad(p, grad, scale, out);
-            }
+            simd::widest(#[inline(always)] || {
+                for ((p, grad), out) in rows.zip(to_scores[..square_values].chunks_mut(length)) {
+                    softmax_grad(p, grad, scale, out);
+                }
+            });
             // Queries: the scores' gradient · keys. Keys: its transpose · queries.
             let keys = View::rows(geometry.projection(sequence, head, 1), stride);
             product((to_query, View::rows(0, head_size)), false, (to_scores, square), (qkv, keys), (length, head_size, length), Threads::Caller);

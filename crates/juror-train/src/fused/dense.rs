@@ -40,10 +40,21 @@ fn with_last(dims: &[usize], last: usize) -> Vec<usize> {
 /// `x · weightᵀ + bias` into `out`, whatever it held: `x` is rows of `input` values, `weight`
 /// `[bias.len(), input]`, and `out` as many rows of `bias.len()` values.
 pub(crate) fn dense_into(x: &[f32], weight: &[f32], bias: &[f32], out: &mut [f32]) {
-    let (width, input) = (bias.len(), weight.len() / bias.len().max(1));
+    out.par_chunks_mut(bias.len().max(1)).for_each(|row| row.copy_from_slice(bias));
+    weighted_into(x, weight, bias.len(), true, out);
+}
+
+/// `x · weightᵀ` into `out`, whatever it held, for a caller that adds the bias in its next pass
+/// over the rows: `weight` is `[width, input]`.
+pub(crate) fn unbiased_into(x: &[f32], weight: &[f32], width: usize, out: &mut [f32]) {
+    weighted_into(x, weight, width, false, out);
+}
+
+/// `x · weightᵀ`, added to `out` when `accumulate`.
+fn weighted_into(x: &[f32], weight: &[f32], width: usize, accumulate: bool, out: &mut [f32]) {
+    let input = weight.len() / width.max(1);
     let rows = x.len() / input.max(1);
-    out.par_chunks_mut(width).for_each(|row| row.copy_from_slice(bias));
-    product((out, View::rows(0, width)), true, (x, View::rows(0, input)), (weight, View::columns(0, input)), (rows, width, input), Threads::Pool);
+    product((out, View::rows(0, width)), accumulate, (x, View::rows(0, input)), (weight, View::columns(0, input)), (rows, width, input), Threads::Pool);
 }
 
 /// `[out, in]` of a weight's layout.
@@ -129,7 +140,7 @@ impl CustomOp1 for RowSums {
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> OpResult<(CpuStorage, Shape)> {
         let x = values(storage, layout, self.name())?;
         let width = last_dim(layout)?;
-        let sums = sum_rows([x], width, width, |[row], sums| sums.iter_mut().zip(row).for_each(|(sum, value)| *sum += value));
+        let sums = sum_rows([x], width, width, #[inline(always)] |[row], sums| sums.iter_mut().zip(row).for_each(|(sum, value)| *sum += value));
         Ok((CpuStorage::F32(sums), Shape::from(width)))
     }
 }

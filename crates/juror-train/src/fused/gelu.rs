@@ -18,9 +18,14 @@ fn exact_gelu(x: f32) -> f32 {
     x * normal_cdf_and_density(x).0
 }
 
-/// The exact GELU of every value of `x`, in place.
-pub(crate) fn gelu_in_place(x: &mut [f32]) {
-    update_rows(x, VALUES_PER_TASK, |_, values| values.iter_mut().for_each(|value| *value = exact_gelu(*value)));
+/// Each row of `x` (of `bias.len()` values) replaced by the exact GELU of itself plus `bias`,
+/// in place.
+pub(crate) fn gelu_in_place(x: &mut [f32], bias: &[f32]) {
+    update_rows(x, bias.len(), #[inline(always)] |_, row| {
+        for (value, bias) in row.iter_mut().zip(bias) {
+            *value = exact_gelu(*value + bias);
+        }
+    });
 }
 
 struct Gelu;
@@ -50,7 +55,7 @@ impl CustomOp2 for GeluGrad {
 
     fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> OpResult<(CpuStorage, Shape)> {
         let (x, grad) = (values(s1, l1, self.name())?, values(s2, l2, self.name())?);
-        let out = map_rows([x, grad], VALUES_PER_TASK, |_, [x, grad], out| {
+        let out = map_rows([x, grad], VALUES_PER_TASK, #[inline(always)] |_, [x, grad], out| {
             for ((out, x), grad) in out.iter_mut().zip(x).zip(grad) {
                 let (cdf, density) = normal_cdf_and_density(*x);
                 *out = grad * (cdf + x * density);

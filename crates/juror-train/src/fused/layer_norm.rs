@@ -42,13 +42,21 @@ fn normalize_row(row: &mut [f32], weight: &[f32], bias: &[f32], eps: f32) {
 }
 
 /// Each row of `rows` (of `weight.len()` values) replaced by the normalisation of itself plus
-/// the same row of `residual`, where one is given: what follows each of a BERT layer's blocks,
-/// in one pass and in place.
-pub(crate) fn normalize_in_place(rows: &mut [f32], residual: Option<&[f32]>, weight: &[f32], bias: &[f32], eps: f32) {
+/// `shift` (the same for every row: the bias of the dense layer that wrote `rows`) plus the same
+/// row of `residual`, where they are given: what follows each of a BERT layer's blocks, in one
+/// pass and in place.
+pub(crate) fn normalize_in_place(rows: &mut [f32], shift: Option<&[f32]>, residual: Option<&[f32]>, weight: &[f32], bias: &[f32], eps: f32) {
     let width = weight.len();
-    update_rows(rows, width, |index, row| {
+    update_rows(rows, width, #[inline(always)] |index, row| {
+        if let Some(shift) = shift {
+            for (value, shift) in row.iter_mut().zip(shift) {
+                *value += shift;
+            }
+        }
         if let Some(residual) = residual {
-            row.iter_mut().zip(&residual[index * width..][..width]).for_each(|(value, residual)| *value += residual);
+            for (value, residual) in row.iter_mut().zip(&residual[index * width..][..width]) {
+                *value += residual;
+            }
         }
         normalize_row(row, weight, bias, eps);
     });
@@ -69,7 +77,7 @@ impl CustomOp3 for LayerNorm {
         if weight.len() != hidden || bias.len() != hidden {
             candle_core::bail!("layer norm over {hidden} values with a weight of {} and a bias of {}", weight.len(), bias.len());
         }
-        let out = map_rows([x], hidden, |_, [x], out| {
+        let out = map_rows([x], hidden, #[inline(always)] |_, [x], out| {
             out.copy_from_slice(x);
             normalize_row(out, weight, bias, self.eps);
         });
@@ -98,7 +106,7 @@ impl CustomOp3 for LayerNormInputGrad {
     fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout, s3: &CpuStorage, l3: &Layout) -> OpResult<(CpuStorage, Shape)> {
         let (x, weight, grad) = (values(s1, l1, self.name())?, values(s2, l2, self.name())?, values(s3, l3, self.name())?);
         let hidden = last_dim(l1)?;
-        let out = map_rows([x, grad], hidden, |_, [x, grad], out| {
+        let out = map_rows([x, grad], hidden, #[inline(always)] |_, [x, grad], out| {
             let (mean, rstd) = moments(x, self.eps);
             let (sum_h, sum_hn) = (math::dot(grad, weight), math::dot_centered(grad, weight, x, mean) * rstd);
             let (mean_h, mean_hn) = (sum_h / hidden as f32, sum_hn / hidden as f32);
@@ -125,7 +133,7 @@ impl CustomOp2 for LayerNormParamGrads {
     fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> OpResult<(CpuStorage, Shape)> {
         let (x, grad) = (values(s1, l1, self.name())?, values(s2, l2, self.name())?);
         let hidden = last_dim(l1)?;
-        let sums = sum_rows([x, grad], hidden, 2 * hidden, |[x, grad], sums| {
+        let sums = sum_rows([x, grad], hidden, 2 * hidden, #[inline(always)] |[x, grad], sums| {
             let (mean, rstd) = moments(x, self.eps);
             let (to_weight, to_bias) = sums.split_at_mut(hidden);
             for (((to_weight, to_bias), x), grad) in to_weight.iter_mut().zip(to_bias.iter_mut()).zip(x).zip(grad) {

@@ -71,7 +71,11 @@ fn lane_sum<const N: usize>(inputs: [&[f32]; N], term: impl Fn([f32; N]) -> f32)
     for (lane, position) in (full..len).enumerate() {
         lanes[lane] += term(inputs.map(|input| input[position]));
     }
-    lanes.iter().sum()
+    let mut total = 0.0;
+    for lane in lanes {
+        total += lane;
+    }
+    total
 }
 
 /// `Σ values`.
@@ -108,7 +112,11 @@ pub(super) fn max(values: &[f32]) -> f32 {
             *lane = lane.max(*value);
         }
     }
-    chunks.remainder().iter().chain(&lanes).copied().fold(f32::NEG_INFINITY, f32::max)
+    let mut max = f32::NEG_INFINITY;
+    for value in chunks.remainder().iter().chain(&lanes) {
+        max = max.max(*value);
+    }
+    max
 }
 
 #[cfg(test)]

@@ -11,8 +11,9 @@
 //!
 //! This module holds what the kernels share: reading a tensor's values, and mapping or summing
 //! rows over the thread pool. Each kernel lives in its own file; `product.rs` wraps `gemm`'s
-//! matrix product over strided views, `softmax.rs` has a row's softmax and its gradient, and
-//! `math.rs` the scalar functions, written so that the compiler can vectorise the loops they are in.
+//! matrix product over strided views, `softmax.rs` has a row's softmax and its gradient,
+//! `math.rs` the scalar functions, written so that the compiler can vectorise the loops they are
+//! in, and `simd.rs` runs those loops compiled for the widest vectors the CPU has.
 
 mod attention;
 mod dense;
@@ -20,6 +21,7 @@ mod gelu;
 mod layer_norm;
 mod math;
 mod product;
+mod simd;
 mod softmax;
 
 use candle_core::{CpuStorage, DType, Layout, Tensor};
@@ -30,7 +32,7 @@ pub use dense::{dense, dense_primitive};
 pub use gelu::gelu;
 pub use layer_norm::{layer_norm, layer_norm_primitive};
 pub(crate) use attention::attention_into;
-pub(crate) use dense::dense_into;
+pub(crate) use dense::{dense_into, unbiased_into};
 pub(crate) use gelu::gelu_in_place;
 pub(crate) use layer_norm::normalize_in_place;
 
@@ -70,11 +72,13 @@ fn map_rows<const N: usize>(inputs: [&[f32]; N], width: usize, row: impl Fn(usiz
     let mut out = vec![0f32; len];
     let rows_in_task = rows_per_task(width);
     out.par_chunks_mut(rows_in_task * width).enumerate().for_each(|(task, out)| {
-        for (offset, out) in out.chunks_mut(width).enumerate() {
-            let index = task * rows_in_task + offset;
-            let start = index * width;
-            row(index, inputs.map(|input| &input[start..start + out.len()]), out);
-        }
+        simd::widest(#[inline(always)] || {
+            for (offset, out) in out.chunks_mut(width).enumerate() {
+                let index = task * rows_in_task + offset;
+                let start = index * width;
+                row(index, inputs.map(|input| &input[start..start + out.len()]), out);
+            }
+        })
     });
     out
 }
@@ -84,15 +88,21 @@ fn map_rows<const N: usize>(inputs: [&[f32]; N], width: usize, row: impl Fn(usiz
 fn update_rows(rows: &mut [f32], width: usize, row: impl Fn(usize, &mut [f32]) + Sync) {
     let rows_in_task = rows_per_task(width);
     rows.par_chunks_mut(rows_in_task * width).enumerate().for_each(|(task, rows)| {
-        for (offset, values) in rows.chunks_mut(width).enumerate() {
-            row(task * rows_in_task + offset, values);
-        }
+        simd::widest(#[inline(always)] || {
+            for (offset, values) in rows.chunks_mut(width).enumerate() {
+                row(task * rows_in_task + offset, values);
+            }
+        })
     });
 }
 
 /// `x` mapped value by value, split over the thread pool.
 fn map_values(x: &[f32], value: impl Fn(f32) -> f32 + Sync) -> Vec<f32> {
-    map_rows([x], VALUES_PER_TASK, |_, [x], out| out.iter_mut().zip(x).for_each(|(out, x)| *out = value(*x)))
+    map_rows([x], VALUES_PER_TASK, #[inline(always)] |_, [x], out| {
+        for (out, x) in out.iter_mut().zip(x) {
+            *out = value(*x);
+        }
+    })
 }
 
 /// The sum over rows of `width` values of what `add_row` adds from each row of `inputs` into
@@ -107,10 +117,12 @@ fn sum_rows<const N: usize>(inputs: [&[f32]; N], width: usize, sums_width: usize
         .into_par_iter()
         .map(|task| {
             let mut sums = vec![0f32; sums_width];
-            for index in task * rows_in_task..((task + 1) * rows_in_task).min(rows) {
-                let start = index * width;
-                add_row(inputs.map(|input| &input[start..start + width]), &mut sums);
-            }
+            simd::widest(#[inline(always)] || {
+                for index in task * rows_in_task..((task + 1) * rows_in_task).min(rows) {
+                    let start = index * width;
+                    add_row(inputs.map(|input| &input[start..start + width]), &mut sums);
+                }
+            });
             sums
         })
         .collect::<Vec<_>>();

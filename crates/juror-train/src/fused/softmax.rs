@@ -5,11 +5,19 @@ use super::math;
 /// A row of scores replaced by `softmax(scores * scale)`.
 #[inline(always)]
 pub(super) fn softmax_in_place(row: &mut [f32], scale: f32) {
-    row.iter_mut().for_each(|value| *value *= scale);
+    // `for` loops rather than `for_each`: a loop inlines into the caller's copy in
+    // `simd::widest`, where an iterator's `fold` may be left out of line (and narrow).
+    for value in row.iter_mut() {
+        *value *= scale;
+    }
     let max = math::max(row);
-    row.iter_mut().for_each(|value| *value = math::exp(*value - max));
+    for value in row.iter_mut() {
+        *value = math::exp(*value - max);
+    }
     let scale = 1.0 / math::sum(row);
-    row.iter_mut().for_each(|value| *value *= scale);
+    for value in row.iter_mut() {
+        *value *= scale;
+    }
 }
 
 /// The gradient reaching a row of scaled scores from the gradient of its softmax `probabilities`:
