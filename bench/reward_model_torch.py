@@ -116,10 +116,11 @@ def main():
             times.append(time.perf_counter() - started)
 
     backbone.eval()
-    # What `juror score` reads in the bench: the chosen and the rejected response of each pair.
+    # What `juror score` does in the bench, tokenizing included: the chosen and the rejected
+    # response of each pair, in batches of like lengths.
+    started = time.perf_counter()
     sequences = [encode(p, response) for p, c, r in pairs[: args.score // 2] for response in (c, r)]
     sequences.sort(key=lambda sequence: len(sequence[0]))
-    started = time.perf_counter()
     with torch.no_grad():
         for start in range(0, len(sequences), 32):
             score(*tensors(sequences[start:start + 32]))

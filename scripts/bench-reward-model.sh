@@ -22,8 +22,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # Both sides train on the same pairs (the first batch * (steps + 1), which is what the PyTorch side
 # reads of PAIRS.jsonl): Juror computes nothing for padding, so its step time depends on the
-# sequences' real lengths, and the mean step over the same pairs is what compares. Juror's scoring
-# rate counts the whole command (start, loading, tokenizing); PyTorch's the scoring loop alone.
+# sequences' real lengths, and the mean step over the same pairs is what compares. Both sides score
+# the same 512 sequences; Juror's rate counts the whole command (start, loading, tokenizing),
+# PyTorch's its tokenizing and scoring.
 python3 - "$pairs" "$work/rows.jsonl" "$work/pairs.jsonl" $((batch * (steps + 1))) <<'PY'
 import json, sys
 with open(sys.argv[1]) as pairs, open(sys.argv[2], "w") as rows, open(sys.argv[3], "w") as subset:

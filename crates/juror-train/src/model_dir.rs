@@ -100,7 +100,9 @@ impl Scorer {
     /// batched together so that little is padding.
     pub fn score_sequences(&self, sequences: &[Sequence]) -> TrainResult<Vec<f32>> {
         let mut order: Vec<usize> = (0..sequences.len()).collect();
-        order.sort_by_key(|index| sequences[*index].ids.len());
+        // Longest first: the first batch sizes the scoring buffers once, where growing them batch
+        // after batch would copy and zero them each time.
+        order.sort_by_key(|index| std::cmp::Reverse(sequences[*index].ids.len()));
         let mut scores = vec![0f32; sequences.len()];
         for chunk in order.chunks(self.batch_size) {
             let batch: Vec<&Sequence> = chunk.iter().map(|index| &sequences[*index]).collect();
