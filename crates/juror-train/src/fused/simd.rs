@@ -6,9 +6,11 @@
 //! itself compiled with AVX-512 (or AVX2 and FMA), where the CPU has them.
 
 /// Runs `work` compiled for the widest vectors this CPU has: AVX-512, AVX2 with FMA, or the
-/// baseline. The work's loops and what they call inline into each copy, so they are vectorised
-/// for its width. Results may differ from the baseline's in the last bits, as fused
-/// multiply-adds round once.
+/// baseline. Only what is inlined into a copy is compiled for its width, so callers mark the
+/// closure they pass `#[inline(always)]`, and the closures and functions it calls as well (or
+/// write plain `for` loops, which need no call): a closure the compiler leaves out of line runs
+/// four values wide whatever the CPU. Results may differ from the baseline's in the last bits,
+/// as fused multiply-adds round once.
 #[inline(always)]
 pub(super) fn widest<R>(work: impl FnOnce() -> R) -> R {
     #[cfg(target_arch = "x86_64")]
