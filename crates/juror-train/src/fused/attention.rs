@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use super::product::{product, Threads, View};
 use super::simd;
 use super::softmax::{softmax_grad, softmax_in_place};
-use super::{values, OpResult};
+use super::{values, zeroed, OpResult};
 use crate::TrainResult;
 
 /// Self-attention of `heads` heads within each of the sequences packed one after another in
@@ -139,7 +139,7 @@ impl Geometry {
     /// blocks (see [`Geometry::task_blocks`]): part `p` of head `h` lands at
     /// `p * hidden + h * head_size` of its token's row.
     fn join_heads(&self, blocks: &[f32], parts: usize) -> Vec<f32> {
-        let mut rows = vec![0f32; self.tokens * parts * self.hidden()];
+        let mut rows = zeroed(self.tokens * parts * self.hidden());
         self.join_heads_into(blocks, parts, &mut rows);
         rows
     }
@@ -191,7 +191,7 @@ impl CustomOp1 for Attention {
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> OpResult<(CpuStorage, Shape)> {
         let qkv = values(storage, layout, self.name())?;
         let geometry = self.geometry.sized(layout)?;
-        let (mut blocks, mut out) = (vec![0f32; geometry.tokens * geometry.hidden()], vec![0f32; geometry.tokens * geometry.hidden()]);
+        let (mut blocks, mut out) = (zeroed(geometry.tokens * geometry.hidden()), zeroed(geometry.tokens * geometry.hidden()));
         geometry.attend(qkv, &mut blocks, &mut out);
         Ok((CpuStorage::F32(out), Shape::from((geometry.tokens, geometry.hidden()))))
     }
@@ -219,7 +219,7 @@ impl CustomOp2 for AttentionGrad {
             candle_core::bail!("an attention gradient of {:?} for {:?}", l2.shape(), l1.shape());
         }
         let part = geometry.tokens * hidden;
-        let mut blocks = vec![0f32; 3 * part];
+        let mut blocks = zeroed(3 * part);
         let (to_queries, rest) = blocks.split_at_mut(part);
         let (to_keys, to_values) = rest.split_at_mut(part);
         let tasks = geometry.task_blocks(to_queries).into_iter().zip(geometry.task_blocks(to_keys)).zip(geometry.task_blocks(to_values));

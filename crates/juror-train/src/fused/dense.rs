@@ -9,7 +9,7 @@ use candle_core::{CpuStorage, CustomOp1, CustomOp2, CustomOp3, Layout, Shape, Te
 use rayon::prelude::*;
 
 use super::product::{product, Threads, View};
-use super::{fusable, last_dim, sum_rows, values, OpResult};
+use super::{fusable, last_dim, sum_rows, values, zeroed, OpResult};
 use crate::TrainResult;
 
 /// `x · weightᵀ + bias` over the last dimension of `x`, whatever dimensions lead; `weight` is
@@ -78,7 +78,7 @@ impl CustomOp3 for Dense {
         if last_dim(l1)? != input || bias.len() != out {
             candle_core::bail!("a dense layer {out}×{input} (bias {}) on rows of {}", bias.len(), last_dim(l1)?);
         }
-        let mut result = vec![0f32; x.len() / input * out];
+        let mut result = zeroed(x.len() / input * out);
         dense_into(x, weight, bias, &mut result);
         Ok((CpuStorage::F32(result), Shape::from(with_last(l1.shape().dims(), out))))
     }
@@ -104,7 +104,7 @@ impl CustomOp2 for InputGrad {
         let (grad, weight) = (values(s1, l1, self.name())?, values(s2, l2, self.name())?);
         let (out, input) = weight_dims(l2)?;
         let rows = grad.len() / out.max(1);
-        let mut result = vec![0f32; rows * input];
+        let mut result = zeroed(rows * input);
         product((&mut result, View::rows(0, input)), false, (grad, View::rows(0, out)), (weight, View::rows(0, input)), (rows, input, out), Threads::Pool);
         Ok((CpuStorage::F32(result), Shape::from(with_last(l1.shape().dims(), input))))
     }
@@ -122,7 +122,7 @@ impl CustomOp2 for WeightGrad {
         let (grad, x) = (values(s1, l1, self.name())?, values(s2, l2, self.name())?);
         let (out, input) = (last_dim(l1)?, last_dim(l2)?);
         let rows = grad.len() / out;
-        let mut result = vec![0f32; out * input];
+        let mut result = zeroed(out * input);
         product((&mut result, View::rows(0, input)), false, (grad, View::columns(0, out)), (x, View::rows(0, input)), (out, input, rows), Threads::Pool);
         Ok((CpuStorage::F32(result), Shape::from((out, input))))
     }

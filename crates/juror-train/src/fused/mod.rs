@@ -46,6 +46,14 @@ fn rows_per_task(row: usize) -> usize {
     (VALUES_PER_TASK / row.max(1)).max(1)
 }
 
+/// `len` zeros, written by the thread pool: a kernel's output, which would otherwise be zeroed
+/// (and its pages first touched) on the calling thread while the pool waits.
+fn zeroed(len: usize) -> Vec<f32> {
+    let mut values = Vec::with_capacity(len);
+    values.par_extend(rayon::iter::repeat_n(0f32, len).with_min_len(VALUES_PER_TASK));
+    values
+}
+
 /// Whether the fused kernels apply to `x`: f32 on the CPU.
 fn fusable(x: &Tensor) -> bool {
     x.device().is_cpu() && x.dtype() == DType::F32
@@ -69,7 +77,7 @@ fn last_dim(layout: &Layout) -> OpResult<usize> {
 fn map_rows<const N: usize>(inputs: [&[f32]; N], width: usize, row: impl Fn(usize, [&[f32]; N], &mut [f32]) + Sync) -> Vec<f32> {
     let len = inputs.first().map_or(0, |input| input.len());
     debug_assert!(inputs.iter().all(|input| input.len() == len));
-    let mut out = vec![0f32; len];
+    let mut out = zeroed(len);
     let rows_in_task = rows_per_task(width);
     out.par_chunks_mut(rows_in_task * width).enumerate().for_each(|(task, out)| {
         simd::widest(#[inline(always)] || {
@@ -186,6 +194,14 @@ mod tests {
         let mut x: Vec<f32> = (0..rows * width).map(|i| i as f32).collect();
         update_rows(&mut x, width, |index, row| row.iter_mut().for_each(|value| *value += (1000 * index) as f32));
         assert!(x.iter().enumerate().all(|(i, value)| *value == (i + 1000 * (i / width)) as f32));
+    }
+
+    #[test]
+    fn zeroed_holds_as_many_zeros_as_asked() {
+        for len in [0, 1, VALUES_PER_TASK + 3] {
+            let values = zeroed(len);
+            assert!(values.len() == len && values.iter().all(|value| *value == 0.0), "{len}");
+        }
     }
 
     #[test]
