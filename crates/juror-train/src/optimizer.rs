@@ -123,12 +123,14 @@ impl Update {
     }
 
     /// The new moments from the old ones and a gradient value.
+    #[inline(always)]
     fn moments(&self, first: f32, second: f32, grad: f32) -> (f32, f32) {
         let grad = grad * self.grad_scale;
         (BETA1 as f32 * first + (1.0 - BETA1 as f32) * grad, BETA2 as f32 * second + (1.0 - BETA2 as f32) * grad * grad)
     }
 
     /// The new weight from the old one and the new moments.
+    #[inline(always)]
     fn weight(&self, weight: f32, first: f32, second: f32) -> f32 {
         let step = (first * self.first_correction) / ((second * self.second_correction).sqrt() + EPS as f32);
         weight * self.decay - self.learning_rate * step
@@ -172,9 +174,14 @@ impl InplaceOp2 for MomentsUpdate {
         }
         let (first, second) = moments.split_at_mut(grad.len());
         first.par_chunks_mut(VALUES_PER_TASK).zip(second.par_chunks_mut(VALUES_PER_TASK)).zip(grad.par_chunks(VALUES_PER_TASK)).for_each(|((first, second), grad)| {
-            for ((first, second), grad) in first.iter_mut().zip(second.iter_mut()).zip(grad) {
-                (*first, *second) = self.0.moments(*first, *second, *grad);
-            }
+            fused::widest(
+                #[inline(always)]
+                || {
+                    for ((first, second), grad) in first.iter_mut().zip(second.iter_mut()).zip(grad) {
+                        (*first, *second) = self.0.moments(*first, *second, *grad);
+                    }
+                },
+            )
         });
         Ok(())
     }
@@ -197,9 +204,14 @@ impl InplaceOp2 for WeightsUpdate {
         }
         let (first, second) = moments.split_at(weights.len());
         weights.par_chunks_mut(VALUES_PER_TASK).zip(first.par_chunks(VALUES_PER_TASK)).zip(second.par_chunks(VALUES_PER_TASK)).for_each(|((weights, first), second)| {
-            for ((weight, first), second) in weights.iter_mut().zip(first).zip(second) {
-                *weight = self.0.weight(*weight, *first, *second);
-            }
+            fused::widest(
+                #[inline(always)]
+                || {
+                    for ((weight, first), second) in weights.iter_mut().zip(first).zip(second) {
+                        *weight = self.0.weight(*weight, *first, *second);
+                    }
+                },
+            )
         });
         Ok(())
     }

@@ -35,6 +35,7 @@ pub(crate) use attention::attention_into;
 pub(crate) use dense::{dense_into, unbiased_into};
 pub(crate) use gelu::gelu_in_place;
 pub(crate) use layer_norm::normalize_in_place;
+pub(crate) use simd::widest;
 
 type OpResult<T> = candle_core::Result<T>;
 

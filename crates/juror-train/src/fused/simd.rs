@@ -12,7 +12,7 @@
 /// four values wide whatever the CPU. Results may differ from the baseline's in the last bits,
 /// as fused multiply-adds round once.
 #[inline(always)]
-pub(super) fn widest<R>(work: impl FnOnce() -> R) -> R {
+pub(crate) fn widest<R>(work: impl FnOnce() -> R) -> R {
     #[cfg(target_arch = "x86_64")]
     {
         if level() == Level::Avx512 {
