@@ -25,6 +25,28 @@ pub struct BertConfig {
     pub pooling: Pooling,
 }
 
+/// The feed-forward block's activation, as a checkpoint's `hidden_act` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activation {
+    /// The exact GELU, `x Φ(x)` (`gelu`).
+    Gelu,
+    /// GELU's tanh approximation (`gelu_new`).
+    GeluTanh,
+    Relu,
+}
+
+impl Activation {
+    /// The activation `hidden_act` names, if this encoder has it.
+    fn named(name: &str) -> Option<Self> {
+        match name {
+            "gelu" => Some(Self::Gelu),
+            "gelu_new" => Some(Self::GeluTanh),
+            "relu" => Some(Self::Relu),
+            _ => None,
+        }
+    }
+}
+
 /// Which tokens' states a reward model averages into the vector its head scores.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -82,10 +104,16 @@ impl BertConfig {
         if self.vocab_size == 0 || self.num_hidden_layers == 0 || self.intermediate_size == 0 || self.max_position_embeddings == 0 {
             return fail("vocab_size, num_hidden_layers, intermediate_size and max_position_embeddings must be positive".into());
         }
-        if !matches!(self.hidden_act.as_str(), "gelu" | "gelu_new" | "relu") {
+        if Activation::named(&self.hidden_act).is_none() {
             return fail(format!("hidden_act `{}` is not one of gelu, gelu_new, relu", self.hidden_act));
         }
         Ok(())
+    }
+
+    /// The activation `hidden_act` names (a checked config has one of them; the exact GELU
+    /// otherwise, BERT's own).
+    pub fn activation(&self) -> Activation {
+        Activation::named(&self.hidden_act).unwrap_or(Activation::Gelu)
     }
 
     pub fn head_size(&self) -> usize {

@@ -6,9 +6,9 @@
 use candle_core::{DType, Tensor};
 use candle_nn::{Embedding, Module, VarBuilder};
 
-use crate::config::{BertConfig, Pooling};
+use crate::config::{Activation, BertConfig, Pooling};
 use crate::fused;
-use crate::inference::{self, Activation};
+use crate::inference;
 use crate::layer_norm::LayerNorm;
 use crate::linear::Linear;
 use crate::TrainResult;
@@ -75,17 +75,12 @@ impl Embeddings {
 
     fn for_scoring(&self) -> TrainResult<inference::Embeddings> {
         Ok(inference::Embeddings {
-            words: values(self.words.embeddings())?,
-            positions: values(self.positions.embeddings())?,
-            types: values(self.types.embeddings())?,
+            words: inference::values(self.words.embeddings())?,
+            positions: inference::values(self.positions.embeddings())?,
+            types: inference::values(self.types.embeddings())?,
             norm: self.norm.for_scoring()?,
         })
     }
-}
-
-/// A tensor's values in order.
-pub(crate) fn values(tensor: &Tensor) -> TrainResult<Vec<f32>> {
-    Ok(tensor.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?)
 }
 
 #[derive(Debug, Clone)]
@@ -106,7 +101,7 @@ impl Layer {
     fn new(config: &BertConfig, vb: VarBuilder) -> TrainResult<Self> {
         let (hidden, eps) = (config.hidden_size, config.layer_norm_eps);
         let attention = vb.pp("attention");
-        let activation = Activation::from_config(&config.hidden_act);
+        let activation = config.activation();
         Ok(Self {
             query: Linear::new(hidden, hidden, attention.pp("self").pp("query"))?,
             key: Linear::new(hidden, hidden, attention.pp("self").pp("key"))?,

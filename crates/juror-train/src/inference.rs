@@ -6,13 +6,13 @@
 //! that are reused from layer to layer and from batch to batch. Each step is one of
 //! [`crate::fused`]'s kernels writing in place: the GELU where the dense layer wrote, and each
 //! dense layer's bias and residual addition inside the pass that follows it (the activation or
-//! the layer norm). The tests hold this pass to the graph's
-//! scores.
+//! the layer norm). The tests hold this pass to the graph's scores.
 
+use candle_core::{DType, Tensor};
 use rayon::prelude::*;
 
 use crate::batch::{pooled_by_response, Sequence};
-use crate::config::Pooling;
+use crate::config::{Activation, Pooling};
 use crate::fused;
 use crate::{TrainError, TrainResult};
 
@@ -55,40 +55,29 @@ impl Norm {
     }
 }
 
-/// The feed-forward block's activation, as a checkpoint's `hidden_act` names it.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Activation {
-    /// The exact GELU, `x Φ(x)` (`gelu`).
-    Gelu,
-    /// GELU's tanh approximation (`gelu_new`).
-    GeluTanh,
-    Relu,
+/// Each row of `x` (of `bias.len()` values) plus `bias`, through `activation`, in place.
+fn activate_in_place(activation: Activation, x: &mut [f32], bias: &[f32]) {
+    let width = bias.len().max(1);
+    match activation {
+        Activation::Gelu => fused::gelu_in_place(x, bias),
+        Activation::GeluTanh => x.par_chunks_mut(width).with_min_len(8).for_each(|row| {
+            for (x, bias) in row.iter_mut().zip(bias) {
+                let x_biased = *x + bias;
+                let inner = (2.0 / std::f32::consts::PI).sqrt() * (x_biased + 0.044_715 * x_biased * x_biased * x_biased);
+                *x = 0.5 * x_biased * (1.0 + inner.tanh());
+            }
+        }),
+        Activation::Relu => x.par_chunks_mut(width).with_min_len(8).for_each(|row| {
+            for (x, bias) in row.iter_mut().zip(bias) {
+                *x = (*x + bias).max(0.0);
+            }
+        }),
+    }
 }
 
-impl Activation {
-    pub fn from_config(name: &str) -> Self {
-        match name {
-            "gelu_new" => Self::GeluTanh,
-            "relu" => Self::Relu,
-            _ => Self::Gelu,
-        }
-    }
-
-    /// Each row of `x` (of `bias.len()` values) plus `bias`, activated, in place.
-    fn apply_in_place(self, x: &mut [f32], bias: &[f32]) {
-        let rows = x.par_chunks_mut(bias.len().max(1)).with_min_len(8);
-        match self {
-            Self::Gelu => fused::gelu_in_place(x, bias),
-            Self::GeluTanh => rows.for_each(|row| {
-                for (x, bias) in row.iter_mut().zip(bias) {
-                    let x_biased = *x + bias;
-                    let inner = (2.0 / std::f32::consts::PI).sqrt() * (x_biased + 0.044_715 * x_biased * x_biased * x_biased);
-                    *x = 0.5 * x_biased * (1.0 + inner.tanh());
-                }
-            }),
-            Self::Relu => rows.for_each(|row| row.iter_mut().zip(bias).for_each(|(x, bias)| *x = (*x + bias).max(0.0))),
-        }
-    }
+/// A tensor's values in order.
+pub(crate) fn values(tensor: &Tensor) -> TrainResult<Vec<f32>> {
+    Ok(tensor.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?)
 }
 
 /// The word, position and segment embeddings (`[size, hidden]` each) and their layer norm.
@@ -159,7 +148,7 @@ impl Layer {
         self.attention_out.apply_unbiased(context, attended);
         self.attention_norm.apply(attended, Some(&self.attention_out.bias), Some(x));
         self.intermediate.apply_unbiased(attended, inner);
-        self.activation.apply_in_place(inner, &self.intermediate.bias);
+        activate_in_place(self.activation, inner, &self.intermediate.bias);
         self.output.apply_unbiased(inner, x);
         self.output_norm.apply(x, Some(&self.output.bias), Some(attended));
         Ok(())
@@ -198,6 +187,9 @@ pub struct ScoringModel {
 impl ScoringModel {
     /// One score per sequence, higher for better responses; `buffers` are reused between calls.
     pub fn score(&self, sequences: &[&Sequence], buffers: &mut Buffers) -> TrainResult<Vec<f32>> {
+        if sequences.is_empty() {
+            return Ok(Vec::new());
+        }
         let lengths: Vec<usize> = sequences.iter().map(|sequence| sequence.ids.len()).collect();
         if let Some(sequence) = sequences.iter().find(|sequence| sequence.ids.is_empty() || sequence.ids.len() != sequence.type_ids.len()) {
             return Err(TrainError::Invalid(format!("a sequence of {} tokens and {} segments", sequence.ids.len(), sequence.type_ids.len())));
@@ -272,9 +264,13 @@ mod tests {
     }
 
     #[test]
-    fn a_token_outside_the_vocabulary_is_an_error() {
+    fn a_token_outside_the_vocabulary_and_an_empty_sequence_are_errors_and_no_sequences_no_scores() {
         let (model, _) = checkpoint::fresh_seeded(&BertConfig::tiny(30), &Device::Cpu, 3).unwrap();
-        let error = model.for_scoring().unwrap().score(&[&Sequence::plain(vec![1, 30])], &mut Buffers::default()).unwrap_err();
+        let scoring = model.for_scoring().unwrap();
+        let error = scoring.score(&[&Sequence::plain(vec![1, 30])], &mut Buffers::default()).unwrap_err();
         assert!(error.to_string().contains("token 30"), "{error}");
+        let error = scoring.score(&[&Sequence::plain(vec![])], &mut Buffers::default()).unwrap_err();
+        assert!(error.to_string().contains("0 tokens"), "{error}");
+        assert_eq!(scoring.score(&[], &mut Buffers::default()).unwrap(), Vec::<f32>::new());
     }
 }

@@ -24,7 +24,7 @@ impl LayerNorm {
 
     /// The parameters as plain values, for scoring on the CPU.
     pub(crate) fn for_scoring(&self) -> TrainResult<crate::inference::Norm> {
-        Ok(crate::inference::Norm { weight: crate::encoder::values(&self.weight)?, bias: crate::encoder::values(&self.bias)?, eps: self.eps as f32 })
+        Ok(crate::inference::Norm { weight: crate::inference::values(&self.weight)?, bias: crate::inference::values(&self.bias)?, eps: self.eps as f32 })
     }
 
     pub fn forward(&self, x: &Tensor) -> TrainResult<Tensor> {

@@ -31,7 +31,7 @@ impl Linear {
 
     /// The weight and bias as plain values, for scoring on the CPU.
     pub(crate) fn for_scoring(&self) -> TrainResult<crate::inference::Dense> {
-        Ok(crate::inference::Dense { weight: crate::encoder::values(&self.weight)?, bias: crate::encoder::values(&self.bias)? })
+        Ok(crate::inference::Dense { weight: crate::inference::values(&self.weight)?, bias: crate::inference::values(&self.bias)? })
     }
 
     /// `x · weightᵀ + bias` over the last dimension of `x`, whatever dimensions lead.

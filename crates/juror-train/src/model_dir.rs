@@ -3,7 +3,7 @@
 //! `reward_model.json` (how its text is cut, and what it was trained on); and scoring text with it.
 
 use std::path::Path;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, TryLockError};
 
 use candle_core::Device;
 use candle_nn::VarMap;
@@ -107,7 +107,14 @@ impl Scorer {
         for chunk in order.chunks(self.batch_size) {
             let batch: Vec<&Sequence> = chunk.iter().map(|index| &sequences[*index]).collect();
             let batch_scores = match &self.engine {
-                Engine::Cpu(model, buffers) => model.score(&batch, &mut buffers.lock().unwrap_or_else(PoisonError::into_inner))?,
+                Engine::Cpu(model, buffers) => match buffers.try_lock() {
+                    Ok(mut buffers) => model.score(&batch, &mut buffers)?,
+                    // Every buffer is written before it is read, so one left by a panic is as
+                    // good as any.
+                    Err(TryLockError::Poisoned(poisoned)) => model.score(&batch, &mut poisoned.into_inner())?,
+                    // Another call is scoring: this one brings buffers of its own rather than wait.
+                    Err(TryLockError::WouldBlock) => model.score(&batch, &mut Buffers::default())?,
+                },
                 Engine::Tensors(model, device) => model.score(&encode(&batch, device)?)?.to_vec1()?,
             };
             for (index, score) in chunk.iter().zip(batch_scores) {

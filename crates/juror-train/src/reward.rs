@@ -5,8 +5,8 @@ use candle_core::{Tensor, D};
 use candle_nn::{Linear, Module, VarBuilder};
 
 use crate::config::BertConfig;
-use crate::encoder::{values, Encoded, Encoder};
-use crate::inference::{Dense, ScoringModel};
+use crate::encoder::{Encoded, Encoder};
+use crate::inference::{values, Dense, ScoringModel};
 use crate::TrainResult;
 
 /// The name prefix of the head's parameters; everything else is the backbone.

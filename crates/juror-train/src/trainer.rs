@@ -244,17 +244,21 @@ pub fn evaluate(model: &RewardModel, pairs: &[TrainingPair], batch_size: usize, 
     // On the CPU the scoring pass outside the graph, which is faster and gives the same scores.
     let mut scoring = if device.is_cpu() { Some((model.for_scoring()?, Buffers::default())) } else { None };
     for chunk in pairs.chunks(batch_size.max(1)) {
-        let batch = PairBatch::new(chunk, device)?;
-        let (chosen, rejected) = match &mut scoring {
+        let (chosen, rejected, targets, weights) = match &mut scoring {
             Some((model, buffers)) => {
                 let sequences: Vec<&Sequence> = chunk.iter().map(|pair| &pair.chosen).chain(chunk.iter().map(|pair| &pair.rejected)).collect();
                 let mut chosen = model.score(&sequences, buffers)?;
                 let rejected = chosen.split_off(chunk.len());
-                (Tensor::new(chosen, device)?, Tensor::new(rejected, device)?)
+                let column = |value: fn(&TrainingPair) -> f32| Tensor::new(chunk.iter().map(value).collect::<Vec<f32>>(), device);
+                (Tensor::new(chosen, device)?, Tensor::new(rejected, device)?, column(|pair| pair.target)?, column(|pair| pair.weight)?)
             }
-            None => batch.scores(model)?,
+            None => {
+                let batch = PairBatch::new(chunk, device)?;
+                let (chosen, rejected) = batch.scores(model)?;
+                (chosen, rejected, batch.targets, batch.weights)
+            }
         };
-        loss += f64::from(bradley_terry(&chosen, &rejected, &batch.targets, &batch.weights)?.to_scalar::<f32>()?) * chunk.len() as f64;
+        loss += f64::from(bradley_terry(&chosen, &rejected, &targets, &weights)?.to_scalar::<f32>()?) * chunk.len() as f64;
         let differences: Vec<f32> = chosen.sub(&rejected)?.to_vec1()?;
         for (pair, difference) in chunk.iter().zip(differences) {
             margin += f64::from(difference);

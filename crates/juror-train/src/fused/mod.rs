@@ -50,6 +50,9 @@ fn rows_per_task(row: usize) -> usize {
 /// `len` zeros, written by the thread pool: a kernel's output, which would otherwise be zeroed
 /// (and its pages first touched) on the calling thread while the pool waits.
 fn zeroed(len: usize) -> Vec<f32> {
+    if len <= VALUES_PER_TASK {
+        return vec![0f32; len];
+    }
     let mut values = Vec::with_capacity(len);
     values.par_extend(rayon::iter::repeat_n(0f32, len).with_min_len(VALUES_PER_TASK));
     values

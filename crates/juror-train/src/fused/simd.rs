@@ -9,8 +9,8 @@
 /// baseline. Only what is inlined into a copy is compiled for its width, so callers mark the
 /// closure they pass `#[inline(always)]`, and the closures and functions it calls as well (or
 /// write plain `for` loops, which need no call): a closure the compiler leaves out of line runs
-/// four values wide whatever the CPU. Results may differ from the baseline's in the last bits,
-/// as fused multiply-adds round once.
+/// four values wide whatever the CPU. The results are the same at every width: the compiler
+/// never fuses a multiplication and an addition on its own, and the reductions keep their lanes.
 #[inline(always)]
 pub(crate) fn widest<R>(work: impl FnOnce() -> R) -> R {
     #[cfg(target_arch = "x86_64")]
@@ -42,7 +42,9 @@ enum Level {
 fn level() -> Level {
     static LEVEL: std::sync::OnceLock<Level> = std::sync::OnceLock::new();
     *LEVEL.get_or_init(|| {
-        let avx2 = is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma");
+        // Every feature the copies enable, and those the compiler enables with them (`avx512f`
+        // brings `f16c`).
+        let avx2 = is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") && is_x86_feature_detected!("f16c");
         if avx2 && is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512bw") && is_x86_feature_detected!("avx512dq") && is_x86_feature_detected!("avx512vl") {
             Level::Avx512
         } else if avx2 {
@@ -54,13 +56,13 @@ fn level() -> Level {
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma,avx512f,avx512bw,avx512dq,avx512vl")]
+#[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl")]
 fn with_avx512<R>(work: impl FnOnce() -> R) -> R {
     work()
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
+#[target_feature(enable = "avx2,fma,f16c")]
 fn with_avx2<R>(work: impl FnOnce() -> R) -> R {
     work()
 }
