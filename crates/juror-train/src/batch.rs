@@ -98,15 +98,17 @@ pub struct PairBatch {
     pub weights: Tensor,
 }
 
+/// The pairs' targets and weights, `[pairs]` each.
+pub fn targets_and_weights(pairs: &[TrainingPair], device: &Device) -> TrainResult<(Tensor, Tensor)> {
+    let column = |value: fn(&TrainingPair) -> f32| Tensor::from_vec(pairs.iter().map(value).collect::<Vec<_>>(), pairs.len(), device);
+    Ok((column(|pair| pair.target)?, column(|pair| pair.weight)?))
+}
+
 impl PairBatch {
     pub fn new(pairs: &[TrainingPair], device: &Device) -> TrainResult<Self> {
         let sequences: Vec<&Sequence> = pairs.iter().map(|pair| &pair.chosen).chain(pairs.iter().map(|pair| &pair.rejected)).collect();
-        Ok(Self {
-            sequences: encode(&sequences, device)?,
-            pairs: pairs.len(),
-            targets: Tensor::from_vec(pairs.iter().map(|pair| pair.target).collect::<Vec<_>>(), pairs.len(), device)?,
-            weights: Tensor::from_vec(pairs.iter().map(|pair| pair.weight).collect::<Vec<_>>(), pairs.len(), device)?,
-        })
+        let (targets, weights) = targets_and_weights(pairs, device)?;
+        Ok(Self { sequences: encode(&sequences, device)?, pairs: pairs.len(), targets, weights })
     }
 
     /// The model's scores of the chosen and of the rejected sides, `[pairs]` each.

@@ -8,7 +8,7 @@ use candle_core::backprop::GradStore;
 use candle_core::{Device, Tensor, Var};
 use candle_nn::VarMap;
 
-use crate::batch::{PairBatch, Sequence, TrainingPair};
+use crate::batch::{targets_and_weights, PairBatch, Sequence, TrainingPair};
 use crate::encoder::WORD_EMBEDDINGS;
 use crate::inference::Buffers;
 use crate::loss::{bradley_terry, bradley_terry_part};
@@ -249,8 +249,8 @@ pub fn evaluate(model: &RewardModel, pairs: &[TrainingPair], batch_size: usize, 
                 let sequences: Vec<&Sequence> = chunk.iter().map(|pair| &pair.chosen).chain(chunk.iter().map(|pair| &pair.rejected)).collect();
                 let mut chosen = model.score(&sequences, buffers)?;
                 let rejected = chosen.split_off(chunk.len());
-                let column = |value: fn(&TrainingPair) -> f32| Tensor::new(chunk.iter().map(value).collect::<Vec<f32>>(), device);
-                (Tensor::new(chosen, device)?, Tensor::new(rejected, device)?, column(|pair| pair.target)?, column(|pair| pair.weight)?)
+                let (targets, weights) = targets_and_weights(chunk, device)?;
+                (Tensor::new(chosen, device)?, Tensor::new(rejected, device)?, targets, weights)
             }
             None => {
                 let batch = PairBatch::new(chunk, device)?;

@@ -82,15 +82,9 @@ fn map_rows<const N: usize>(inputs: [&[f32]; N], width: usize, row: impl Fn(usiz
     let len = inputs.first().map_or(0, |input| input.len());
     debug_assert!(inputs.iter().all(|input| input.len() == len));
     let mut out = zeroed(len);
-    let rows_in_task = rows_per_task(width);
-    out.par_chunks_mut(rows_in_task * width).enumerate().for_each(|(task, out)| {
-        simd::widest(#[inline(always)] || {
-            for (offset, out) in out.chunks_mut(width).enumerate() {
-                let index = task * rows_in_task + offset;
-                let start = index * width;
-                row(index, inputs.map(|input| &input[start..start + out.len()]), out);
-            }
-        })
+    update_rows(&mut out, width, #[inline(always)] |index, out| {
+        let start = index * width;
+        row(index, inputs.map(|input| &input[start..start + out.len()]), out);
     });
     out
 }
